@@ -1,0 +1,1 @@
+"""Contacts: one row per call or e-mail thread, folded from its events."""

@@ -1,0 +1,114 @@
+"""The database engine and the per-request session (a unit of work the web layer commits)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+# Named constraints make migrations reproducible and SQLite batch mode workable; this must run
+# before the first table is declared, so every model module imports this one first.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: How long an SQLite writer waits for the lock before it gives up (ms).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def default_sqlite_url(instance_path: str | Path) -> str:
+    """The embedded default: one SQLite file in the instance folder."""
+    path = Path(instance_path) / "servicedesk.sqlite"
+    return f"sqlite:///{path}"
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the connection settings each engine needs to be safe under concurrency."""
+    if is_sqlite(url):
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **kwargs,
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Python's sqlite3 opens transactions lazily and lets reads escape them; take over so
+            # that BEGIN IMMEDIATE can serialise writers instead of failing with "locked" mid-way.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            write = conn.get_execution_options().get("sqlite_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    return sa.create_engine(url, **kwargs)
+
+
+def enable_wal(engine: Engine) -> None:
+    """Switch an SQLite file to WAL once (it persists in the file); a no-op elsewhere."""
+    if not is_sqlite(engine) or ":memory:" in str(engine.url):
+        return
+    with engine.connect() as conn:
+        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        if str(mode).lower() != "wal":
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["servicedesk.engine"]
+
+
+def get_session() -> Session:
+    """The request's session; views commit it, domain functions only flush."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def mark_write(session: Session) -> None:
+    """Start the session's transaction as a writer, so SQLite takes its lock up front.
+
+    Must be the session's first use in a transaction. A deferred SQLite transaction that reads and
+    then writes can fail with "database is locked" at once instead of waiting; BEGIN IMMEDIATE
+    waits for the lock (busy_timeout) instead.
+    """
+    session.connection(execution_options={"sqlite_write": True})
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    url = app.config["DATABASE_URL"] or default_sqlite_url(app.instance_path)
+    app.config["DATABASE_URL"] = url
+    if is_sqlite(url):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    app.extensions["servicedesk.engine"] = engine
+    app.teardown_appcontext(_close_session)

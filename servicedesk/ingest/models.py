@@ -1,0 +1,83 @@
+"""Tables of the ingest feature: who may send, what arrived, and the canonical events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
+from servicedesk.timeutil import utcnow
+
+
+class IngestToken(SQLModel, table=True):
+    """A bearer token for the events API; only its SHA-256 is stored.
+
+    The token carries 256 random bits, so a fast hash is as safe as a slow one here. The signing
+    secret cannot be hashed: verifying an HMAC needs the key itself.
+    """
+
+    __tablename__ = "ingest_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    #: The first characters of the token, to tell tokens apart in lists.
+    prefix: str = Field(max_length=16)
+    label: str = Field(default="", max_length=200)
+    signing_secret: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """One HTTP delivery exactly as it arrived, kept whether it was accepted or not."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (sa.Index("ix_deliveries_org_received", "organisation_id", "received_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisations.id", ondelete="SET NULL"
+    )
+    #: "api" for the generic events API, else the provider's name.
+    source: str = Field(max_length=32)
+    received_at: datetime = Field(default_factory=utcnow)
+    #: "accepted" or "rejected".
+    status: str = Field(max_length=16)
+    http_status: int
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    content_type: str | None = Field(default=None, max_length=200)
+    #: The headers that matter for audit (signatures, ids), not cookies or tokens.
+    headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    body: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+    accepted: int = 0
+    duplicates: int = 0
+
+
+class Event(SQLModel, table=True):
+    """A canonical event; (organisation, event id) is unique, so a repeat is a duplicate."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "event_id"),
+        sa.Index("ix_events_contact", "organisation_id", "channel", "contact_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
+    delivery_id: int | None = Field(
+        default=None, foreign_key="deliveries.id", ondelete="SET NULL", index=True
+    )
+    event_id: str = Field(max_length=128)
+    type: str = Field(max_length=32)
+    #: "phone", "email", or for a survey response the channel it names (null: not said).
+    channel: str | None = Field(default=None, max_length=8)
+    contact_id: str = Field(max_length=256)
+    occurred_at: datetime
+    queue: str | None = Field(default=None, max_length=128)
+    agent: str | None = Field(default=None, max_length=128)
+    caller_hash: str | None = Field(default=None, max_length=80)
+    direct_answer: bool | None = None
+    question: str | None = Field(default=None, max_length=16)
+    score: int | None = None
+    received_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,16 @@
+"""Every table of the application, imported in one place for Alembic and the tests."""
+
+from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.ingest.models import Delivery, Event, IngestToken
+from servicedesk.orgs.models import ClosedDay, Organisation, Queue
+
+__all__ = [
+    "ClosedDay",
+    "Contact",
+    "Delivery",
+    "Event",
+    "IngestToken",
+    "Organisation",
+    "Queue",
+    "SurveyResponse",
+]

@@ -1,0 +1,1 @@
+"""Organisations (municipalities), their queues and their own closed days."""

@@ -1,0 +1,67 @@
+"""Settings read from the environment, so one build runs in every deployment."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Values that mark a secret key as a placeholder that must never reach production.
+_PLACEHOLDER_KEYS = {"", "dev", "change-me", "secret", "changeme"}
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; each field maps to an upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    #: SQLAlchemy URL; empty means an SQLite file in the Flask instance folder.
+    database_url: str = ""
+    #: Signs sessions and CSRF tokens. Required outside development and tests.
+    servicedesk_secret_key: str = ""
+    #: Keys the pseudonymisation of callers (HMAC). Rotatable: see docs/privacy.md.
+    servicedesk_pseudonym_key: str = ""
+    #: "production", "development" or "test".
+    servicedesk_env: str = "production"
+    #: Public base URL the providers call (their signatures cover the URL they used).
+    servicedesk_public_url: str = ""
+    #: Largest request body accepted on the ingest endpoints.
+    servicedesk_max_body_bytes: int = 1_000_000
+    #: How far a signed webhook's timestamp may be from now.
+    servicedesk_webhook_tolerance_seconds: int = 300
+    #: Redis URL for rate limits shared between workers; empty keeps them in memory.
+    servicedesk_redis_url: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres(cls, value: str) -> str:
+        """Accept the Heroku-style ``postgres://`` and pick the psycopg 3 driver."""
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.servicedesk_env == "production"
+
+    def secret_key(self) -> str:
+        """The session secret; a random one is only acceptable where nothing must survive."""
+        key = self.servicedesk_secret_key
+        if key.strip().lower() in _PLACEHOLDER_KEYS or len(key) < 16:
+            if self.is_production:
+                raise RuntimeError(
+                    "SERVICEDESK_SECRET_KEY must be set to a random value of at least 16 "
+                    "characters in production (or set SERVICEDESK_ENV=development)"
+                )
+            return secrets.token_urlsafe(32)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()
