@@ -1,4 +1,4 @@
-"""Alembic environment: every model's metadata, the URL from the application, batch mode for SQLite."""
+"""Alembic environment: all models, the URL from the application, batch mode for SQLite."""
 
 from __future__ import annotations
 

@@ -32,8 +32,9 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def head_revision(database_url: str) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+def head_revision() -> str | None:
+    """The newest migration in the source tree."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -42,7 +43,4 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def is_at_head(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision(str(engine.url))
-
-
-__all__ = ["alembic_config", "current_revision", "head_revision", "is_at_head", "make_engine", "upgrade"]
+    return current_revision(engine) == head_revision()

@@ -1,0 +1,1 @@
+"""Ingest: deliveries in, canonical events stored, contacts folded."""
