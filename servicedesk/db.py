@@ -71,10 +71,14 @@ def enable_wal(engine: Engine) -> None:
     """Switch an SQLite file to WAL once (it persists in the file); a no-op elsewhere."""
     if not is_sqlite(engine) or ":memory:" in str(engine.url):
         return
-    with engine.connect() as conn:
-        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-        if str(mode).lower() != "wal":
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    raw = engine.raw_connection()  # outside any transaction: the mode cannot change inside one
+    try:
+        cur = raw.cursor()
+        if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+    finally:
+        raw.close()
 
 
 def get_engine() -> Engine:

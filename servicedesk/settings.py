@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-#: Values that mark a secret key as a placeholder that must never reach production.
-_PLACEHOLDER_KEYS = {"", "dev", "change-me", "secret", "changeme"}
 
 
 class Settings(BaseSettings):
@@ -47,18 +43,6 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.servicedesk_env == "production"
-
-    def secret_key(self) -> str:
-        """The session secret; a random one is only acceptable where nothing must survive."""
-        key = self.servicedesk_secret_key
-        if key.strip().lower() in _PLACEHOLDER_KEYS or len(key) < 16:
-            if self.is_production:
-                raise RuntimeError(
-                    "SERVICEDESK_SECRET_KEY must be set to a random value of at least 16 "
-                    "characters in production (or set SERVICEDESK_ENV=development)"
-                )
-            return secrets.token_urlsafe(32)
-        return key
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,61 @@
+"""servicedesk: service desk metrics for Nordic municipalities."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from servicedesk import db, problems
+from servicedesk.secrets import instance_secrets
+from servicedesk.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Every feature's blueprint, as "module:attribute"; a feature adds itself with one line here.
+BLUEPRINTS = [
+    "servicedesk.health.blueprint:bp",
+    "servicedesk.ingest.blueprint:bp",
+]
+
+
+def _config_from(settings: Settings, instance_path: str) -> dict[str, Any]:
+    secrets = instance_secrets(settings, instance_path)
+    return {
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": secrets.secret_key,
+        "PSEUDONYM_KEY": secrets.pseudonym_key,
+        "MAX_CONTENT_LENGTH": settings.servicedesk_max_body_bytes,
+        "WEBHOOK_TOLERANCE_SECONDS": settings.servicedesk_webhook_tolerance_seconds,
+        "PUBLIC_URL": settings.servicedesk_public_url,
+        "REDIS_URL": settings.servicedesk_redis_url,
+        "ENV_NAME": settings.servicedesk_env,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.is_production,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The application factory: environment settings, then the test's overrides."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    if test_config is None:
+        app.config.from_mapping(_config_from(get_settings(), app.instance_path))
+    else:
+        app.config.from_mapping(_config_from(Settings(servicedesk_env="test"), app.instance_path))
+        app.config.from_mapping(test_config)
+    if isinstance(app.config["PSEUDONYM_KEY"], str):
+        app.config["PSEUDONYM_KEY"] = app.config["PSEUDONYM_KEY"].encode()
+    db.init_app(app)
+    problems.init_app(app)
+    for target in BLUEPRINTS:
+        module, _, attribute = target.partition(":")
+        app.register_blueprint(getattr(import_module(module), attribute))
+    return app

@@ -1,0 +1,68 @@
+"""The ``servicedesk`` command: a Flask CLI group that every feature adds its commands to."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from servicedesk import create_app
+from servicedesk.demo.cli import demo_cli
+from servicedesk.ingest.cli import token_cli
+from servicedesk.orgs.cli import org_cli
+
+
+class ServicedeskGroup(FlaskGroup):
+    """Turns database failures into one line on stderr instead of a stack trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            first = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+            hint = " (has `servicedesk db upgrade` been run?)" if "no such table" in first else ""
+            raise click.ClickException(f"database: {first}{hint}") from None
+
+
+main = ServicedeskGroup(
+    name="servicedesk",
+    create_app=lambda: create_app(),
+    add_version_option=False,
+    load_dotenv=False,
+    help="Service desk metrics for Nordic municipalities.",
+)
+
+
+@main.group("db")
+def db_cli() -> None:
+    """Database schema."""
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply all migrations."""
+    from servicedesk.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 8000)), type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve_cmd(host: str, port: int, workers: int) -> None:
+    """Run the production server (gunicorn)."""
+    from servicedesk.serve import serve
+
+    serve(host, port, workers)
+
+
+for command in (org_cli, token_cli, demo_cli):
+    main.add_command(command)

@@ -1,0 +1,1 @@
+"""Demo data: a municipality with a year of realistic traffic."""

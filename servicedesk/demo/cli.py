@@ -1,0 +1,91 @@
+"""``servicedesk demo``: a demo organisation filled through the real ingest path."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session
+
+from servicedesk.db import get_engine, mark_write
+from servicedesk.demo.traffic import DemoShape, demo_events
+from servicedesk.ingest.schemas import MAX_BATCH, parse_events
+from servicedesk.ingest.service import RawDelivery, ingest_events
+from servicedesk.orgs.operations import OrganisationError, create_organisation, get_organisation
+from servicedesk.timeutil import utcnow
+
+
+@click.command("demo")
+@click.option("--slug", default="demo", show_default=True)
+@click.option("--name", default="Demo kommun", show_default=True)
+@click.option("--country", default="SE", type=click.Choice(["SE", "NO"]), show_default=True)
+@click.option("--days", default=400, show_default=True, type=click.IntRange(1, 3660))
+@click.option("--calls-per-day", default=160, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--emails-per-day", default=45, show_default=True, type=click.IntRange(0, 100000))
+@click.option("--seed", default=2026, show_default=True, type=int)
+@with_appcontext
+def demo_cli(
+    slug: str,
+    name: str,
+    country: str,
+    days: int,
+    calls_per_day: int,
+    emails_per_day: int,
+    seed: int,
+) -> None:
+    """Create a demo organisation with a year of events, sent through the ingest path."""
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        if get_organisation(session, slug) is not None:
+            raise click.ClickException(f"--slug: organisation {slug!r} exists already")
+        try:
+            org = create_organisation(session, slug=slug, name=name, country=country)
+        except OrganisationError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+    shape = DemoShape(calls_per_day=calls_per_day, emails_per_day=emails_per_day)
+    stream = demo_events(
+        country=org.country, timezone=org.timezone, days=days, now=utcnow(), seed=seed, shape=shape
+    )
+    total = 0
+    key = current_app.config["PSEUDONYM_KEY"]
+    batch: list[dict] = []
+
+    def flush() -> None:
+        nonlocal total
+        body = json.dumps({"events": batch}).encode()
+        events, errors = parse_events({"events": batch})
+        if errors:
+            raise click.ClickException(f"demo generator made an invalid event: {errors[0]}")
+        with Session(engine, expire_on_commit=False) as session:
+            mark_write(session)
+            ingest_events(
+                session,
+                org,
+                events,
+                RawDelivery(source="demo", body=body, content_type="application/json"),
+                pseudonym_key=key,
+            )
+            session.commit()
+        total += len(batch)
+        batch.clear()
+
+    with click.progressbar(
+        length=days, label="demo days", file=click.get_text_stream("stderr")
+    ) as bar:
+        last_day = None
+        for event in stream:
+            day = event["contact_id"].split("-")[1]
+            if day != last_day:
+                if last_day is not None:
+                    bar.update(1)
+                last_day = day
+            batch.append(event)
+            if len(batch) >= MAX_BATCH:
+                flush()
+        if batch:
+            flush()
+        bar.update(1)
+    click.echo(f"demo organisation {slug}: {total} events")

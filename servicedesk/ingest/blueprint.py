@@ -1,0 +1,146 @@
+"""The generic events API: ``POST /api/v1/events`` (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from servicedesk.db import get_session, mark_write
+from servicedesk.ingest import signatures
+from servicedesk.ingest.models import IngestToken
+from servicedesk.ingest.schemas import parse_events
+from servicedesk.ingest.service import RawDelivery, ingest_events, store_delivery
+from servicedesk.ingest.tokens import find_token
+from servicedesk.orgs.models import Organisation
+from servicedesk.problems import problem
+from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
+
+bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _reject(raw: RawDelivery, org_id: int | None, response: Response) -> Response:
+    """Keep the rejected delivery with the reason, in a transaction of its own."""
+    session = get_session()
+    session.rollback()
+    mark_write(session)
+    store_delivery(
+        session,
+        raw,
+        organisation_id=org_id,
+        status="rejected",
+        http_status=response.status_code,
+        reason=response.get_data(as_text=True)[:4000],
+    )
+    session.commit()
+    return response
+
+
+@bp.post("/events")
+def post_events() -> Response:
+    """Accept one event or a batch; all stored or none; duplicates counted, not stored twice."""
+    try:
+        return _post_events()
+    except UNAVAILABLE_ERRORS as exc:
+        return database_unavailable(exc)
+
+
+def _read_body() -> bytes | None:
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        return None
+
+
+def _post_events() -> Response:
+    max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
+    body = _read_body()
+    raw = RawDelivery(
+        source="api",
+        body=body if body is not None else b"",
+        content_type=request.content_type,
+        headers=dict(request.headers),
+    )
+    session = get_session()
+    presented = _bearer()
+    token: IngestToken | None = find_token(session, presented) if presented else None
+    if token is None:
+        return _reject(
+            raw,
+            None,
+            problem(
+                401,
+                "Unauthorized",
+                "a valid ingest token is required (Authorization: Bearer ...)",
+                headers={"WWW-Authenticate": "Bearer"},
+            ),
+        )
+    org_id = token.organisation_id
+    if body is None:
+        return _reject(
+            raw, org_id, problem(413, "Payload Too Large", f"the body exceeds {max_bytes} bytes")
+        )
+    if token.signing_secret:
+        try:
+            signatures.verify(
+                token.signing_secret,
+                request.headers,
+                body,
+                now=time.time(),
+                tolerance=current_app.config["WEBHOOK_TOLERANCE_SECONDS"],
+            )
+        except signatures.SignatureError as exc:
+            return _reject(raw, org_id, problem(401, "Invalid signature", str(exc)))
+    if request.mimetype != "application/json":
+        return _reject(
+            raw,
+            org_id,
+            problem(
+                415,
+                "Unsupported Media Type",
+                "Content-Type must be application/json",
+                errors=[{"index": None, "field": "Content-Type", "message": "not JSON"}],
+            ),
+        )
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return _reject(
+            raw,
+            org_id,
+            problem(
+                422,
+                "Invalid JSON",
+                "the body is not valid JSON",
+                errors=[{"index": None, "field": "(body)", "message": "not valid JSON"}],
+            ),
+        )
+    events, errors = parse_events(payload)
+    if errors:
+        return _reject(
+            raw,
+            org_id,
+            problem(
+                422,
+                "Invalid events",
+                f"{len(errors)} problem(s); nothing of this delivery was stored",
+                errors=[e.model_dump() for e in errors],
+            ),
+        )
+    session.rollback()
+    mark_write(session)
+    org = session.get(Organisation, org_id)
+    assert org is not None
+    result = ingest_events(
+        session, org, events, raw, pseudonym_key=current_app.config["PSEUDONYM_KEY"]
+    )
+    session.commit()
+    response = jsonify(accepted=result.accepted, duplicates=result.duplicates)
+    response.status_code = 202
+    return response

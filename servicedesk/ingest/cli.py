@@ -1,0 +1,62 @@
+"""``servicedesk token ...``"""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+from sqlmodel import Session
+
+from servicedesk.db import get_engine
+from servicedesk.ingest.models import IngestToken
+from servicedesk.ingest.tokens import create_token
+from servicedesk.orgs.cli import require_org
+from servicedesk.timeutil import utcnow
+
+token_cli = AppGroup("token", help="Ingest tokens for the events API.")
+
+
+@token_cli.command("create")
+@click.option("--org", "slug", required=True)
+@click.option("--signing", is_flag=True, help="Also require Standard Webhooks signatures.")
+@click.option("--label", default="", help="What the token is for.")
+def create(slug: str, signing: bool, label: str) -> None:
+    """Create a token; the last line is the token (with --signing, then the whsec_ secret)."""
+    with Session(get_engine()) as session:
+        org = require_org(session, slug)
+        row, token = create_token(session, org, signing=signing, label=label)
+        session.commit()
+        click.echo(f"token {row.prefix}... for {org.slug}; it is shown only now", err=True)
+        click.echo(token)
+        if row.signing_secret:
+            click.echo(row.signing_secret)
+
+
+@token_cli.command("list")
+@click.option("--org", "slug", required=True)
+def list_(slug: str) -> None:
+    """List an organisation's tokens (prefixes only)."""
+    with Session(get_engine()) as session:
+        org = require_org(session, slug)
+        rows = session.scalars(
+            sa.select(IngestToken).where(IngestToken.organisation_id == org.id)
+        ).all()
+        for t in rows:
+            state = "revoked" if t.revoked_at else "active"
+            signed = "signed" if t.signing_secret else "bearer"
+            click.echo(f"{t.id}\t{t.prefix}...\t{signed}\t{state}\t{t.label}")
+
+
+@token_cli.command("revoke")
+@click.option("--org", "slug", required=True)
+@click.argument("token_id", type=int)
+def revoke(slug: str, token_id: int) -> None:
+    """Revoke a token by its id (from ``token list``)."""
+    with Session(get_engine()) as session:
+        org = require_org(session, slug)
+        row = session.get(IngestToken, token_id)
+        if row is None or row.organisation_id != org.id:
+            raise click.ClickException(f"token_id: no token {token_id} for {slug}")
+        row.revoked_at = row.revoked_at or utcnow()
+        session.commit()
+        click.echo(f"revoked {row.prefix}...")

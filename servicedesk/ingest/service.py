@@ -1,0 +1,149 @@
+"""The one path every event takes: store the delivery, store new events, fold their contacts.
+
+The generic API and every provider adapter call these functions; they flush and never commit, so
+the caller's transaction makes a delivery's events all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from servicedesk.contacts.fold import _insert, fold_contacts, record_survey_responses
+from servicedesk.ingest.models import Delivery, Event
+from servicedesk.ingest.schemas import EventIn
+from servicedesk.orgs.models import Organisation
+from servicedesk.privacy import pseudonymise
+from servicedesk.timeutil import utcnow
+
+#: Request headers worth keeping with a delivery (ids and signatures; never credentials).
+AUDIT_HEADERS = (
+    "content-type",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-request-id",
+    "x-forwarded-for",
+    "x-twilio-signature",
+    "telnyx-signature-ed25519",
+    "telnyx-timestamp",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawDelivery:
+    """What arrived, before anything was made of it."""
+
+    source: str
+    body: bytes
+    content_type: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    delivery_id: int
+    accepted: int
+    duplicates: int
+
+
+def _audit_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    if not headers:
+        return {}
+    lower = {k.lower(): v for k, v in headers.items()}
+    return {name: lower[name][:500] for name in AUDIT_HEADERS if name in lower}
+
+
+def store_delivery(
+    session: Session,
+    raw: RawDelivery,
+    *,
+    organisation_id: int | None,
+    status: str,
+    http_status: int,
+    reason: str | None = None,
+    accepted: int = 0,
+    duplicates: int = 0,
+) -> int:
+    """Keep a delivery as it arrived; returns its id."""
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        sa.insert(table).returning(table.c.id),
+        {
+            "organisation_id": organisation_id,
+            "source": raw.source,
+            "received_at": utcnow(),
+            "status": status,
+            "http_status": http_status,
+            "reason": reason,
+            "content_type": (raw.content_type or "")[:200] or None,
+            "headers": _audit_headers(raw.headers),
+            "body": raw.body,
+            "accepted": accepted,
+            "duplicates": duplicates,
+        },
+    )
+    return int(result.scalar_one())
+
+
+def _event_row(org: Organisation, key: bytes, delivery_id: int, e: EventIn) -> dict[str, Any]:
+    return {
+        "organisation_id": org.id,
+        "delivery_id": delivery_id,
+        "event_id": e.id,
+        "type": e.type,
+        "channel": e.event_channel,
+        "contact_id": e.contact_id,
+        "occurred_at": e.occurred_at_utc,
+        "queue": e.queue,
+        "agent": e.agent,
+        "caller_hash": pseudonymise(e.caller, key, org.country) if e.caller else None,
+        "direct_answer": e.direct_answer,
+        "question": e.question,
+        "score": e.score,
+    }
+
+
+def ingest_events(
+    session: Session,
+    org: Organisation,
+    events: Sequence[EventIn],
+    raw: RawDelivery,
+    *,
+    pseudonym_key: bytes,
+    http_status: int = 202,
+) -> IngestResult:
+    """Store a valid delivery and its events, skipping duplicates, and fold what changed."""
+    delivery_id = store_delivery(
+        session, raw, organisation_id=org.id, status="accepted", http_status=http_status
+    )
+    # The first of several events with one id in the same delivery wins, as a later delivery would.
+    unique: dict[str, EventIn] = {}
+    for event in events:
+        unique.setdefault(event.id, event)
+    rows = [_event_row(org, pseudonym_key, delivery_id, e) for e in unique.values()]
+    table = Event.__table__  # type: ignore[attr-defined]
+    inserted: set[str] = set()
+    if rows:
+        stmt = (
+            _insert(session, table)
+            .on_conflict_do_nothing(index_elements=["organisation_id", "event_id"])
+            .returning(table.c.event_id)
+        )
+        inserted = set(session.execute(stmt, rows).scalars())
+    new = [r for r in rows if r["event_id"] in inserted]
+    keys = {(r["channel"], r["contact_id"]) for r in new if r["type"] != "survey.response"}
+    fold_contacts(session, org, keys)
+    record_survey_responses(session, org, [r for r in new if r["type"] == "survey.response"])
+    duplicates = len(events) - len(new)
+    session.execute(
+        sa.update(Delivery.__table__)  # type: ignore[attr-defined]
+        .where(Delivery.__table__.c.id == delivery_id)  # type: ignore[attr-defined]
+        .values(accepted=len(new), duplicates=duplicates)
+    )
+    return IngestResult(delivery_id=delivery_id, accepted=len(new), duplicates=duplicates)
