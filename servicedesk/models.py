@@ -1,10 +1,13 @@
 """Every table of the application, imported in one place for Alembic and the tests."""
 
+from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.ingest.models import Delivery, Event, IngestToken
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 
 __all__ = [
+    "Calendar",
+    "CalendarDay",
     "ClosedDay",
     "Contact",
     "Delivery",

@@ -43,6 +43,11 @@ class Contact(SQLModel, table=True):
     wait_seconds: float | None = None
     #: Phone: the call.ended event said the question was answered in the call.
     direct_answer: bool | None = None
+    #: Wall-clock seconds since local midnight of started_at (working time, see calendars/).
+    start_local_seconds: float | None = None
+    #: The local date and wall-clock seconds-of-day of answered_at (working time, see calendars/).
+    answered_local_date: date | None = None
+    answered_local_seconds: float | None = None
     event_count: int = 0
     updated_at: datetime
 

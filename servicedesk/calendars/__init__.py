@@ -1,0 +1,1 @@
+"""Working days per organisation: national calendars, own closed days, and working time."""

@@ -1,0 +1,139 @@
+"""Building and reading an organisation's calendar (domain functions: they flush, never commit)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from servicedesk.calendars.models import Calendar, CalendarDay
+from servicedesk.calendars.rules import RULES_VERSION, day_kind, days
+from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
+from servicedesk.orgs.models import ClosedDay, Organisation
+
+#: The span every calendar covers; contacts outside it have no working time (null).
+FIRST_DAY = date(2010, 1, 1)
+LAST_DAY = date(2045, 12, 31)
+
+
+def _closed_days(session: Session, org_id: int) -> list[date]:
+    rows = session.execute(
+        sa.select(ClosedDay.day).where(ClosedDay.organisation_id == org_id).order_by(ClosedDay.day)
+    )
+    return [row[0] for row in rows]
+
+
+def _fingerprint(closed: list[date]) -> str:
+    return hashlib.sha256(",".join(d.isoformat() for d in closed).encode()).hexdigest()
+
+
+def ensure_calendar(session: Session, org: Organisation) -> bool:
+    """Make the organisation's calendar rows current; True when they had to be (re)built.
+
+    Cheap when nothing changed (two small reads), so every metrics query can call it first: a
+    closed day added by any route, a new holidays release or a changed country is picked up.
+    """
+    closed = _closed_days(session, org.id)
+    fingerprint = _fingerprint(closed)
+    cal = session.get(Calendar, org.id)
+    if (
+        cal is not None
+        and cal.country == org.country
+        and cal.rules_version == RULES_VERSION
+        and cal.closed_fingerprint == fingerprint
+    ):
+        return False
+    _build(session, org, closed)
+    if cal is None:
+        cal = Calendar(
+            organisation_id=org.id,
+            country=org.country,
+            rules_version=RULES_VERSION,
+            closed_fingerprint=fingerprint,
+            first_day=FIRST_DAY,
+            last_day=LAST_DAY,
+        )
+        session.add(cal)
+    else:
+        cal.country = org.country
+        cal.rules_version = RULES_VERSION
+        cal.closed_fingerprint = fingerprint
+        cal.first_day, cal.last_day = FIRST_DAY, LAST_DAY
+        cal.built_at = datetime.now(cal.built_at.tzinfo)
+    session.flush()
+    return True
+
+
+def _build(session: Session, org: Organisation, closed: list[date]) -> None:
+    closed_set = set(closed)
+    rows = []
+    before = 0
+    for day in days(FIRST_DAY, LAST_DAY):
+        working, kind = day_kind(org.country, day, closed_set)
+        rows.append(
+            {
+                "organisation_id": org.id,
+                "day": day,
+                "is_working": working,
+                "kind": kind,
+                "working_seconds_before": before,
+            }
+        )
+        if working:
+            before += DAY_SECONDS
+    table = CalendarDay.__table__
+    session.execute(sa.delete(table).where(table.c.organisation_id == org.id))
+    session.execute(sa.insert(table), rows)
+
+
+def add_closed_day(session: Session, org: Organisation, day: date, reason: str = "") -> ClosedDay:
+    """Close the organisation on ``day`` (idempotent) and bring its calendar up to date."""
+    row = session.execute(
+        sa.select(ClosedDay).where(ClosedDay.organisation_id == org.id, ClosedDay.day == day)
+    ).scalar_one_or_none()
+    if row is None:
+        row = ClosedDay(organisation_id=org.id, day=day, reason=reason)
+        session.add(row)
+    else:
+        row.reason = reason
+    session.flush()
+    ensure_calendar(session, org)
+    return row
+
+
+def remove_closed_day(session: Session, org: Organisation, day: date) -> bool:
+    """Reopen ``day``; False when it was not closed."""
+    result = session.execute(
+        sa.delete(ClosedDay).where(ClosedDay.organisation_id == org.id, ClosedDay.day == day)
+    )
+    session.flush()
+    ensure_calendar(session, org)
+    return bool(result.rowcount)
+
+
+def calendar_day(session: Session, org: Organisation, day: date) -> CalendarDay | None:
+    """The organisation's calendar row for one local date (None outside the calendar)."""
+    ensure_calendar(session, org)
+    return session.get(CalendarDay, (org.id, day))
+
+
+def working_days_between(session: Session, org: Organisation, first: date, last: date) -> int:
+    """How many working days from ``first`` to ``last`` inclusive."""
+    a, b = calendar_day(session, org, first), calendar_day(session, org, last)
+    if a is None or b is None:
+        raise ValueError(f"{first}..{last} is outside the calendar ({FIRST_DAY}..{LAST_DAY})")
+    return (b.working_seconds_before - a.working_seconds_before) // DAY_SECONDS + int(b.is_working)
+
+
+def working_seconds(session: Session, org: Organisation, start: datetime, end: datetime) -> float:
+    """Working seconds from ``start`` to ``end`` (the same arithmetic the SQL does)."""
+    clocks = []
+    for instant in (start, end):
+        day, seconds = local_parts(instant, org.timezone)
+        row = calendar_day(session, org, day)
+        if row is None:
+            raise ValueError(f"{day} is outside the calendar ({FIRST_DAY}..{LAST_DAY})")
+        clocks.append(working_clock(row.working_seconds_before, row.is_working, seconds))
+    return clocks[1] - clocks[0]
