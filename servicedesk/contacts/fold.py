@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from servicedesk.calendars.worktime import contact_local_times
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation, Queue
@@ -174,6 +175,7 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
                 "start_date": local_date(c["started_at"], org.timezone),
                 "updated_at": now,
                 **c,
+                **_working_time_columns(c, org),
             }
         )
     if rows:
@@ -191,6 +193,11 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
             rows,
         )
     return len(rows)
+
+
+def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any]:
+    """The local wall-clock parts the e-mail working-time arithmetic reads (see calendars/)."""
+    return contact_local_times(c["started_at"], c["answered_at"], org.timezone)
 
 
 def _with_utc(event: FoldEvent) -> FoldEvent:

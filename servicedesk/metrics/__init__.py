@@ -1,0 +1,1 @@
+"""KKiK / Servicemätning figures computed in the database (definitions: docs/metrics.md)."""
