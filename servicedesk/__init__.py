@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from servicedesk import db, problems
+from servicedesk import cli, db, problems
 from servicedesk.secrets import instance_secrets
 from servicedesk.settings import Settings, get_settings
 
@@ -21,8 +21,8 @@ BLUEPRINTS = [
 ]
 
 
-def _config_from(settings: Settings, instance_path: str) -> dict[str, Any]:
-    secrets = instance_secrets(settings, instance_path)
+def _config_from(settings: Settings, instance_path: str, required: bool) -> dict[str, Any]:
+    secrets = instance_secrets(settings, instance_path, required=required)
     return {
         "DATABASE_URL": settings.database_url,
         "SECRET_KEY": secrets.secret_key,
@@ -39,22 +39,28 @@ def _config_from(settings: Settings, instance_path: str) -> dict[str, Any]:
     }
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The application factory: environment settings, then the test's overrides."""
+def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = False) -> Flask:
+    """The application factory: environment settings, then the test's overrides.
+
+    A web process refuses to start in production without its keys; administrative commands
+    (``for_cli``) may run without them, and the commands that need a key say so.
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
     if test_config is None:
-        app.config.from_mapping(_config_from(get_settings(), app.instance_path))
+        app.config.from_mapping(_config_from(get_settings(), app.instance_path, not for_cli))
     else:
-        app.config.from_mapping(_config_from(Settings(servicedesk_env="test"), app.instance_path))
+        test_settings = Settings(servicedesk_env="test")
+        app.config.from_mapping(_config_from(test_settings, app.instance_path, True))
         app.config.from_mapping(test_config)
-    if isinstance(app.config["PSEUDONYM_KEY"], str):
+    if isinstance(app.config.get("PSEUDONYM_KEY"), str):
         app.config["PSEUDONYM_KEY"] = app.config["PSEUDONYM_KEY"].encode()
     db.init_app(app)
     problems.init_app(app)
+    cli.init_app(app)
     for target in BLUEPRINTS:
         module, _, attribute = target.partition(":")
         app.register_blueprint(getattr(import_module(module), attribute))

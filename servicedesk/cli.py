@@ -6,14 +6,14 @@ import os
 from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from servicedesk import create_app
 from servicedesk.demo.cli import demo_cli
 from servicedesk.ingest.cli import token_cli
 from servicedesk.orgs.cli import org_cli
+from servicedesk.secrets import require_keys
 
 
 class ServicedeskGroup(FlaskGroup):
@@ -30,14 +30,20 @@ class ServicedeskGroup(FlaskGroup):
 
 main = ServicedeskGroup(
     name="servicedesk",
-    create_app=lambda: create_app(),
+    create_app=lambda: _create_app(),
     add_version_option=False,
     load_dotenv=False,
     help="Service desk metrics for Nordic municipalities.",
 )
 
 
-@main.group("db")
+def _create_app() -> Flask:
+    from servicedesk import create_app
+
+    return create_app(for_cli=True)
+
+
+@click.group("db")
 def db_cli() -> None:
     """Database schema."""
 
@@ -53,16 +59,23 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
-@main.command("serve")
+@click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=lambda: int(os.environ.get("PORT", 8000)), type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve_cmd(host: str, port: int, workers: int) -> None:
     """Run the production server (gunicorn)."""
+    require_keys()
     from servicedesk.serve import serve
 
     serve(host, port, workers)
 
 
-for command in (org_cli, token_cli, demo_cli):
-    main.add_command(command)
+#: Every feature's command or group; a feature adds itself with one line here.
+COMMANDS = [db_cli, serve_cmd, org_cli, token_cli, demo_cli]
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)

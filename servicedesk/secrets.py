@@ -20,24 +20,36 @@ _PLACEHOLDERS = {"", "dev", "change-me", "changeme", "secret"}
 
 @dataclass(frozen=True)
 class InstanceSecrets:
-    secret_key: str
-    pseudonym_key: str
+    secret_key: str | None
+    pseudonym_key: str | None
 
 
 def _real(value: str) -> bool:
     return value.strip().lower() not in _PLACEHOLDERS and len(value) >= 16
 
 
-def instance_secrets(settings: Settings, instance_path: str) -> InstanceSecrets:
+class MissingSecrets(RuntimeError):
+    """Production was asked to run without its keys."""
+
+
+MISSING_MESSAGE = (
+    "SERVICEDESK_SECRET_KEY and SERVICEDESK_PSEUDONYM_KEY must each be set to a random value of "
+    "at least 16 characters in production (or set SERVICEDESK_ENV=development)"
+)
+
+
+def instance_secrets(
+    settings: Settings, instance_path: str, *, required: bool = True
+) -> InstanceSecrets:
+    """The keys; in production without them, refuse (or, for admin commands, leave them unset)."""
     secret = settings.servicedesk_secret_key
     pseudonym = settings.servicedesk_pseudonym_key
     if _real(secret) and _real(pseudonym):
         return InstanceSecrets(secret, pseudonym)
     if settings.is_production:
-        raise RuntimeError(
-            "SERVICEDESK_SECRET_KEY and SERVICEDESK_PSEUDONYM_KEY must each be set to a random "
-            "value of at least 16 characters in production (or set SERVICEDESK_ENV=development)"
-        )
+        if required:
+            raise MissingSecrets(MISSING_MESSAGE)
+        return InstanceSecrets(None, None)
     if settings.servicedesk_env == "test":
         return InstanceSecrets(
             secret if _real(secret) else secrets.token_urlsafe(32),
@@ -61,3 +73,12 @@ def instance_secrets(settings: Settings, instance_path: str) -> InstanceSecrets:
         secret if _real(secret) else stored["secret_key"],
         pseudonym if _real(pseudonym) else stored["pseudonym_key"],
     )
+
+
+def require_keys() -> None:
+    """Stop a command that needs the secret and pseudonymisation keys when they are not set."""
+    import click
+    from flask import current_app
+
+    if not current_app.config.get("SECRET_KEY") or not current_app.config.get("PSEUDONYM_KEY"):
+        raise click.ClickException(MISSING_MESSAGE)

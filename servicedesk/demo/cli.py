@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
@@ -13,7 +14,9 @@ from servicedesk.db import get_engine, mark_write
 from servicedesk.demo.traffic import DemoShape, demo_events
 from servicedesk.ingest.schemas import MAX_BATCH, parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
+from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import OrganisationError, create_organisation, get_organisation
+from servicedesk.secrets import require_keys
 from servicedesk.timeutil import utcnow
 
 
@@ -25,6 +28,7 @@ from servicedesk.timeutil import utcnow
 @click.option("--calls-per-day", default=160, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--emails-per-day", default=45, show_default=True, type=click.IntRange(0, 100000))
 @click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when any organisation exists.")
 @with_appcontext
 def demo_cli(
     slug: str,
@@ -34,10 +38,15 @@ def demo_cli(
     calls_per_day: int,
     emails_per_day: int,
     seed: int,
+    if_empty: bool,
 ) -> None:
     """Create a demo organisation with a year of events, sent through the ingest path."""
+    require_keys()
     engine = get_engine()
     with Session(engine, expire_on_commit=False) as session:
+        if if_empty and session.scalars(sa.select(Organisation.id).limit(1)).first() is not None:
+            click.echo("organisations exist already; no demo data loaded")
+            return
         if get_organisation(session, slug) is not None:
             raise click.ClickException(f"--slug: organisation {slug!r} exists already")
         try:

@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -63,7 +64,7 @@ class EventIn(BaseModel):
     queue: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     agent: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     caller: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
-    direct_answer: bool | None = None
+    direct_answer: StrictBool | None = None
     question: Question | None = None
     score: Annotated[int, Field(ge=1, le=5, strict=True)] | None = None
     #: Which channel a survey.response is about; optional (an extension of the contract).

@@ -1,0 +1,45 @@
+# servicedesk: `make run` serves the demo on the embedded SQLite; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+export SERVICEDESK_ENV ?= development
+
+.PHONY: run test lint install lock bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Installs the project with its test tools, pinned by constraints.txt, again whenever they change.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/servicedesk db upgrade
+	$(BIN)/servicedesk demo --if-empty
+	$(BIN)/servicedesk serve --host $(HOST) --port $(PORT) --workers 2
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check servicedesk integrations tests bench
+
+test: install lint
+	$(BIN)/pytest -q
+
+# Re-pin every dependency from a clean resolve (run after changing pyproject.toml).
+lock:
+	rm -rf /tmp/servicedesk-lock && $(PYTHON) -m venv /tmp/servicedesk-lock
+	/tmp/servicedesk-lock/bin/pip install -q '.[test]'
+	/tmp/servicedesk-lock/bin/pip freeze --exclude-editable | grep -v '^servicedesk' > constraints.txt
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,162 @@
+"""Fixtures: one fresh database per test, on SQLite and on PostgreSQL.
+
+Each engine gets a template database migrated once per run; every test then gets a copy of it
+(a file copy for SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL), so tests never share
+state and never pay for the migrations again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlmodel import Session
+
+from servicedesk import create_app
+from servicedesk.ingest.tokens import create_token
+from servicedesk.migrate import upgrade
+from servicedesk.orgs.models import Organisation
+from servicedesk.orgs.operations import create_organisation
+
+#: The PostgreSQL server the tests create their databases on (trust auth on the CI machines).
+PG_ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+ENGINES = [e for e in os.environ.get("SERVICEDESK_TEST_ENGINES", "sqlite,postgresql").split(",")]
+PSEUDONYM_KEY = b"test-pseudonym-key-0123456789"
+_RUN = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+def _pg_url(name: str) -> str:
+    return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_admin() -> sa.Engine:
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    name = f"sd_tmpl_{_RUN}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    upgrade(_pg_url(name))
+    sa.create_engine(_pg_url(name)).dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def fresh_database(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database of its own for one test; dropped afterwards."""
+    if engine_name == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"sd_{_RUN}_{uuid.uuid4().hex[:8]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+
+    def _drop() -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    request.addfinalizer(_drop)
+    return _pg_url(name)
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_database(engine_name, request, tmp_path)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "PSEUDONYM_KEY": PSEUDONYM_KEY,
+            "SECRET_KEY": "test-secret-key-0123456789",
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")
+    yield app
+    app.extensions["servicedesk.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the test's database, for arranging and checking."""
+    with Session(app.extensions["servicedesk.engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def make_org(db: Session) -> Callable[..., Organisation]:
+    counter = iter(range(1, 10_000))
+
+    def _make(**kwargs: Any) -> Organisation:
+        n = next(counter)
+        values = {"slug": f"org{n}", "name": f"Kommun {n}", "country": "SE"} | kwargs
+        org = create_organisation(db, **values)
+        db.commit()
+        return org
+
+    return _make
+
+
+@pytest.fixture
+def make_token(db: Session) -> Callable[..., str | tuple[str, str]]:
+    def _make(org: Organisation, *, signing: bool = False) -> Any:
+        row, token = create_token(db, org, signing=signing)
+        db.commit()
+        return (token, row.signing_secret) if signing else token
+
+    return _make
+
+
+@pytest.fixture
+def org(make_org: Callable[..., Organisation]) -> Organisation:
+    return make_org(slug="kumla", name="Kumla kommun")
+
+
+@pytest.fixture
+def token(org: Organisation, make_token: Callable[..., Any]) -> str:
+    return make_token(org)

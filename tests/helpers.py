@@ -1,0 +1,32 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Any
+
+_ids = count(1)
+
+
+def event(
+    type_: str = "call.queued",
+    contact_id: str = "c1",
+    at: str = "2026-06-01T10:00:00+02:00",
+    **fields: Any,
+) -> dict[str, Any]:
+    """A valid generic event with a fresh id, overridable field by field."""
+    return {
+        "id": f"ev-{next(_ids)}",
+        "type": type_,
+        "contact_id": contact_id,
+        "occurred_at": at,
+        **fields,
+    }
+
+
+def post(client: Any, token: str, payload: Any, **headers: str) -> Any:
+    return client.post(
+        "/api/v1/events",
+        json=payload,
+        headers={"Authorization": f"Bearer {token}", **headers},
+    )
