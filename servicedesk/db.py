@@ -35,12 +35,14 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any
+) -> Engine:
     """An engine with the connection settings each engine needs to be safe under concurrency."""
     if is_sqlite(url):
         engine = sa.create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             **kwargs,
         )
 
@@ -50,7 +52,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # that BEGIN IMMEDIATE can serialise writers instead of failing with "locked" mid-way.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
@@ -113,6 +115,8 @@ def init_app(app: Flask) -> None:
     app.config["DATABASE_URL"] = url
     if is_sqlite(url):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    engine = make_engine(
+        url, busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS)
+    )
     app.extensions["servicedesk.engine"] = engine
     app.teardown_appcontext(_close_session)

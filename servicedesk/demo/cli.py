@@ -81,20 +81,15 @@ def demo_cli(
         total += len(batch)
         batch.clear()
 
-    with click.progressbar(
-        length=days, label="demo days", file=click.get_text_stream("stderr")
-    ) as bar:
-        last_day = None
-        for event in stream:
-            day = event["contact_id"].split("-")[1]
-            if day != last_day:
-                if last_day is not None:
-                    bar.update(1)
-                last_day = day
-            batch.append(event)
-            if len(batch) >= MAX_BATCH:
-                flush()
-        if batch:
+    last_month = None
+    for event in stream:
+        month = event["contact_id"].split("-")[1][:6]
+        if month != last_month:
+            click.echo(f"demo: {month[:4]}-{month[4:]}", err=True)
+            last_month = month
+        batch.append(event)
+        if len(batch) >= MAX_BATCH:
             flush()
-        bar.update(1)
+    if batch:
+        flush()
     click.echo(f"demo organisation {slug}: {total} events")

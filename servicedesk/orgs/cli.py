@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 from sqlmodel import Session
 
@@ -49,5 +50,5 @@ def create(slug: str, name: str, country: str, timezone: str | None, service_lev
 def list_() -> None:
     """List organisations."""
     with Session(get_engine()) as session:
-        for org in session.query(Organisation).order_by(Organisation.slug):
+        for org in session.scalars(sa.select(Organisation).order_by(Organisation.slug)):
             click.echo(f"{org.slug}\t{org.name}\t{org.country}\t{org.timezone}")

@@ -1,0 +1,124 @@
+"""The command line of CONTRACT.md: output and one-line errors with a non-zero exit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from servicedesk.contacts.models import Contact
+from servicedesk.ingest.models import Event, IngestToken
+from servicedesk.orgs.models import Organisation
+from tests.helpers import event, post
+
+
+def test_org_create_defaults_timezone_by_country(runner, db):
+    result = runner.invoke(
+        args=["org", "create", "--slug", "bergen", "--name", "Bergen kommune", "--country", "NO"]
+    )
+    assert result.exit_code == 0, result.output
+    org = db.scalars(sa.select(Organisation)).one()
+    assert (org.timezone, org.country, org.service_level_seconds) == ("Europe/Oslo", "NO", 60)
+
+
+def test_org_create_with_options(runner, db):
+    result = runner.invoke(
+        args=[
+            "org",
+            "create",
+            "--slug",
+            "kumla",
+            "--name",
+            "Kumla kommun",
+            "--country",
+            "se",
+            "--timezone",
+            "Europe/Stockholm",
+            "--service-level-seconds",
+            "90",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.scalars(sa.select(Organisation)).one().service_level_seconds == 90
+
+
+def test_org_create_errors_are_one_line(runner, org):
+    cases = [
+        (["--slug", "kumla", "--name", "X", "--country", "SE"], "exists already"),
+        (["--slug", "Bad Slug", "--name", "X", "--country", "SE"], "slug"),
+        (
+            ["--slug", "x", "--name", "X", "--country", "SE", "--timezone", "Mars/Olympus"],
+            "timezone",
+        ),
+        (["--slug", "x", "--name", "X", "--country", "DK"], "country"),
+    ]
+    for args, needle in cases:
+        result = runner.invoke(args=["org", "create", *args])
+        assert result.exit_code != 0
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert needle in lines[-1]
+        assert "Traceback" not in result.output
+
+
+def test_token_create_prints_token_last_and_it_works(runner, org, client, db):
+    result = runner.invoke(args=["token", "create", "--org", "kumla"])
+    assert result.exit_code == 0
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("sdk_")
+    assert post(client, token, event()).status_code == 202
+    stored = db.scalars(sa.select(IngestToken)).one()
+    assert token not in repr(stored.model_dump())
+
+
+def test_token_create_signing_prints_secret(runner, org):
+    result = runner.invoke(args=["token", "create", "--org", "kumla", "--signing"])
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2].startswith("sdk_") and lines[-1].startswith("whsec_")
+
+
+def test_token_for_unknown_org(runner):
+    result = runner.invoke(args=["token", "create", "--org", "nowhere"])
+    assert result.exit_code != 0
+    assert "no organisation 'nowhere'" in result.output
+
+
+def test_demo_fills_an_organisation_through_ingest(runner, db):
+    result = runner.invoke(args=["demo", "--days", "10", "--calls-per-day", "40"])
+    assert result.exit_code == 0, result.output
+    org = db.scalars(sa.select(Organisation)).one()
+    assert org.slug == "demo"
+    events = db.scalar(sa.select(sa.func.count()).select_from(Event))
+    phone = db.scalar(sa.select(sa.func.count()).where(Contact.channel == "phone"))
+    email = db.scalar(sa.select(sa.func.count()).where(Contact.channel == "email"))
+    assert events > 200 and phone > 50 and email > 20
+    answered = db.scalar(
+        sa.select(sa.func.count()).where(
+            Contact.answered_at.is_not(None), Contact.channel == "phone"
+        )
+    )
+    assert 0.6 < answered / phone < 0.99, "some callers give up, most are answered"
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert again.exit_code == 0 and "no demo data" in again.output
+
+
+def test_db_upgrade_is_idempotent(runner):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+
+
+def test_commands_on_an_unmigrated_database_fail_in_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from servicedesk.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite'}")
+    monkeypatch.setenv("SERVICEDESK_ENV", "development")
+    from servicedesk.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["org", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: database: no such table: organisations (has `servicedesk db upgrade` been run?)"
+    ]

@@ -1,0 +1,66 @@
+"""A database that fails answers 503 with Retry-After, and leaves nothing half-stored."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from servicedesk import create_app
+from servicedesk.contacts import fold
+from servicedesk.ingest.models import Delivery, Event
+from servicedesk.ingest.tokens import create_token
+from servicedesk.orgs.operations import create_organisation
+from tests.helpers import event, post
+
+
+def test_unreachable_postgresql_is_503_with_retry_after():
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
+    )
+    response = post(app.test_client(), "sdk_anything", event())
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.mimetype == "application/problem+json"
+    assert app.test_client().get("/readyz").status_code == 503
+
+
+def test_failure_in_the_middle_stores_nothing(client, token, db, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("UPDATE contacts", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(fold, "queue_ids", broken)
+    response = post(client, token, {"events": [event(queue="Växel"), event(contact_id="c2")]})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert db.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
+    assert db.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
+    monkeypatch.undo()
+    retry = post(client, token, {"events": [event(queue="Växel"), event(contact_id="c2")]})
+    assert retry.status_code == 202 and retry.get_json()["accepted"] == 2
+
+
+def test_locked_sqlite_answers_503_not_500(tmp_path, sqlite_template):
+    path = tmp_path / "locked.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    # A short wait keeps the test quick; production waits SQLITE_BUSY_TIMEOUT_MS.
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SQLITE_BUSY_TIMEOUT_MS": 200}
+    )
+    with Session(app.extensions["servicedesk.engine"]) as session:
+        org = create_organisation(session, slug="k", name="K", country="SE")
+        _, token = create_token(session, org)
+        session.commit()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        response = post(app.test_client(), token, event())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert post(app.test_client(), token, event()).status_code == 202
