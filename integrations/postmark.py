@@ -1,0 +1,98 @@
+"""Postmark inbound webhooks: JSON, authenticated by HTTP basic auth in the webhook URL."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from integrations.base import PayloadError, Reply, RequestParts, SignatureError
+from integrations.mail import (
+    InboundMessage,
+    MemoryThreadIndex,
+    Threader,
+    ThreadIndex,
+    addresses,
+    message_ids,
+    parse_date,
+)
+
+
+def _hash(credentials: str) -> str:
+    return "sha256:" + hashlib.sha256(credentials.encode()).hexdigest()
+
+
+def _full(value: Any) -> list[str]:
+    """Addresses from Postmark's ToFull/CcFull lists."""
+    if not isinstance(value, list):
+        return []
+    return [str(item.get("Email", "")).lower() for item in value if isinstance(item, dict)]
+
+
+class PostmarkAdapter:
+    """Postmark inbound e-mail."""
+
+    name = "postmark"
+    kinds = ("",)
+
+    def __init__(
+        self, options: Mapping[str, Any] | None = None, *, threads: ThreadIndex | None = None
+    ) -> None:
+        self.options = dict(options or {})
+        self.threader = Threader(self.name, self.options, threads or MemoryThreadIndex())
+
+    def stored_secret(self, secret: str) -> str:
+        """``user:password``, kept as a hash: basic auth only needs to compare."""
+        if ":" not in secret:
+            raise ValueError("the Postmark secret is user:password (the URL's basic auth)")
+        return _hash(secret)
+
+    def verify(self, request: RequestParts, stored: str) -> None:
+        header = request.header("authorization") or ""
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic" or not value:
+            raise SignatureError("basic auth is missing (put user:password in the webhook URL)")
+        try:
+            credentials = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise SignatureError("basic auth is malformed") from None
+        if not hmac.compare_digest(_hash(credentials), stored):
+            raise SignatureError("basic auth user or password is wrong")
+
+    def message(self, request: RequestParts) -> InboundMessage:
+        data = request.json()
+        if not isinstance(data, dict):
+            raise PayloadError("the body must be a JSON object")
+        headers: dict[str, str] = {}
+        for item in data.get("Headers") or []:
+            if isinstance(item, dict) and item.get("Name"):
+                headers.setdefault(str(item["Name"]).lower(), str(item.get("Value", "")))
+        from_full = data.get("FromFull") if isinstance(data.get("FromFull"), dict) else {}
+        sender = str(from_full.get("Email") or "").lower() or next(
+            iter(addresses(data.get("From"))), None
+        )
+        recipients = _full(data.get("ToFull")) + _full(data.get("CcFull"))
+        recipients += addresses(data.get("OriginalRecipient"))
+        ids = message_ids(headers.get("message-id"))
+        return InboundMessage(
+            message_id=ids[0] if ids else None,
+            in_reply_to=message_ids(headers.get("in-reply-to")),
+            references=message_ids(headers.get("references")),
+            sender=sender,
+            recipients=list(dict.fromkeys(a for a in recipients if a)),
+            subject=data.get("Subject"),
+            date=parse_date(data.get("Date")),
+            arrived_at=request.received_at,
+            reply_to=addresses(data.get("ReplyTo")),
+            mailbox_hash=data.get("MailboxHash") or None,
+            provider_id=data.get("MessageID") or None,
+        )
+
+    def parse(self, request: RequestParts) -> list[dict[str, Any]]:
+        return self.threader.events(self.message(request), query_queue=request.query_value("queue"))
+
+    def reply(self, request: RequestParts, events: list[dict[str, Any]]) -> Reply:
+        return Reply("", "text/plain", 200)
