@@ -217,3 +217,46 @@ def question_of(value: str | None) -> str:
     if value not in QUESTIONS:
         raise PayloadError(f"question must be one of {', '.join(QUESTIONS)}")
     return value
+
+
+def keypad_events(
+    provider: str,
+    contact: str,
+    digits: str | None,
+    *,
+    purpose: str | None,
+    question: str | None,
+    occurred_at: str,
+    extra: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """A keypad answer: the citizen's grade, or (purpose "wrapup") the agent's verdict."""
+    if purpose == "wrapup":
+        verdict = direct_answer_of(digits)
+        if verdict is None:
+            return []
+        return [
+            {
+                "id": short_id(provider, contact, "wrapup"),
+                "type": "call.ended",
+                "contact_id": contact,
+                "occurred_at": occurred_at,
+                "direct_answer": verdict,
+                **extra,
+            }
+        ]
+    score = score_of(digits)
+    if score is None:
+        return []
+    asked = question_of(question)
+    return [
+        {
+            "id": short_id(provider, contact, "survey", asked),
+            "type": "survey.response",
+            "contact_id": contact,
+            "occurred_at": occurred_at,
+            "question": asked,
+            "score": score,
+            "channel": "phone",
+            **extra,
+        }
+    ]

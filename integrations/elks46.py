@@ -20,11 +20,9 @@ from integrations.base import (
     RequestParts,
     SignatureError,
     bounded,
-    direct_answer_of,
     first,
-    question_of,
+    keypad_events,
     rfc3339,
-    score_of,
     short_id,
 )
 
@@ -160,35 +158,15 @@ class Elks46Adapter:
         contact = request.query_value("call") or call_id
         result = fields.get("result")
         digits = None if result is None else str(result)
-        when = rfc3339(request.received_at)
-        if request.query_value("purpose") == "wrapup":
-            verdict = direct_answer_of(digits)
-            if verdict is None:
-                return []
-            return [
-                {
-                    "id": short_id("46elks", contact, "wrapup"),
-                    "type": "call.ended",
-                    "contact_id": contact,
-                    "occurred_at": when,
-                    "direct_answer": verdict,
-                }
-            ]
-        score = score_of(digits)
-        if score is None:
-            return []
-        question = question_of(request.query_value("question"))
-        return [
-            {
-                "id": short_id("46elks", contact, "survey", question),
-                "type": "survey.response",
-                "contact_id": contact,
-                "occurred_at": when,
-                "question": question,
-                "score": score,
-                "channel": "phone",
-            }
-        ]
+        return keypad_events(
+            "46elks",
+            contact,
+            digits,
+            purpose=request.query_value("purpose"),
+            question=request.query_value("question"),
+            occurred_at=rfc3339(request.received_at),
+            extra={},
+        )
 
     def reply(self, request: RequestParts, events: list[dict[str, Any]]) -> Reply:
         # 46elks reads call actions from voice_start and next; the administrator configures them.

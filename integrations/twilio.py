@@ -23,11 +23,9 @@ from integrations.base import (
     RequestParts,
     SignatureError,
     bounded,
-    direct_answer_of,
     first,
-    question_of,
+    keypad_events,
     rfc3339,
-    score_of,
     short_id,
 )
 
@@ -201,37 +199,15 @@ class TwilioAdapter:
         digits = first(fields, "Digits")
         when = rfc3339(request.received_at)
         queue = self._queue(request)
-        extra = {"queue": queue} if queue else {}
-        if request.query_value("purpose") == "wrapup":
-            verdict = direct_answer_of(digits)
-            if verdict is None:
-                return []
-            return [
-                {
-                    "id": short_id("twilio", contact, "wrapup"),
-                    "type": "call.ended",
-                    "contact_id": contact,
-                    "occurred_at": when,
-                    "direct_answer": verdict,
-                    **extra,
-                }
-            ]
-        score = score_of(digits)
-        if score is None:
-            return []
-        question = question_of(request.query_value("question"))
-        return [
-            {
-                "id": short_id("twilio", contact, "survey", question),
-                "type": "survey.response",
-                "contact_id": contact,
-                "occurred_at": when,
-                "question": question,
-                "score": score,
-                "channel": "phone",
-                **extra,
-            }
-        ]
+        return keypad_events(
+            "twilio",
+            contact,
+            digits,
+            purpose=request.query_value("purpose"),
+            question=request.query_value("question"),
+            occurred_at=when,
+            extra={"queue": queue} if queue else {},
+        )
 
     def reply(self, request: RequestParts, events: list[dict[str, Any]]) -> Reply:
         language = quoteattr(str(self.options.get("language", "sv-SE")))
