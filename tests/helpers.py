@@ -30,3 +30,14 @@ def post(client: Any, token: str, payload: Any, **headers: str) -> Any:
         json=payload,
         headers={"Authorization": f"Bearer {token}", **headers},
     )
+
+
+def ingest(session: Any, org: Any, *events: dict[str, Any]) -> None:
+    """Store and fold events as the events API would, without HTTP (the caller commits)."""
+    from servicedesk.ingest.schemas import EventIn
+    from servicedesk.ingest.service import RawDelivery, ingest_events
+    from tests.conftest import PSEUDONYM_KEY
+
+    parsed = [EventIn.model_validate(e) for e in events]
+    ingest_events(session, org, parsed, RawDelivery("test", b"{}"), pseudonym_key=PSEUDONYM_KEY)
+    session.flush()

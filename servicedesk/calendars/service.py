@@ -14,8 +14,8 @@ from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clo
 from servicedesk.orgs.models import ClosedDay, Organisation
 
 #: The span every calendar covers; contacts outside it have no working time (null).
-FIRST_DAY = date(2010, 1, 1)
-LAST_DAY = date(2045, 12, 31)
+FIRST_DAY = date(2015, 1, 1)
+LAST_DAY = date(2040, 12, 31)
 
 
 def _closed_days(session: Session, org_id: int) -> list[date]:
@@ -66,13 +66,26 @@ def ensure_calendar(session: Session, org: Organisation) -> bool:
     return True
 
 
-def _build(session: Session, org: Organisation, closed: list[date]) -> None:
-    closed_set = set(closed)
+def calendar_rows(
+    country: str, closed: set[date], first: date = FIRST_DAY, last: date = LAST_DAY
+) -> list[tuple[date, bool, str, int]]:
+    """(day, is_working, kind, working_seconds_before) for every day of the span."""
     rows = []
     before = 0
-    for day in days(FIRST_DAY, LAST_DAY):
-        working, kind = day_kind(org.country, day, closed_set)
-        rows.append(
+    for day in days(first, last):
+        working, kind = day_kind(country, day, closed)
+        rows.append((day, working, kind, before))
+        if working:
+            before += DAY_SECONDS
+    return rows
+
+
+def _build(session: Session, org: Organisation, closed: list[date]) -> None:
+    table = CalendarDay.__table__
+    session.execute(sa.delete(table).where(table.c.organisation_id == org.id))
+    session.execute(
+        sa.insert(table),
+        [
             {
                 "organisation_id": org.id,
                 "day": day,
@@ -80,12 +93,9 @@ def _build(session: Session, org: Organisation, closed: list[date]) -> None:
                 "kind": kind,
                 "working_seconds_before": before,
             }
-        )
-        if working:
-            before += DAY_SECONDS
-    table = CalendarDay.__table__
-    session.execute(sa.delete(table).where(table.c.organisation_id == org.id))
-    session.execute(sa.insert(table), rows)
+            for day, working, kind, before in calendar_rows(org.country, set(closed))
+        ],
+    )
 
 
 def add_closed_day(session: Session, org: Organisation, day: date, reason: str = "") -> ClosedDay:

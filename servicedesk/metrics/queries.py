@@ -149,9 +149,7 @@ def _percentiles(
         key = tuple(row[:ngroups])
         counts[key] = row[ngroups]
         points[key][row[ngroups + 1]] = float(row[ngroups + 2])
-    return {
-        key: [_interpolate(points[key], counts[key], f) for f in fractions] for key in counts
-    }
+    return {key: [_interpolate(points[key], counts[key], f) for f in fractions] for key in counts}
 
 
 # ---------------------------------------------------------------------------------------------
