@@ -19,7 +19,7 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """"2026-06" -> Month(2026, 6); ValueError naming the expected form otherwise."""
+        """Parse YYYY-MM ("2026-06"); ValueError naming the expected form otherwise."""
         m = _MONTH_RE.match(text.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ValueError(f"month: expected YYYY-MM, got {text!r}")
