@@ -4,6 +4,7 @@ from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.ingest.models import Delivery, Event, IngestToken
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
+from servicedesk.reports.models import Report
 
 __all__ = [
     "Calendar",
@@ -15,5 +16,6 @@ __all__ = [
     "IngestToken",
     "Organisation",
     "Queue",
+    "Report",
     "SurveyResponse",
 ]

@@ -1,0 +1,1 @@
+"""Frozen monthly reports: versions, the scheduler that makes them, and their exports."""

@@ -1,0 +1,95 @@
+"""``servicedesk report generate|show|export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlmodel import Session
+
+from servicedesk.db import get_engine
+from servicedesk.metrics.periods import Month
+from servicedesk.orgs.cli import require_org
+from servicedesk.reports import formats
+from servicedesk.reports.models import Report
+from servicedesk.reports.service import generate_report, latest_report
+
+report_cli = AppGroup("report", help="Monthly reports (frozen, versioned).")
+
+EXPORT_FORMATS = ["xlsx", "csv", "json", "days-csv", "audit-csv"]
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise click.ClickException(f"--{exc}") from None
+
+
+def _latest(session: Session, slug: str, month: Month) -> Report:
+    org = require_org(session, slug)
+    report = latest_report(session, org, month)
+    if report is None:
+        raise click.ClickException(
+            f"--month: no report for {slug} {month} (make one with `servicedesk report generate`)"
+        )
+    return report
+
+
+@report_cli.command("generate")
+@click.option("--org", "slug", required=True)
+@click.option("--month", required=True, help="YYYY-MM")
+def generate(slug: str, month: str) -> None:
+    """Make the month's report now (a new version only if the figures changed)."""
+    m = _month(month)
+    with Session(get_engine(), expire_on_commit=False) as session:
+        org = require_org(session, slug)
+        report, made = generate_report(session, org, m, trigger="cli")
+        session.commit()
+    state = "made" if made else "unchanged, latest is"
+    click.echo(f"{slug} {m}: {state} version {report.version} (sha256 {report.sha256})")
+
+
+@report_cli.command("show")
+@click.option("--org", "slug", required=True)
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "table"]),
+    default="table",
+    show_default=True,
+)
+def show(slug: str, month: str, fmt: str) -> None:
+    """Print the latest version of the month's report."""
+    m = _month(month)
+    with Session(get_engine()) as session:
+        doc = _latest(session, slug, m).document
+    if fmt == "json":
+        click.echo(formats.report_json(doc))
+    elif fmt == "csv":
+        click.echo(formats.report_csv(doc), nl=False)
+    else:
+        click.echo(formats.report_table(doc), nl=False)
+
+
+@report_cli.command("export")
+@click.option("--org", "slug", required=True)
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True
+)
+def export(slug: str, month: str, fmt: str, output: Path) -> None:
+    """Write the latest version of the month's report to a file (audit-csv: every contact)."""
+    from servicedesk.reports import exports
+
+    m = _month(month)
+    with Session(get_engine()) as session:
+        report = _latest(session, slug, m)
+        try:
+            written = exports.write(session, report, fmt, output)
+        except OSError as exc:
+            raise click.ClickException(f"--output: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output} ({fmt}, {slug} {m} version {report.version}, {written} bytes)")

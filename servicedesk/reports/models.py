@@ -1,0 +1,36 @@
+"""Tables of the reports feature."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
+
+
+class Report(SQLModel, table=True):
+    """One frozen version of an organisation's monthly report; never updated once written."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "month", "version"),
+        sa.Index("ix_reports_org_month", "organisation_id", "month"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
+    #: "2026-06"
+    month: str = Field(max_length=7)
+    version: int
+    generated_at: datetime
+    definitions_version: str = Field(max_length=64)
+    #: "cli", "scheduler", "api": who asked for it.
+    trigger: str = Field(max_length=16)
+    #: sha256 of the canonical JSON of the figures alone: a new version only when it changes.
+    figures_sha256: str = Field(max_length=64)
+    #: sha256 of the canonical JSON of the whole document (``document`` without this field).
+    sha256: str = Field(max_length=64)
+    #: The report document exactly as shown and exported (CONTRACT.md report JSON, and more).
+    document: dict[str, Any] = Field(sa_type=sa.JSON)

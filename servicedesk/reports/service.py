@@ -1,0 +1,238 @@
+"""Making, freezing and reading monthly reports (domain functions: they flush, never commit).
+
+A report version is written once and never changed. ``generate_report`` recomputes the month's
+figures and writes version n + 1 only when they differ from version n (compared by the sha256 of
+their canonical JSON), so re-running it is harmless and late events show up as a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.db import mark_write
+from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
+from servicedesk.metrics.periods import Month
+from servicedesk.metrics.queries import (
+    empty_email,
+    empty_phone,
+    empty_survey,
+    figures,
+    queue_names,
+)
+from servicedesk.orgs.models import Organisation
+from servicedesk.reports.models import Report
+from servicedesk.timeutil import utcnow
+
+#: The parts of a document that are the month's own figures (what a new version is about).
+FIGURE_KEYS = ("phone", "email", "survey", "queues", "days")
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte string a document hashes to: sorted keys, no spaces, UTF-8, no NaN."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def sha256_of(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def document_sha256(document: dict[str, Any]) -> str:
+    """The sha256 a report carries: of its canonical JSON without the ``sha256`` field itself."""
+    return sha256_of({k: v for k, v in document.items() if k != "sha256"})
+
+
+def format_instant(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------------------------
+# computing
+
+
+def month_figures(session: Session, org: Organisation, month: Month, days: bool = True) -> dict:
+    """The month's figures: organisation, per queue (by name) and, with ``days``, per local day."""
+    first, last = month.first, month.last
+    total = figures(session, org, first, last)
+    names = queue_names(session, org)
+    per_queue = figures(session, org, first, last, by="queue")
+    queues = {
+        names[qid]: per_queue[qid]
+        for qid in sorted((q for q in per_queue if q is not None), key=lambda q: names[q])
+    }
+    result = {**total, "queues": queues}
+    if days:
+        per_day = figures(session, org, first, last, by="day")
+        empty = {
+            "phone": {**empty_phone(org), "survey_response_rate": None},
+            "email": {**empty_email(), "survey_response_rate": None},
+            "survey": empty_survey(),
+        }
+        result["days"] = {d.isoformat(): per_day.get(d, empty) for d in month.days()}
+    return result
+
+
+def input_counts(session: Session, org: Organisation, month: Month) -> dict[str, int]:
+    """What the month's figures were made from, kept with each version."""
+    c = Contact.__table__  # type: ignore[attr-defined]
+    sr = SurveyResponse.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa.select(c.c.channel, sa.func.count(), sa.func.sum(c.c.event_count))
+        .where(
+            c.c.organisation_id == org.id,
+            c.c.start_date >= month.first,
+            c.c.start_date <= month.last,
+        )
+        .group_by(c.c.channel)
+    ).all()
+    per_channel = {channel: (int(n), int(events or 0)) for channel, n, events in rows}
+    start, end = month.utc_bounds(org.timezone)
+    unmatched = session.execute(
+        sa.select(sa.func.count())
+        .select_from(sr)
+        .where(
+            sr.c.organisation_id == org.id,
+            sr.c.occurred_at >= start,
+            sr.c.occurred_at < end,
+            ~sa.exists().where(
+                c.c.organisation_id == sr.c.organisation_id, c.c.contact_id == sr.c.contact_id
+            ),
+        )
+    ).scalar_one()
+    return {
+        "phone_contacts": per_channel.get("phone", (0, 0))[0],
+        "email_contacts": per_channel.get("email", (0, 0))[0],
+        "events": sum(events for _, events in per_channel.values()),
+        "unmatched_survey_responses": int(unmatched),
+    }
+
+
+def _survey_responses(doc: dict[str, Any]) -> int:
+    return sum(doc["survey"][q]["responses"] for q in QUESTIONS)
+
+
+def comparison(session: Session, org: Organisation, month: Month) -> dict[str, Any]:
+    """Another month's figures to show beside a report: its latest frozen version, else live."""
+    report = latest_report(session, org, month)
+    if report is not None:
+        doc = report.document
+        source = {"version": report.version, "generated_at": doc["generated_at"]}
+        figs = {k: doc[k] for k in ("phone", "email", "survey", "queues")}
+    else:
+        source = {"version": None, "generated_at": None}
+        figs = month_figures(session, org, month, days=False)
+    return {"month": str(month), **source, **figs}
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def latest_report(session: Session, org: Organisation, month: Month) -> Report | None:
+    """The newest version of the organisation's report for the month."""
+    return session.execute(
+        sa.select(Report)
+        .where(Report.organisation_id == org.id, Report.month == str(month))
+        .order_by(Report.version.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def report_versions(session: Session, org: Organisation, month: Month) -> list[Report]:
+    """Every version of the month's report, oldest first."""
+    return list(
+        session.execute(
+            sa.select(Report)
+            .where(Report.organisation_id == org.id, Report.month == str(month))
+            .order_by(Report.version)
+        ).scalars()
+    )
+
+
+def reported_months(session: Session, org: Organisation) -> set[str]:
+    """The months that have at least one report version."""
+    rows = session.execute(sa.select(Report.month).where(Report.organisation_id == org.id))
+    return {row[0] for row in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# freezing
+
+
+def _lock_month(session: Session, org: Organisation, month: Month) -> None:
+    """Serialise every generator of one organisation's month until the transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: the write lock (BEGIN IMMEDIATE),
+    taken here when the transaction has not started yet. Either way a second scheduler waits,
+    then finds the figures unchanged and writes nothing; the unique (organisation, month,
+    version) constraint stays as the last guard.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        key = int(hashlib.sha256(f"report:{org.id}:{month}".encode()).hexdigest()[:15], 16)
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif dialect == "sqlite" and not session.in_transaction():
+        mark_write(session)
+
+
+def generate_report(
+    session: Session,
+    org: Organisation,
+    month: Month,
+    *,
+    trigger: str = "cli",
+    now: datetime | None = None,
+) -> tuple[Report, bool]:
+    """Freeze the month's figures; returns (the latest version, whether it was made now)."""
+    _lock_month(session, org, month)
+    own = month_figures(session, org, month)
+    figures_sha = sha256_of({"definitions_version": DEFINITIONS_VERSION, **own})
+    latest = latest_report(session, org, month)
+    if latest is not None and latest.figures_sha256 == figures_sha:
+        return latest, False
+    version = latest.version + 1 if latest is not None else 1
+    generated_at = (now or utcnow()).replace(microsecond=0)
+    counts = input_counts(session, org, month)
+    counts["survey_responses"] = _survey_responses(own)
+    document: dict[str, Any] = {
+        "organisation": org.slug,
+        "month": str(month),
+        "version": version,
+        "generated_at": format_instant(generated_at),
+        "phone": own["phone"],
+        "email": own["email"],
+        "survey": own["survey"],
+        "queues": own["queues"],
+        "definitions_version": DEFINITIONS_VERSION,
+        "organisation_name": org.name,
+        "country": org.country,
+        "timezone": org.timezone,
+        "previous_month": comparison(session, org, month.previous()),
+        "year_before": comparison(session, org, month.year_before()),
+        "counts": counts,
+        "supersedes": latest.version if latest is not None else None,
+        "days": own["days"],
+    }
+    document["sha256"] = document_sha256(document)
+    report = Report(
+        organisation_id=org.id,
+        month=str(month),
+        version=version,
+        generated_at=generated_at,
+        definitions_version=DEFINITIONS_VERSION,
+        trigger=trigger,
+        figures_sha256=figures_sha,
+        sha256=document["sha256"],
+        document=document,
+    )
+    session.add(report)
+    session.flush()
+    return report, True
