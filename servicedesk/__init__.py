@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = [
     "servicedesk.health.blueprint:bp",
     "servicedesk.ingest.blueprint:bp",
+    "servicedesk.hooks.blueprint:bp",
 ]
 
 

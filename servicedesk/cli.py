@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from servicedesk.demo.cli import demo_cli
+from servicedesk.hooks.cli import asterisk_cli, integration_cli
 from servicedesk.ingest.cli import token_cli
 from servicedesk.orgs.cli import org_cli
 from servicedesk.reports.cli import report_cli
@@ -74,7 +75,16 @@ def serve_cmd(host: str, port: int, workers: int) -> None:
 
 
 #: Every feature's command or group; a feature adds itself with one line here.
-COMMANDS = [db_cli, serve_cmd, org_cli, token_cli, demo_cli, report_cli]
+COMMANDS = [
+    db_cli,
+    serve_cmd,
+    org_cli,
+    token_cli,
+    demo_cli,
+    report_cli,
+    integration_cli,
+    asterisk_cli,
+]
 
 
 def init_app(app: Flask) -> None:

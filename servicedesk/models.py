@@ -2,6 +2,7 @@
 
 from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.ingest.models import Delivery, Event, IngestToken
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.reports.models import Report
@@ -12,10 +13,13 @@ __all__ = [
     "ClosedDay",
     "Contact",
     "Delivery",
+    "EmailThread",
     "Event",
     "IngestToken",
+    "Integration",
     "Organisation",
     "Queue",
     "Report",
     "SurveyResponse",
+    "WebhookNonce",
 ]

@@ -34,8 +34,9 @@ def mailgun(fields: dict[str, str], *, at: datetime = ARRIVED, key: str = KEY) -
 def sample_fields(**headers: str) -> dict[str, str]:
     """The documented sample with its headers replaced (and a fresh token per message)."""
     fields = key_value_form("mailgun-inbound.form.txt")
-    pairs = [p for p in json.loads(fields["message-headers"]) if p[0] not in headers]
-    pairs += [[name.replace("_", "-"), value] for name, value in headers.items()]
+    names = {name.replace("_", "-").lower(): value for name, value in headers.items()}
+    pairs = [p for p in json.loads(fields["message-headers"]) if p[0].lower() not in names]
+    pairs += [[name, value] for name, value in names.items()]
     fields["message-headers"] = json.dumps(pairs)
     fields["token"] = base64.b32encode(json.dumps(headers).encode()).decode()[-50:]
     del fields["timestamp"]
@@ -143,6 +144,7 @@ def test_mailgun_thread_is_one_contact():
         "email.received",
     ]
     assert {e.contact_id for e in events} == {"CAF1pQ@mail.example.com"}
+    assert len({e.id for e in events}) == 4
     assert events[1].caller is None and events[1].occurred_at_utc == datetime(
         2024, 6, 3, 7, tzinfo=UTC
     )

@@ -1,0 +1,1 @@
+"""Provider webhooks: per-organisation integrations, their endpoints, and the Asterisk follower."""

@@ -1,0 +1,156 @@
+"""Provider webhooks: ``POST /hooks/<provider>/<token>[/<kind>]``.
+
+Every delivery is kept as it arrived, accepted or rejected with its reason; accepted ones hand
+their canonical events to the same ingest service as the generic API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from integrations import PROVIDERS, PayloadError, RequestParts, SignatureError
+from servicedesk.db import get_session, mark_write
+from servicedesk.hooks.operations import (
+    IntegrationError,
+    build_adapter,
+    find_integration,
+    verification_secret,
+)
+from servicedesk.ingest.schemas import parse_events
+from servicedesk.ingest.service import RawDelivery, ingest_events, store_delivery
+from servicedesk.orgs.models import Organisation
+from servicedesk.problems import problem
+from servicedesk.timeutil import utcnow
+from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
+
+bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+
+
+def public_url() -> str:
+    """The URL the provider called, as it signed it: the public base URL and the raw path."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        query = request.query_string.decode("latin-1")
+        raw = request.script_root + request.path + (f"?{query}" if query else "")
+    base = current_app.config.get("PUBLIC_URL") or ""
+    if base:
+        return base.rstrip("/") + raw
+    return request.host_url.rstrip("/") + raw
+
+
+def _client_address(options: dict[str, Any]) -> str | None:
+    """The caller's address; behind ``proxy_hops`` reverse proxies, the one they saw."""
+    hops = int(options.get("proxy_hops") or 0)
+    if hops <= 0:
+        return request.remote_addr
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    return forwarded[-hops] if len(forwarded) >= hops else None
+
+
+def _reject(raw: RawDelivery, org_id: int | None, response: Response) -> Response:
+    """Keep the rejected delivery with the reason, in a transaction of its own."""
+    session = get_session()
+    session.rollback()
+    mark_write(session)
+    store_delivery(
+        session,
+        raw,
+        organisation_id=org_id,
+        status="rejected",
+        http_status=response.status_code,
+        reason=response.get_data(as_text=True)[:4000],
+    )
+    session.commit()
+    return response
+
+
+@bp.post("/<provider>/<token>")
+@bp.post("/<provider>/<token>/<kind>")
+def receive(provider: str, token: str, kind: str = "") -> Response:
+    """One provider delivery: verify, parse, ingest, answer what the provider expects."""
+    try:
+        return _receive(provider, token, kind)
+    except UNAVAILABLE_ERRORS as exc:
+        return database_unavailable(exc)
+
+
+def _receive(provider: str, token: str, kind: str) -> Response:
+    try:
+        body = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        body = None
+    source = provider if provider in PROVIDERS else "hooks"
+    raw = RawDelivery(
+        source=source,
+        body=body or b"",
+        content_type=request.content_type,
+        headers=dict(request.headers),
+    )
+    session = get_session()
+    mark_write(session)
+    integration = find_integration(session, provider, token)
+    if integration is None:
+        return _reject(raw, None, problem(404, "Not Found", "no such integration"))
+    org_id = integration.organisation_id
+    if body is None:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return _reject(raw, org_id, problem(413, "Payload Too Large", f"over {limit} bytes"))
+    adapter = build_adapter(session, integration, current_app.config["PSEUDONYM_KEY"])
+    if kind not in adapter.kinds:
+        kinds = ", ".join(k for k in adapter.kinds if k) or "(none)"
+        return _reject(raw, org_id, problem(404, "Not Found", f"{provider} endpoints are: {kinds}"))
+    parts = RequestParts(
+        url=public_url(),
+        body=body,
+        headers=dict(request.headers),
+        kind=kind,
+        token=token,
+        remote_addr=_client_address(integration.options or {}),
+        received_at=utcnow(),
+    )
+    try:
+        adapter.verify(parts, verification_secret(integration, current_app.config["SECRET_KEY"]))
+    except (SignatureError, IntegrationError) as exc:
+        return _reject(raw, org_id, problem(401, "Invalid signature", str(exc)))
+    try:
+        found = adapter.parse(parts)
+    except PayloadError as exc:
+        return _reject(
+            raw,
+            org_id,
+            problem(
+                422,
+                "Invalid payload",
+                str(exc),
+                errors=[{"index": None, "field": "(body)", "message": str(exc)}],
+            ),
+        )
+    events, errors = parse_events({"events": found}) if found else ([], [])
+    if errors:
+        return _reject(
+            raw,
+            org_id,
+            problem(
+                422,
+                "Invalid events",
+                "the payload gave events the core refuses",
+                errors=[e.model_dump() for e in errors],
+            ),
+        )
+    reply = adapter.reply(parts, found)
+    org = session.get(Organisation, org_id)
+    assert org is not None
+    ingest_events(
+        session,
+        org,
+        events,
+        raw,
+        pseudonym_key=current_app.config["PSEUDONYM_KEY"],
+        http_status=reply.status,
+    )
+    session.commit()
+    return Response(reply.body, status=reply.status, content_type=reply.content_type)

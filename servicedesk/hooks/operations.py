@@ -1,0 +1,248 @@
+"""Integrations: configure them, find them from a webhook URL, and give adapters their storage.
+
+Domain functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
+from sqlmodel import Session
+
+from integrations import PROVIDERS, Adapter
+from servicedesk.contacts.fold import _insert
+from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
+from servicedesk.orgs.models import Organisation
+from servicedesk.timeutil import utcnow
+
+TOKEN_PREFIX = "wh_"
+#: Providers whose secret is an HMAC key: kept encrypted, since it cannot be hashed.
+SEALED = {"twilio", "mailgun"}
+#: Providers that need a secret from the provider's console.
+NEEDS_SECRET = {
+    "twilio": "the Auth Token",
+    "mailgun": "the HTTP webhook signing key",
+    "telnyx": "the account's public key (base64)",
+}
+_SEALED_PREFIX = "box1:"
+
+
+class IntegrationError(Exception):
+    """A request to configure an integration that cannot be met; the message says why."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _box(secret_key: str | bytes) -> SecretBox:
+    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return SecretBox(hmac.new(key, b"servicedesk integrations v1", hashlib.sha256).digest())
+
+
+def seal(secret: str, secret_key: str | bytes) -> str:
+    """The secret encrypted (XSalsa20-Poly1305) with a key derived from the app's secret key."""
+    return _SEALED_PREFIX + base64.b64encode(_box(secret_key).encrypt(secret.encode())).decode()
+
+
+def unseal(stored: str, secret_key: str | bytes) -> str:
+    if not stored.startswith(_SEALED_PREFIX):
+        return stored
+    try:
+        data = base64.b64decode(stored[len(_SEALED_PREFIX) :])
+        return _box(secret_key).decrypt(data).decode()
+    except (CryptoError, ValueError) as exc:
+        raise IntegrationError(
+            "the integration's secret cannot be decrypted (SERVICEDESK_SECRET_KEY changed?); "
+            "remove and add the integration again"
+        ) from exc
+
+
+def webhook_path(provider: str, token: str) -> str:
+    return f"/hooks/{provider}/{token}"
+
+
+def add_integration(
+    session: Session,
+    org: Organisation,
+    provider: str,
+    *,
+    secret: str | None,
+    options: Mapping[str, Any],
+    secret_key: str | bytes,
+) -> tuple[Integration, str, str | None]:
+    """A new integration, its URL token, and a generated secret to show once (or None)."""
+    if provider not in PROVIDERS:
+        raise IntegrationError(f"--provider: one of {', '.join(PROVIDERS)}")
+    exists = session.scalars(
+        sa.select(Integration).where(
+            Integration.organisation_id == org.id, Integration.provider == provider
+        )
+    ).first()
+    if exists is not None:
+        raise IntegrationError(
+            f"--provider: {org.slug} already has {provider}; remove it first to replace it"
+        )
+    adapter = PROVIDERS[provider](options)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    generated = None
+    if provider in NEEDS_SECRET and not secret:
+        raise IntegrationError(f"--secret: {provider} needs {NEEDS_SECRET[provider]}")
+    if provider == "46elks":
+        if secret:
+            raise IntegrationError("--secret: 46elks signs nothing; the URL's token is the secret")
+        stored = adapter.stored_secret(token)
+    elif provider == "postmark":
+        if not secret:
+            secret = generated = "servicedesk:" + secrets.token_urlsafe(24)
+        user, _, password = secret.partition(":")
+        if not user or len(password) < 16:
+            raise IntegrationError("--secret: user:password with a password of 16+ characters")
+        stored = adapter.stored_secret(secret)
+    else:
+        assert secret is not None
+        try:
+            stored = adapter.stored_secret(secret.strip())
+        except ValueError as exc:
+            raise IntegrationError(f"--secret: {exc}") from None
+        if provider in SEALED:
+            stored = seal(stored, secret_key)
+    row = Integration(
+        organisation_id=org.id,  # type: ignore[arg-type]
+        provider=provider,
+        token_hash=hash_token(token),
+        token_prefix=token[: len(TOKEN_PREFIX) + 6],
+        secret=stored,
+        options=dict(options),
+    )
+    session.add(row)
+    session.flush()
+    return row, token, generated
+
+
+def list_integrations(session: Session, org: Organisation) -> list[Integration]:
+    return list(
+        session.scalars(
+            sa.select(Integration)
+            .where(Integration.organisation_id == org.id)
+            .order_by(Integration.provider)
+        )
+    )
+
+
+def remove_integration(session: Session, org: Organisation, provider: str) -> bool:
+    result = session.execute(
+        sa.delete(Integration).where(
+            Integration.organisation_id == org.id, Integration.provider == provider
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def find_integration(session: Session, provider: str, token: str) -> Integration | None:
+    """The integration a webhook URL names, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    return session.scalars(
+        sa.select(Integration).where(
+            Integration.token_hash == hash_token(token), Integration.provider == provider
+        )
+    ).first()
+
+
+class DbNonceStore:
+    """Single-use values in the database, so every worker process sees every replay."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, key: str, expires_at: float) -> bool:
+        now = utcnow()
+        table = WebhookNonce.__table__  # type: ignore[attr-defined]
+        self.session.execute(sa.delete(table).where(table.c.expires_at < now))
+        stmt = (
+            _insert(self.session, table)
+            .values(key=key[:200], expires_at=datetime.fromtimestamp(expires_at, UTC))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key)
+        )
+        return self.session.execute(stmt).first() is not None
+
+
+class DbThreadIndex:
+    """E-mail thread keys of one organisation, stored as keyed hashes."""
+
+    def __init__(self, session: Session, organisation_id: int, key: bytes) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+        self.key = key
+
+    def _hash(self, key: str) -> str:
+        return hmac.new(self.key, key.encode(), hashlib.sha256).hexdigest()
+
+    def find(self, keys: Sequence[str]) -> str | None:
+        if not keys:
+            return None
+        hashes = [self._hash(k) for k in keys]
+        table = EmailThread.__table__  # type: ignore[attr-defined]
+        found = dict(
+            self.session.execute(
+                sa.select(table.c.key_hash, table.c.contact_id).where(
+                    table.c.organisation_id == self.organisation_id,
+                    table.c.key_hash.in_(hashes),
+                )
+            ).all()
+        )
+        return next((found[h] for h in hashes if h in found), None)
+
+    def remember(self, keys: Sequence[str], contact_id: str) -> None:
+        if not keys:
+            return
+        table = EmailThread.__table__  # type: ignore[attr-defined]
+        now = utcnow()
+        rows = [
+            {
+                "organisation_id": self.organisation_id,
+                "key_hash": h,
+                "contact_id": contact_id,
+                "created_at": now,
+            }
+            for h in dict.fromkeys(self._hash(k) for k in keys)
+        ]
+        self.session.execute(
+            _insert(self.session, table).on_conflict_do_nothing(
+                index_elements=["organisation_id", "key_hash"]
+            ),
+            rows,
+        )
+
+
+def build_adapter(session: Session, integration: Integration, pseudonym_key: bytes) -> Adapter:
+    """The provider's adapter with this integration's options and database-backed memory."""
+    cls = PROVIDERS[integration.provider]
+    options = integration.options or {}
+    if integration.provider == "mailgun":
+        return cls(
+            options,
+            nonces=DbNonceStore(session),
+            threads=DbThreadIndex(session, integration.organisation_id, pseudonym_key),
+        )
+    if integration.provider == "postmark":
+        return cls(
+            options, threads=DbThreadIndex(session, integration.organisation_id, pseudonym_key)
+        )
+    return cls(options)
+
+
+def verification_secret(integration: Integration, secret_key: str | bytes) -> str:
+    """What the adapter's verify() takes: the stored form, decrypted where it was sealed."""
+    return unseal(integration.secret, secret_key)
