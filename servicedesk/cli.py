@@ -14,7 +14,7 @@ from servicedesk.demo.cli import demo_cli
 from servicedesk.hooks.cli import asterisk_cli, integration_cli
 from servicedesk.ingest.cli import token_cli
 from servicedesk.orgs.cli import org_cli
-from servicedesk.reports.cli import report_cli
+from servicedesk.reports.cli import report_cli, scheduler_cmd
 from servicedesk.secrets import require_keys
 
 
@@ -82,6 +82,7 @@ COMMANDS = [
     token_cli,
     demo_cli,
     report_cli,
+    scheduler_cmd,
     integration_cli,
     asterisk_cli,
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
-from servicedesk.db import get_engine
+from servicedesk.db import get_engine, mark_write
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.cli import require_org
 from servicedesk.reports import formats
@@ -44,6 +44,7 @@ def generate(slug: str, month: str) -> None:
     """Make the month's report now (a new version only if the figures changed)."""
     m = _month(month)
     with Session(get_engine(), expire_on_commit=False) as session:
+        mark_write(session)  # SQLite: take the write lock before the first read (see db.py)
         org = require_org(session, slug)
         report, made = generate_report(session, org, m, trigger="cli")
         session.commit()
@@ -93,3 +94,18 @@ def export(slug: str, month: str, fmt: str, output: Path) -> None:
         except OSError as exc:
             raise click.ClickException(f"--output: {exc.strerror or exc}") from None
     click.echo(f"wrote {output} ({fmt}, {slug} {m} version {report.version}, {written} bytes)")
+
+
+@click.command("scheduler")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Make what is due now, then exit (for cron or checks).")
+def scheduler_cmd(once: bool) -> None:
+    """Run the scheduler process (monthly reports at 06:00 local, 3rd working day)."""
+    from servicedesk.reports.scheduler import run_due_reports, serve_scheduler
+
+    if once:
+        for outcome in run_due_reports(get_engine()):
+            state = "made" if outcome.made else "unchanged"
+            click.echo(f"{outcome.organisation} {outcome.month}: {state} version {outcome.version}")
+        return
+    serve_scheduler(get_engine())
