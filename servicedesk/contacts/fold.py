@@ -11,14 +11,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from servicedesk.calendars.worktime import contact_local_times
 from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.db import dialect_of, insert_for
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.timeutil import local_date, to_utc, utcnow
@@ -92,38 +93,92 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
     }
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+# Statements are built once per dialect and reused: building an upsert's ``excluded`` columns
+# costs more than executing it on the ingest hot path.
+
+
+@lru_cache(maxsize=8)
+def _contact_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    table = Contact.__table__  # type: ignore[attr-defined]
+    stmt = insert_for(dialect, table)
+    keys = ("organisation_id", "channel", "contact_id")
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: stmt.excluded[name] for name in columns if name not in keys},
+    )
+
+
+@lru_cache(maxsize=4)
+def _survey_upsert(dialect: str) -> Any:
+    table = SurveyResponse.__table__  # type: ignore[attr-defined]
+    stmt = insert_for(dialect, table)
+    newer = sa.or_(
+        stmt.excluded.occurred_at > table.c.occurred_at,
+        sa.and_(
+            stmt.excluded.occurred_at == table.c.occurred_at,
+            stmt.excluded.event_id > table.c.event_id,
+        ),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["organisation_id", "contact_id", "question"],
+        set_={
+            name: stmt.excluded[name] for name in ("channel", "score", "occurred_at", "event_id")
+        },
+        where=newer,
+    )
+
+
+@lru_cache(maxsize=4)
+def _queue_insert(dialect: str) -> Any:
+    table = Queue.__table__  # type: ignore[attr-defined]
+    stmt = insert_for(dialect, table)
+    return stmt.on_conflict_do_nothing(index_elements=["organisation_id", "name"])
+
+
+_QUEUE_SELECT = sa.select(Queue.__table__.c.name, Queue.__table__.c.id).where(  # type: ignore[attr-defined]
+    Queue.__table__.c.organisation_id == sa.bindparam("org_id"),  # type: ignore[attr-defined]
+    Queue.__table__.c.name.in_(sa.bindparam("names", expanding=True)),  # type: ignore[attr-defined]
+)
+
+_EV = Event.__table__  # type: ignore[attr-defined]
+_FOLD_SELECT = sa.select(
+    _EV.c.channel,
+    _EV.c.contact_id,
+    _EV.c.event_id,
+    _EV.c.type,
+    _EV.c.occurred_at,
+    _EV.c.queue,
+    _EV.c.agent,
+    _EV.c.caller_hash,
+    _EV.c.direct_answer,
+).where(
+    _EV.c.organisation_id == sa.bindparam("org_id"),
+    _EV.c.contact_id.in_(sa.bindparam("ids", expanding=True)),
+    _EV.c.channel.in_(("phone", "email")),
+    _EV.c.type != "survey.response",
+)
 
 
 def queue_ids(session: Session, org_id: int, names: set[str]) -> dict[str, int]:
     """Queue ids by name, creating the queues the organisation has not seen before."""
     if not names:
         return {}
-    table = Queue.__table__  # type: ignore[attr-defined]
     found = dict(
-        session.execute(
-            sa.select(table.c.name, table.c.id).where(
-                table.c.organisation_id == org_id, table.c.name.in_(names)
-            )
-        ).all()
+        session.connection()
+        .execute(_QUEUE_SELECT, {"org_id": org_id, "names": sorted(names)})
+        .all()
     )
     missing = names - found.keys()
     if missing:
         now = utcnow()
-        session.execute(
-            _insert(session, table).on_conflict_do_nothing(
-                index_elements=["organisation_id", "name"]
-            ),
+        session.connection().execute(
+            _queue_insert(dialect_of(session)),
             [{"organisation_id": org_id, "name": n, "created_at": now} for n in sorted(missing)],
         )
         found.update(
-            session.execute(
-                sa.select(table.c.name, table.c.id).where(
-                    table.c.organisation_id == org_id, table.c.name.in_(missing)
-                )
-            ).all()
+            session.connection()
+            .execute(_QUEUE_SELECT, {"org_id": org_id, "names": sorted(missing)})
+            .all()
         )
     return found
 
@@ -132,27 +187,11 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
     """Recompute the contacts with these keys from all their stored events; returns how many."""
     if not keys:
         return 0
-    ev = Event.__table__  # type: ignore[attr-defined]
     by_key: dict[ContactKey, list[FoldEvent]] = defaultdict(list)
     ids = sorted({cid for _, cid in keys})
     for start in range(0, len(ids), 500):
-        rows = session.execute(
-            sa.select(
-                ev.c.channel,
-                ev.c.contact_id,
-                ev.c.event_id,
-                ev.c.type,
-                ev.c.occurred_at,
-                ev.c.queue,
-                ev.c.agent,
-                ev.c.caller_hash,
-                ev.c.direct_answer,
-            ).where(
-                ev.c.organisation_id == org.id,
-                ev.c.contact_id.in_(ids[start : start + 500]),
-                ev.c.channel.in_(("phone", "email")),
-                ev.c.type != "survey.response",
-            )
+        rows = session.connection().execute(
+            _FOLD_SELECT, {"org_id": org.id, "ids": ids[start : start + 500]}
         )
         for channel, contact_id, *rest in rows:
             if (channel, contact_id) in keys:
@@ -179,19 +218,7 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
             }
         )
     if rows:
-        table = Contact.__table__  # type: ignore[attr-defined]
-        stmt = _insert(session, table)
-        update = {
-            name: stmt.excluded[name]
-            for name in rows[0]
-            if name not in ("organisation_id", "channel", "contact_id")
-        }
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["organisation_id", "channel", "contact_id"], set_=update
-            ),
-            rows,
-        )
+        session.connection().execute(_contact_upsert(dialect_of(session), tuple(rows[0])), rows)
     return len(rows)
 
 
@@ -224,15 +251,6 @@ def record_survey_responses(session: Session, org: Organisation, events: list[An
             latest[key] = e
     if not latest:
         return 0
-    table = SurveyResponse.__table__  # type: ignore[attr-defined]
-    stmt = _insert(session, table)
-    newer = sa.or_(
-        stmt.excluded.occurred_at > table.c.occurred_at,
-        sa.and_(
-            stmt.excluded.occurred_at == table.c.occurred_at,
-            stmt.excluded.event_id > table.c.event_id,
-        ),
-    )
     rows = [
         {
             "organisation_id": org.id,
@@ -245,17 +263,5 @@ def record_survey_responses(session: Session, org: Organisation, events: list[An
         }
         for _, e in sorted(latest.items())
     ]
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["organisation_id", "contact_id", "question"],
-            set_={
-                "channel": stmt.excluded.channel,
-                "score": stmt.excluded.score,
-                "occurred_at": stmt.excluded.occurred_at,
-                "event_id": stmt.excluded.event_id,
-            },
-            where=newer,
-        ),
-        rows,
-    )
+    session.connection().execute(_survey_upsert(dialect_of(session)), rows)
     return len(rows)

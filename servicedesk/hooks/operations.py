@@ -19,7 +19,7 @@ from nacl.secret import SecretBox
 from sqlmodel import Session
 
 from integrations import PROVIDERS, Adapter
-from servicedesk.contacts.fold import _insert
+from servicedesk.db import dialect_of, insert_for
 from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
@@ -170,7 +170,7 @@ class DbNonceStore:
         table = WebhookNonce.__table__  # type: ignore[attr-defined]
         self.session.execute(sa.delete(table).where(table.c.expires_at < now))
         stmt = (
-            _insert(self.session, table)
+            insert_for(dialect_of(self.session), table)
             .values(key=key[:200], expires_at=datetime.fromtimestamp(expires_at, UTC))
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(table.c.key)
@@ -219,7 +219,7 @@ class DbThreadIndex:
             for h in dict.fromkeys(self._hash(k) for k in keys)
         ]
         self.session.execute(
-            _insert(self.session, table).on_conflict_do_nothing(
+            insert_for(dialect_of(self.session), table).on_conflict_do_nothing(
                 index_elements=["organisation_id", "key_hash"]
             ),
             rows,

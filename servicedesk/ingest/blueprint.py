@@ -7,13 +7,11 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from servicedesk.db import get_session, mark_write
+from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
 from servicedesk.ingest import signatures
-from servicedesk.ingest.models import IngestToken
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events, store_delivery
-from servicedesk.ingest.tokens import find_token
-from servicedesk.orgs.models import Organisation
+from servicedesk.ingest.tokens import find_sender
 from servicedesk.problems import problem
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
@@ -30,16 +28,17 @@ def _reject(raw: RawDelivery, org_id: int | None, response: Response) -> Respons
     """Keep the rejected delivery with the reason, in a transaction of its own."""
     session = get_session()
     session.rollback()
-    mark_write(session)
-    store_delivery(
-        session,
-        raw,
-        organisation_id=org_id,
-        status="rejected",
-        http_status=response.status_code,
-        reason=response.get_data(as_text=True)[:4000],
-    )
-    session.commit()
+    with serialized_writes(get_engine()):
+        mark_write(session)
+        store_delivery(
+            session,
+            raw,
+            organisation_id=org_id,
+            status="rejected",
+            http_status=response.status_code,
+            reason=response.get_data(as_text=True)[:4000],
+        )
+        session.commit()
     return response
 
 
@@ -70,8 +69,8 @@ def _post_events() -> Response:
     )
     session = get_session()
     presented = _bearer()
-    token: IngestToken | None = find_token(session, presented) if presented else None
-    if token is None:
+    sender = find_sender(session, presented) if presented else None
+    if sender is None:
         return _reject(
             raw,
             None,
@@ -82,15 +81,16 @@ def _post_events() -> Response:
                 headers={"WWW-Authenticate": "Bearer"},
             ),
         )
-    org_id = token.organisation_id
+    org = sender.organisation
+    org_id = org.id
     if body is None:
         return _reject(
             raw, org_id, problem(413, "Payload Too Large", f"the body exceeds {max_bytes} bytes")
         )
-    if token.signing_secret:
+    if sender.signing_secret:
         try:
             signatures.verify(
-                token.signing_secret,
+                sender.signing_secret,
                 request.headers,
                 body,
                 now=time.time(),
@@ -134,13 +134,12 @@ def _post_events() -> Response:
             ),
         )
     session.rollback()
-    mark_write(session)
-    org = session.get(Organisation, org_id)
-    assert org is not None
-    result = ingest_events(
-        session, org, events, raw, pseudonym_key=current_app.config["PSEUDONYM_KEY"]
-    )
-    session.commit()
+    with serialized_writes(get_engine()):
+        mark_write(session)
+        result = ingest_events(
+            session, org, events, raw, pseudonym_key=current_app.config["PSEUDONYM_KEY"]
+        )
+        session.commit()
     response = jsonify(accepted=result.accepted, duplicates=result.duplicates)
     response.status_code = 202
     return response

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from servicedesk.db import get_engine
 from servicedesk.ingest.models import IngestToken
-from servicedesk.ingest.tokens import create_token
+from servicedesk.ingest.tokens import create_token, forget_senders
 from servicedesk.orgs.cli import require_org
 from servicedesk.timeutil import utcnow
 
@@ -59,4 +59,5 @@ def revoke(slug: str, token_id: int) -> None:
             raise click.ClickException(f"token_id: no token {token_id} for {slug}")
         row.revoked_at = row.revoked_at or utcnow()
         session.commit()
+        forget_senders()
         click.echo(f"revoked {row.prefix}...")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -41,12 +43,58 @@ def create_token(
     return row, token
 
 
-def find_token(session: Session, token: str) -> IngestToken | None:
-    """The live token row for a presented bearer token, or None."""
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who a presented token speaks for, and the secret its deliveries are signed with."""
+
+    token_id: int
+    organisation: Organisation
+    signing_secret: str | None
+
+
+_TOKENS = IngestToken.__table__  # type: ignore[attr-defined]
+_ORGS = Organisation.__table__  # type: ignore[attr-defined]
+# One statement for the token and its organisation: this runs on every ingest request.
+_SENDER_SELECT = (
+    sa.select(_TOKENS.c.id.label("token_id"), _TOKENS.c.signing_secret, *_ORGS.c)
+    .join(_ORGS, _ORGS.c.id == _TOKENS.c.organisation_id)
+    .where(_TOKENS.c.token_hash == sa.bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
+)
+
+
+#: How long a process trusts a token it has looked up. A revocation (or a change of the
+#: organisation's settings) reaches every worker within this many seconds.
+SENDER_CACHE_SECONDS = 10.0
+_sender_cache: dict[str, tuple[float, Sender]] = {}
+
+
+def find_sender(session: Session, token: str) -> Sender | None:
+    """The live token's sender for a presented bearer token, or None.
+
+    Known senders are remembered for SENDER_CACHE_SECONDS, which spares the database a query on
+    every ingest request; unknown tokens are never cached, so a new token works at once.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return session.scalars(
-        sa.select(IngestToken).where(
-            IngestToken.token_hash == hash_token(token), IngestToken.revoked_at.is_(None)
-        )
-    ).first()
+    token_hash = hash_token(token)
+    now = time.monotonic()
+    cached = _sender_cache.get(token_hash)
+    if cached is not None and now - cached[0] < SENDER_CACHE_SECONDS:
+        return cached[1]
+    row = (
+        session.connection().execute(_SENDER_SELECT, {"token_hash": token_hash}).mappings().first()
+    )
+    if row is None:
+        _sender_cache.pop(token_hash, None)
+        return None
+    org = Organisation(**{c.name: row[c.name] for c in _ORGS.c})
+    sender = Sender(row["token_id"], org, row["signing_secret"])
+    if len(_sender_cache) > 10_000:
+        _sender_cache.clear()
+    _sender_cache[token_hash] = (now, sender)
+    return sender
+
+
+def forget_senders() -> None:
+    """Drop every cached sender (after a revocation in this process, and between tests)."""
+    _sender_cache.clear()

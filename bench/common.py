@@ -1,0 +1,100 @@
+"""Shared pieces of the benchmarks: servers on loopback, client processes, the results file."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "docs" / "benchmarks.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, path: str = "/", timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not come up")
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[int]:
+    """A gunicorn with sync workers on a free loopback port, stopped afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env={**os.environ, **env},
+        cwd=ROOT,
+    )
+    try:
+        wait_for(port, "/healthz")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def post_json(
+    conn: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def run_clients(
+    worker: Callable[[tuple[Any, ...]], dict[str, float]], args: list[tuple[Any, ...]]
+) -> list[dict[str, float]]:
+    with Pool(len(args)) as pool:
+        return pool.map(worker, args)
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace this benchmark's section of docs/benchmarks.md, leaving the others alone."""
+    RESULTS.parent.mkdir(exist_ok=True)
+    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    current = (
+        pattern.sub(lambda _: block, current)
+        if pattern.search(current)
+        else (current.rstrip() + "\n\n" + block + "\n")
+    )
+    RESULTS.write_text(current)
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()

@@ -1,0 +1,179 @@
+"""Ingest throughput through the real server, as a ratio against a bare Flask endpoint.
+
+Both run under the same gunicorn (2 sync workers) in the same run, driven by the same client
+processes over loopback, so the machine's noise and the HTTP overhead cancel out of the ratio.
+Goals (issue 2): single-event throughput at least half the bare endpoint's; batches of 500 at
+least 25,000 events/s on SQLite; nothing lost (every 202'd event is in the database once).
+
+    python bench/ingest.py [--seconds 10] [--clients 3] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import BIN, dumps, gunicorn, post_json, run_clients, write_section  # noqa: E402
+
+
+def _events(prefix: str, start: int, count: int) -> list[dict[str, Any]]:
+    base = datetime(2026, 5, 4, 8, tzinfo=UTC)
+    out = []
+    for n in range(start, start + count):
+        kind = ("call.queued", "call.answered", "call.ended")[n % 3]
+        event = {
+            "id": f"{prefix}-{n}",
+            "type": kind,
+            "contact_id": f"{prefix}-c{n // 3}",
+            "occurred_at": (base + timedelta(seconds=n)).isoformat(),
+            "queue": ("Växel", "Bygglov", "Skola")[(n // 3) % 3],
+            "caller": f"+4670{n // 3 % 100000:07d}",
+        }
+        if kind == "call.ended":
+            event["direct_answer"] = n % 2 == 0
+        out.append(event)
+    return out
+
+
+def _client(args: tuple[int, str, float, int, str]) -> dict[str, float]:
+    """One client process: send for ``seconds``; count what the server accepted."""
+    port, token, seconds, batch, prefix = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"}
+    sent = accepted = errors = requests = 0
+    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        events = _events(prefix, sent, batch)
+        body = dumps(events[0] if batch == 1 else {"events": events})
+        try:
+            status, _ = post_json(conn, "/api/v1/events", body, headers)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            errors += 1
+            continue
+        requests += 1
+        if status == 202:
+            accepted += batch
+            sent += batch
+        else:
+            errors += 1
+    return {
+        "accepted": accepted,
+        "errors": errors,
+        "requests": requests,
+        "elapsed": time.monotonic() - started,
+    }
+
+
+def _measure(port: int, token: str, seconds: float, clients: int, batch: int) -> dict[str, float]:
+    run = uuid.uuid4().hex[:8]
+    results = run_clients(
+        _client, [(port, token, seconds, batch, f"{run}-{i}") for i in range(clients)]
+    )
+    elapsed = max(r["elapsed"] for r in results)
+    accepted = sum(r["accepted"] for r in results)
+    return {
+        "events_per_s": accepted / elapsed,
+        "requests_per_s": sum(r["requests"] for r in results) / elapsed,
+        "accepted": accepted,
+        "errors": sum(r["errors"] for r in results),
+    }
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run(
+        [str(BIN / "servicedesk"), *args], env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _stored(database_url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=3)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--no-write", action="store_true", help="do not update benchmarks.md")
+    opts = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="sd-bench-"))
+    database_url = opts.database_url or f"sqlite:///{tmp / 'bench.sqlite'}"
+    env = {
+        "DATABASE_URL": database_url,
+        "SERVICEDESK_ENV": "production",
+        "SERVICEDESK_SECRET_KEY": "bench-secret-key-0123456789",
+        "SERVICEDESK_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789",
+    }
+    import os
+
+    full_env = {**os.environ, **env}
+    subprocess.run(
+        [str(BIN / "servicedesk"), "db", "upgrade"], env=full_env, check=True, capture_output=True
+    )
+    _cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
+    token = _cli(full_env, "token", "create", "--org", "bench")
+
+    with gunicorn("bench.bare_app:app", env) as port:
+        bare_single = _measure(port, token, opts.seconds, opts.clients, 1)
+        bare_batch = _measure(port, token, opts.seconds, opts.clients, 500)
+    with gunicorn("servicedesk:create_app()", env) as port:
+        single = _measure(port, token, opts.seconds, opts.clients, 1)
+        batch = _measure(port, token, opts.seconds, opts.clients, 500)
+    stored = _stored(database_url)
+    accepted = single["accepted"] + batch["accepted"]
+    engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    ratio = single["events_per_s"] / bare_single["events_per_s"]
+    lines = [
+        f"## Ingest throughput ({engine})",
+        "",
+        f"`python bench/ingest.py --seconds {opts.seconds:g} --clients {opts.clients}` on "
+        f"{platform.machine()}, {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}; gunicorn "
+        "with 2 sync workers, clients on the same machine over loopback.",
+        "",
+        "| run | events/s | requests/s | errors |",
+        "|---|---:|---:|---:|",
+        f"| bare Flask endpoint, 1 event/request | {bare_single['events_per_s']:,.0f} | "
+        f"{bare_single['requests_per_s']:,.0f} | {bare_single['errors']:.0f} |",
+        f"| servicedesk, 1 event/request | {single['events_per_s']:,.0f} | "
+        f"{single['requests_per_s']:,.0f} | {single['errors']:.0f} |",
+        f"| bare Flask endpoint, 500 events/request | {bare_batch['events_per_s']:,.0f} | "
+        f"{bare_batch['requests_per_s']:,.0f} | {bare_batch['errors']:.0f} |",
+        f"| servicedesk, 500 events/request | {batch['events_per_s']:,.0f} | "
+        f"{batch['requests_per_s']:,.0f} | {batch['errors']:.0f} |",
+        "",
+        f"- single-event ratio to the bare endpoint: **{ratio:.2f}** (goal ≥ 0.5)",
+        f"- batches of 500: **{batch['events_per_s']:,.0f} events/s** (goal ≥ 25,000 on SQLite)",
+        f"- events accepted (202): {accepted:,.0f}; stored in the database: {stored:,}; "
+        f"lost: {accepted - stored:,.0f}",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not opts.no_write:
+        write_section(f"ingest-{engine.lower()}", text)
+    if stored != accepted:
+        raise SystemExit("events were lost")
+
+
+if __name__ == "__main__":
+    main()
