@@ -43,6 +43,9 @@ class EventsApiSender:
         self.sleep = sleep
         self.warn = warn
 
+    def close(self) -> None:
+        self.client.close()
+
     def _headers(self, body: bytes, msg_id: str) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         if self.signing_secret:

@@ -231,14 +231,15 @@ def follow(
     signal.signal(signal.SIGTERM, _stop)
     try:
         if once:
-            sent = follower.step()
-            follower.close()
-            click.echo(f"read {sent} lines")
+            click.echo(f"read {follower.step()} lines")
             return
         click.echo(f"following {file} for {slug}", err=True)
         follower.run(interval=interval, stop=lambda: stopping)
     except SendError as exc:
         raise click.ClickException(f"the server refused a batch: {exc}") from None
+    finally:
+        follower.close()
+        sender.close()
 
 
 @asterisk_cli.command("import")
@@ -272,6 +273,7 @@ def import_(slug: str, file: Path) -> None:
                 events, errors = parse_events({"events": found})
                 if errors:
                     raise click.ClickException(f"{file}: {errors[0].message}")
+                session.rollback()
                 mark_write(session)
                 org = require_org(session, slug)
                 result = ingest_events(
