@@ -29,8 +29,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check servicedesk integrations tests bench
 
+# Two processes by default: the machines have two cores, and every test has a database of its own.
+PYTEST_WORKERS ?= 2
 test: install lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 # Re-pin every dependency from a clean resolve (run after changing pyproject.toml).
 lock:
