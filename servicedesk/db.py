@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,6 +120,7 @@ def mark_write(session: Session) -> None:
 
 
 _write_locks: dict[str, Any] = {}
+_held = threading.local()
 
 
 @contextmanager
@@ -127,19 +129,29 @@ def serialized_writes(engine: Engine) -> Iterator[None]:
 
     SQLite lets one writer in at a time; the others poll with sleeps of up to 100 ms, which
     wastes most of the time under concurrent ingest from several workers. ``flock`` wakes the
-    next writer the moment the lock is free. On PostgreSQL this does nothing.
+    next writer the moment the lock is free. Re-entrant within a thread; on PostgreSQL this does
+    nothing.
     """
     path = _sqlite_path(engine)
-    if path is None:
-        yield
+    depth = getattr(_held, path or "", 0)
+    if path is None or depth:
+        if path is not None:
+            setattr(_held, path, depth + 1)
+        try:
+            yield
+        finally:
+            if path is not None:
+                setattr(_held, path, depth)
         return
     handle = _write_locks.get(path)
     if handle is None:
         handle = _write_locks[path] = open(path + ".writelock", "a+b")  # noqa: SIM115
     fcntl.flock(handle, fcntl.LOCK_EX)
+    setattr(_held, path, 1)
     try:
         yield
     finally:
+        setattr(_held, path, 0)
         fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -64,3 +64,32 @@ def test_locked_sqlite_answers_503_not_500(tmp_path, sqlite_template):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert post(app.test_client(), token, event()).status_code == 202
+
+
+def test_serialized_writes_is_reentrant_and_releases(tmp_path):
+    """A nested writer must not release the outer one's lock; the lock is free afterwards."""
+    import fcntl
+
+    from servicedesk.db import make_engine, serialized_writes
+
+    path = tmp_path / "lock.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    probe = open(f"{path}.writelock", "a+b")  # noqa: SIM115
+    try:
+
+        def free() -> bool:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return True
+
+        with serialized_writes(engine):
+            with serialized_writes(engine):
+                assert not free()
+            assert not free(), "the inner block must not release the outer lock"
+        assert free()
+    finally:
+        probe.close()
+        engine.dispose()

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from integrations import PROVIDERS, PayloadError, RequestParts, SignatureError
-from servicedesk.db import get_session, mark_write
+from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
 from servicedesk.hooks.operations import (
     IntegrationError,
     build_adapter,
@@ -20,7 +19,8 @@ from servicedesk.hooks.operations import (
     verification_secret,
 )
 from servicedesk.ingest.schemas import parse_events
-from servicedesk.ingest.service import RawDelivery, ingest_events, store_delivery
+from servicedesk.ingest.service import RawDelivery, ingest_events
+from servicedesk.ingest.web import read_body, reject_delivery
 from servicedesk.orgs.models import Organisation
 from servicedesk.problems import problem
 from servicedesk.timeutil import utcnow
@@ -51,38 +51,20 @@ def _client_address(options: dict[str, Any]) -> str | None:
     return forwarded[-hops] if len(forwarded) >= hops else None
 
 
-def _reject(raw: RawDelivery, org_id: int | None, response: Response) -> Response:
-    """Keep the rejected delivery with the reason, in a transaction of its own."""
-    session = get_session()
-    session.rollback()
-    mark_write(session)
-    store_delivery(
-        session,
-        raw,
-        organisation_id=org_id,
-        status="rejected",
-        http_status=response.status_code,
-        reason=response.get_data(as_text=True)[:4000],
-    )
-    session.commit()
-    return response
-
-
 @bp.post("/<provider>/<token>")
 @bp.post("/<provider>/<token>/<kind>")
 def receive(provider: str, token: str, kind: str = "") -> Response:
     """One provider delivery: verify, parse, ingest, answer what the provider expects."""
     try:
-        return _receive(provider, token, kind)
+        # A hook's verification writes too (replay nonces), so the whole request is one writer.
+        with serialized_writes(get_engine()):
+            return _receive(provider, token, kind)
     except UNAVAILABLE_ERRORS as exc:
         return database_unavailable(exc)
 
 
 def _receive(provider: str, token: str, kind: str) -> Response:
-    try:
-        body = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        body = None
+    body = read_body()
     source = provider if provider in PROVIDERS else "hooks"
     raw = RawDelivery(
         source=source,
@@ -94,15 +76,19 @@ def _receive(provider: str, token: str, kind: str) -> Response:
     mark_write(session)
     integration = find_integration(session, provider, token)
     if integration is None:
-        return _reject(raw, None, problem(404, "Not Found", "no such integration"))
+        return reject_delivery(raw, None, problem(404, "Not Found", "no such integration"))
     org_id = integration.organisation_id
     if body is None:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
-        return _reject(raw, org_id, problem(413, "Payload Too Large", f"over {limit} bytes"))
+        return reject_delivery(
+            raw, org_id, problem(413, "Payload Too Large", f"over {limit} bytes")
+        )
     adapter = build_adapter(session, integration, current_app.config["PSEUDONYM_KEY"])
     if kind not in adapter.kinds:
         kinds = ", ".join(k for k in adapter.kinds if k) or "(none)"
-        return _reject(raw, org_id, problem(404, "Not Found", f"{provider} endpoints are: {kinds}"))
+        return reject_delivery(
+            raw, org_id, problem(404, "Not Found", f"{provider} endpoints are: {kinds}")
+        )
     parts = RequestParts(
         url=public_url(),
         body=body,
@@ -115,11 +101,11 @@ def _receive(provider: str, token: str, kind: str) -> Response:
     try:
         adapter.verify(parts, verification_secret(integration, current_app.config["SECRET_KEY"]))
     except (SignatureError, IntegrationError) as exc:
-        return _reject(raw, org_id, problem(401, "Invalid signature", str(exc)))
+        return reject_delivery(raw, org_id, problem(401, "Invalid signature", str(exc)))
     try:
         found = adapter.parse(parts)
     except PayloadError as exc:
-        return _reject(
+        return reject_delivery(
             raw,
             org_id,
             problem(
@@ -131,7 +117,7 @@ def _receive(provider: str, token: str, kind: str) -> Response:
         )
     events, errors = parse_events({"events": found}) if found else ([], [])
     if errors:
-        return _reject(
+        return reject_delivery(
             raw,
             org_id,
             problem(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
 from servicedesk.ingest import signatures
 from servicedesk.ingest.schemas import parse_events
-from servicedesk.ingest.service import RawDelivery, ingest_events, store_delivery
+from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.ingest.tokens import find_sender
+from servicedesk.ingest.web import read_body, reject_delivery
 from servicedesk.problems import problem
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
@@ -24,24 +24,6 @@ def _bearer() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _reject(raw: RawDelivery, org_id: int | None, response: Response) -> Response:
-    """Keep the rejected delivery with the reason, in a transaction of its own."""
-    session = get_session()
-    session.rollback()
-    with serialized_writes(get_engine()):
-        mark_write(session)
-        store_delivery(
-            session,
-            raw,
-            organisation_id=org_id,
-            status="rejected",
-            http_status=response.status_code,
-            reason=response.get_data(as_text=True)[:4000],
-        )
-        session.commit()
-    return response
-
-
 @bp.post("/events")
 def post_events() -> Response:
     """Accept one event or a batch; all stored or none; duplicates counted, not stored twice."""
@@ -51,16 +33,9 @@ def post_events() -> Response:
         return database_unavailable(exc)
 
 
-def _read_body() -> bytes | None:
-    try:
-        return request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        return None
-
-
 def _post_events() -> Response:
     max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
-    body = _read_body()
+    body = read_body()
     raw = RawDelivery(
         source="api",
         body=body if body is not None else b"",
@@ -71,7 +46,7 @@ def _post_events() -> Response:
     presented = _bearer()
     sender = find_sender(session, presented) if presented else None
     if sender is None:
-        return _reject(
+        return reject_delivery(
             raw,
             None,
             problem(
@@ -84,7 +59,7 @@ def _post_events() -> Response:
     org = sender.organisation
     org_id = org.id
     if body is None:
-        return _reject(
+        return reject_delivery(
             raw, org_id, problem(413, "Payload Too Large", f"the body exceeds {max_bytes} bytes")
         )
     if sender.signing_secret:
@@ -97,9 +72,9 @@ def _post_events() -> Response:
                 tolerance=current_app.config["WEBHOOK_TOLERANCE_SECONDS"],
             )
         except signatures.SignatureError as exc:
-            return _reject(raw, org_id, problem(401, "Invalid signature", str(exc)))
+            return reject_delivery(raw, org_id, problem(401, "Invalid signature", str(exc)))
     if request.mimetype != "application/json":
-        return _reject(
+        return reject_delivery(
             raw,
             org_id,
             problem(
@@ -111,7 +86,7 @@ def _post_events() -> Response:
         )
     payload = request.get_json(silent=True)
     if payload is None:
-        return _reject(
+        return reject_delivery(
             raw,
             org_id,
             problem(
@@ -123,7 +98,7 @@ def _post_events() -> Response:
         )
     events, errors = parse_events(payload)
     if errors:
-        return _reject(
+        return reject_delivery(
             raw,
             org_id,
             problem(
