@@ -10,3 +10,59 @@ TWO_WORKING_DAYS = 2 * ONE_WORKING_DAY
 #: The survey questions and the channel(s) each is asked about.
 QUESTIONS = ("treatment", "ease", "clarity")
 CHANNELS = ("phone", "email")
+
+#: (section, figure, what it is, denominator) for every figure: the spreadsheet's Definitions
+#: sheet and the API documentation. docs/metrics.md has the full text and a worked example.
+FIGURE_DEFINITIONS: list[tuple[str, str, str, str]] = [
+    ("phone", "offered", "Calls started in the period (local date of call.queued)", ""),
+    ("phone", "answered", "Offered calls with a call.answered event", ""),
+    ("phone", "abandoned", "offered - answered", ""),
+    ("phone", "direct_answers", "Calls whose call.ended said direct_answer=true", ""),
+    ("phone", "direct_answer_rate", "100 x direct_answers / offered (KKiK)", "offered"),
+    ("phone", "abandon_rate", "100 x abandoned / offered", "offered"),
+    ("phone", "service_level", "100 x calls answered within the threshold / offered", "offered"),
+    ("phone", "service_level_seconds", "The organisation's service-level threshold (s)", ""),
+    ("phone", "wait_seconds.mean", "Mean of answered_at - queued_at, real seconds", "answered"),
+    ("phone", "wait_seconds.median", "Median wait, linear interpolation", "answered"),
+    ("phone", "wait_seconds.p90", "90th percentile wait, linear interpolation", "answered"),
+    (
+        "phone",
+        "survey_response_rate",
+        "100 x answered calls with a survey response / answered",
+        "answered",
+    ),
+    ("email", "received", "E-mail threads started in the period (email.received)", ""),
+    ("email", "answered", "Received e-mails with an email.replied after receipt", ""),
+    (
+        "email",
+        "within_1_working_day",
+        "100 x e-mails answered within 24 working hours / received (unanswered: not within)",
+        "received",
+    ),
+    (
+        "email",
+        "within_2_working_days",
+        "100 x e-mails answered within 48 working hours / received",
+        "received",
+    ),
+    (
+        "email",
+        "median_working_hours",
+        "Median working time to the answer; working days count 24 h, other days nothing",
+        "answered",
+    ),
+    (
+        "email",
+        "survey_response_rate",
+        "100 x answered e-mails with a survey response / answered",
+        "answered",
+    ),
+    ("survey", "<question>.responses", "Responses to the question about the period's contacts", ""),
+    (
+        "survey",
+        "<question>.index",
+        "Mean of (score - 1) x 25: 5=100, 4=75, 3=50, 2=25, 1=0",
+        "responses",
+    ),
+    ("survey", "<question>.good_share", "100 x scores of 4 or 5 / responses", "responses"),
+]

@@ -317,7 +317,7 @@ def email_figures(
 # surveys
 
 
-def _survey_join(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
+def survey_join(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
     """Survey responses joined to their contact of the period (see docs/metrics.md, Surveys)."""
     other = C.alias("c_phone")
     phone_twin = sa.exists().where(
@@ -389,7 +389,7 @@ def survey_figures(
     """
     queue_ids = list(queue_ids) if queue_ids is not None else None
     gcols = _group_cols(by)
-    join, conds = _survey_join(org, start_date, end_date, queue_ids)
+    join, conds = survey_join(org, start_date, end_date, queue_ids)
     stmt = (
         sa.select(
             *gcols,
@@ -426,7 +426,7 @@ def responding_contacts(
     """
     queue_ids = list(queue_ids) if queue_ids is not None else None
     gcols = _group_cols(by)
-    join, conds = _survey_join(org, start_date, end_date, queue_ids)
+    join, conds = survey_join(org, start_date, end_date, queue_ids)
     stmt = (
         sa.select(*gcols, C.c.channel, sa.func.count(sa.distinct(C.c.id)))
         .select_from(join)
