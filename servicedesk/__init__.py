@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from servicedesk import cli, db, problems
+from servicedesk import cli, db, problems, web
 from servicedesk.secrets import instance_secrets
 from servicedesk.settings import Settings, get_settings
 
@@ -19,6 +19,10 @@ BLUEPRINTS = [
     "servicedesk.health.blueprint:bp",
     "servicedesk.ingest.blueprint:bp",
     "servicedesk.hooks.blueprint:bp",
+    "servicedesk.auth.blueprint:bp",
+    "servicedesk.dashboard.blueprint:bp",
+    "servicedesk.dashboard.reports_views:bp",
+    "servicedesk.orgsettings.blueprint:bp",
 ]
 
 
@@ -62,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
     db.init_app(app)
     problems.init_app(app)
     cli.init_app(app)
+    web.init_app(app)
     for target in BLUEPRINTS:
         module, _, attribute = target.partition(":")
         app.register_blueprint(getattr(import_module(module), attribute))

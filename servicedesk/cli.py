@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from servicedesk.auth.cli import user_cli
 from servicedesk.demo.cli import demo_cli
 from servicedesk.hooks.cli import asterisk_cli, integration_cli
 from servicedesk.ingest.cli import token_cli
@@ -85,6 +86,7 @@ COMMANDS = [
     scheduler_cmd,
     integration_cli,
     asterisk_cli,
+    user_cli,
 ]
 
 

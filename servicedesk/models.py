@@ -1,7 +1,9 @@
 """Every table of the application, imported in one place for Alembic and the tests."""
 
+from servicedesk.auth.models import User, UserQueue
 from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.dashboard.models import Target
 from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.ingest.models import Delivery, Event, IngestToken
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
@@ -22,4 +24,7 @@ __all__ = [
     "Report",
     "SurveyResponse",
     "WebhookNonce",
+    "Target",
+    "User",
+    "UserQueue",
 ]

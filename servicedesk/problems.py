@@ -33,7 +33,7 @@ def problem(
     return response
 
 
-def _wants_problem() -> bool:
+def wants_problem() -> bool:
     return request.path.startswith(("/api/", "/hooks/")) or request.accept_mimetypes.best in (
         "application/json",
         PROBLEM_JSON,
@@ -45,7 +45,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:
-        if not _wants_problem():
+        if not wants_problem():
             return exc
         response = problem(exc.code or 500, exc.name, exc.description)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]

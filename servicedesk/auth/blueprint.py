@@ -1,0 +1,92 @@
+"""Sign-in, sign-out and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from servicedesk.auth.access import public
+from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
+from servicedesk.auth.operations import authenticate
+from servicedesk.web import limiter, writing
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site, so the sign-in page cannot be used to send people elsewhere."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return fallback
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_email_key)
+@public
+def login() -> Any:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data, url_for("dashboard.today")))
+    error = False
+    if form.validate_on_submit():
+        db = writing()
+        user = authenticate(db, form.email.data or "", form.password.data or "")
+        if user is not None:
+            db.commit()
+            session.clear()  # a fresh session: nothing from before sign-in carries over
+            login_user(user)
+            session.permanent = True
+            return redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
+        db.rollback()
+        error = True
+    status = 401 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout() -> Response:
+    EmptyForm()  # CSRF is checked for every POST before the view runs
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def language() -> Response:
+    form = LanguageForm()
+    locale = form.locale.data if form.validate_on_submit() else None
+    if locale:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            db = writing()
+            current_user.locale = locale
+            db.commit()
+    return redirect(safe_next(form.next.data, url_for("auth.login")), 303)

@@ -1,0 +1,1 @@
+"""The dashboards: Today, Month (with drill-down), and their charts."""

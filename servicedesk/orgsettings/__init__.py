@@ -1,0 +1,1 @@
+"""The admin's settings pages: organisation, targets, closed days, queues, tokens, users."""

@@ -1,0 +1,199 @@
+"""The signed-in web interface's plumbing: sessions, CSRF, rate limits, languages, headers.
+
+The machine endpoints (``/api/``, ``/hooks/``) authenticate with tokens and signatures, not
+cookies, so CSRF applies to every other POST.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, g, render_template, request, session
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from sqlmodel import Session
+from werkzeug.exceptions import HTTPException
+
+from servicedesk import formatting
+from servicedesk.auth.forms import LANGUAGE_NAMES
+from servicedesk.auth.models import User
+from servicedesk.db import get_session, mark_write
+from servicedesk.problems import problem, wants_problem
+
+LOCALES = ("sv", "nb", "en")
+COUNTRY_LOCALES = {"SE": "sv", "NO": "nb"}
+MACHINE_PREFIXES = ("/api/", "/hooks/", "/healthz", "/readyz")
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address)
+
+#: The pages load nothing from elsewhere and run only the app's own script files.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@login_manager.user_loader
+def _load_user(identity: str) -> User | None:
+    user_id, _, token = identity.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def writing() -> Session:
+    """The request's session, restarted as a writer (SQLite takes its lock up front)."""
+    db = get_session()
+    if db.in_transaction():
+        db.rollback()
+    mark_write(db)
+    return db
+
+
+def select_locale() -> str:
+    """The user's choice, else the organisation's country, else the browser's preference."""
+    if current_user.is_authenticated:
+        if current_user.locale in LOCALES:
+            return current_user.locale
+        from servicedesk.auth.access import current_org
+
+        return COUNTRY_LOCALES.get(current_org().country, "en")
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if request:
+        best = request.accept_languages.best_match(["sv", "nb", "no", "nn", "en"])
+        if best:
+            return "nb" if best in ("no", "nn") else best
+    return "sv"
+
+
+def select_timezone() -> str | None:
+    if current_user.is_authenticated:
+        from servicedesk.auth.access import current_org
+
+        return current_org().timezone
+    return "Europe/Stockholm"
+
+
+def _protect() -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.path.startswith(MACHINE_PREFIXES):
+        return
+    csrf.protect()
+
+
+def _headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    if request.url.startswith("https://"):
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if getattr(g, "private_page", False):
+        # Figures and personal settings must not stay in shared caches or the back button.
+        h["Cache-Control"] = "no-store"
+        h["Vary"] = "Cookie"
+    return response
+
+
+def _error_page(exc: HTTPException) -> Any:
+    if wants_problem():
+        return problem(exc.code or 500, exc.name, exc.description)
+    titles = {
+        400: _("The request could not be handled"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        429: _("Too many attempts"),
+    }
+    messages = {
+        400: _("The form had expired or was incomplete. Go back, reload the page and try again."),
+        403: _("Your role does not give access to this page."),
+        404: _("There is nothing here."),
+        429: _("Too many attempts in a short time. Wait a minute and try again."),
+    }
+    code = exc.code or 500
+    title = titles.get(code, exc.name)
+    message = messages.get(code, exc.description)
+    return render_template("error.html", title=title, message=message), code
+
+
+def _template_globals() -> dict[str, Any]:
+    from servicedesk.auth.access import current_org
+
+    return {
+        "current_org": current_org,
+        "current_locale": lambda: str(get_locale() or "sv"),
+        "language_names": LANGUAGE_NAMES,
+        "role_name": role_name,
+    }
+
+
+def role_name(role: str) -> str:
+    return {
+        "team_leader": _("Team leader"),
+        "quality": _("Quality staff"),
+        "admin": _("Administrator"),
+    }.get(role, role)
+
+
+def init_app(app: Flask) -> None:
+    """Wire sign-in, CSRF, rate limits, languages and security headers into the app."""
+    production = app.config.get("ENV_NAME") == "production"
+    defaults: dict[str, Any] = {
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "SESSION_COOKIE_NAME": "__Host-servicedesk" if production else "servicedesk",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": app.config.get("SESSION_COOKIE_SECURE", False),
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+        "RATELIMIT_STORAGE_URI": app.config.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        "LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
+    }
+    for key, value in defaults.items():
+        app.config.setdefault(key, value)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.before_request(_protect)
+    app.after_request(_headers)
+    app.context_processor(_template_globals)
+    for code in (400, 403, 404, 429):
+        app.register_error_handler(code, _error_page)
+    formatting.init_app(app)
