@@ -9,6 +9,7 @@ by the live pages without any inline style.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +18,10 @@ from typing import Any
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
+
+# pygal puts an old-style import hook (for its optional map plugins, unused here) on
+# sys.meta_path; it lacks find_spec, so every failed import anywhere then warns. Take it off.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", sans-serif'
 COLOURS = ("#1f6f8b", "#d9822b", "#2e7d4f", "#8e5ea2", "#b23b3b", "#5a6b7b", "#3aa6b9")
