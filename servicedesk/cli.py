@@ -14,6 +14,7 @@ from servicedesk.auth.cli import user_cli
 from servicedesk.demo.cli import demo_cli
 from servicedesk.hooks.cli import asterisk_cli, integration_cli
 from servicedesk.ingest.cli import token_cli
+from servicedesk.notify.cli import notify_cli
 from servicedesk.orgs.cli import org_cli
 from servicedesk.reports.cli import report_cli, scheduler_cmd
 from servicedesk.secrets import require_keys
@@ -87,6 +88,7 @@ COMMANDS = [
     integration_cli,
     asterisk_cli,
     user_cli,
+    notify_cli,
 ]
 
 

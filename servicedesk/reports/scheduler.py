@@ -162,7 +162,18 @@ def build_scheduler(engine: Engine, background: bool = False) -> Any:
         name="monthly reports (catch-up included)",
         next_run_time=datetime.now(UTC),  # catch up at start
     )
+    _add_notifications(scheduler, engine)
     return scheduler
+
+
+def _add_notifications(scheduler: Any, engine: Engine) -> None:
+    """Announcing frozen reports is a job of its own, with the key its URLs are sealed with."""
+    from flask import current_app, has_app_context
+
+    from servicedesk.notify.operations import add_dispatch_job
+
+    if has_app_context() and current_app.config.get("SECRET_KEY"):
+        add_dispatch_job(scheduler, engine, current_app.config["SECRET_KEY"])
 
 
 def serve_scheduler(engine: Engine) -> None:

@@ -1,0 +1,1 @@
+"""Notifying outside endpoints (webhooks, Teams, Slack) when a monthly report is frozen."""

@@ -1,0 +1,209 @@
+"""Configure notification endpoints; queue and send the announcements of frozen reports.
+
+The queue is computed from the database (reports without a delivery row for an endpoint), so
+a report made by any path, at any time, is announced once per endpoint, and a scheduler that
+was down catches up. HTTP is never done inside a database transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from integrations.notifications import NOTIFIERS, Attempt
+from servicedesk.db import mark_write
+from servicedesk.hooks.operations import seal, unseal
+from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
+from servicedesk.orgs.models import Organisation
+from servicedesk.reports.models import Report
+from servicedesk.timeutil import utcnow
+
+log = structlog.get_logger(__name__)
+
+#: Attempts before a delivery is given up; with the backoff below, about two days.
+MAX_ATTEMPTS = 12
+FIRST_DELAY = timedelta(minutes=1)
+MAX_DELAY = timedelta(hours=6)
+#: The most deliveries one dispatch run sends, so a backlog cannot hold the job for long.
+BATCH = 50
+
+
+class NotifyError(Exception):
+    """A request to configure an endpoint that cannot be met; the message says why."""
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the n-th failed attempt: 1, 2, 4 ... minutes, at most 6 hours."""
+    return min(MAX_DELAY, FIRST_DELAY * (2 ** max(0, attempts - 1)))
+
+
+def add_endpoint(
+    session: Session, org: Organisation, kind: str, url: str, *, secret_key: str | bytes
+) -> tuple[NotificationEndpoint, str | None]:
+    """A new endpoint, and for a generic webhook its ``whsec_`` signing secret (shown once)."""
+    if kind not in NOTIFIERS:
+        raise NotifyError(f"--kind: one of {', '.join(NOTIFIERS)}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise NotifyError("--url: an http(s) URL")
+    secret = None
+    if kind == "webhook":
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    last = session.scalar(sa.select(sa.func.max(Report.id)).where(Report.organisation_id == org.id))
+    row = NotificationEndpoint(
+        organisation_id=org.id,  # type: ignore[arg-type]
+        kind=kind,
+        url_sealed=seal(url, secret_key),
+        url_hint=f"{parts.scheme}://{parts.hostname}",
+        secret_sealed=seal(secret, secret_key) if secret else None,
+        since_report_id=last or 0,
+    )
+    session.add(row)
+    session.flush()
+    return row, secret
+
+
+def enqueue_missing(session: Session, now: datetime | None = None) -> int:
+    """Delivery rows for every report an endpoint has not had yet; how many were queued."""
+    e, r, d = (
+        NotificationEndpoint.__table__,  # type: ignore[attr-defined]
+        Report.__table__,  # type: ignore[attr-defined]
+        NotificationDelivery.__table__,  # type: ignore[attr-defined]
+    )
+    missing = session.execute(
+        sa.select(e.c.id, r.c.id, e.c.organisation_id)
+        .join(r, sa.and_(r.c.organisation_id == e.c.organisation_id, r.c.id > e.c.since_report_id))
+        .where(~sa.exists().where(d.c.endpoint_id == e.c.id, d.c.report_id == r.c.id))
+    ).all()
+    when = now or utcnow()
+    for endpoint_id, report_id, org_id in missing:
+        session.add(
+            NotificationDelivery(
+                organisation_id=org_id,
+                endpoint_id=endpoint_id,
+                report_id=report_id,
+                next_attempt_at=when,
+            )
+        )
+    session.flush()
+    return len(missing)
+
+
+@dataclass
+class _Due:
+    delivery_id: int
+    kind: str
+    url: str
+    secret: str | None
+    message_id: str
+    document: dict[str, Any]
+
+
+def _record(session: Session, delivery: NotificationDelivery, outcome: Attempt, now: datetime):
+    delivery.attempts += 1
+    delivery.last_status = outcome.status
+    delivery.last_error = outcome.error
+    delivery.log = [
+        *delivery.log,
+        {"at": now.isoformat(), "status": outcome.status, "error": outcome.error},
+    ][-MAX_ATTEMPTS:]
+    if outcome.ok:
+        delivery.status = "delivered"
+        delivery.delivered_at = now
+    elif not outcome.retry or delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = "failed"
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+
+
+def dispatch(
+    engine: Engine,
+    secret_key: str | bytes,
+    *,
+    client: httpx.Client | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Queue what is missing and make one attempt at each due delivery."""
+    started = now or utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        mark_write(session)
+        queued = enqueue_missing(session, started)
+        session.commit()
+        rows = session.execute(
+            sa.select(NotificationDelivery, NotificationEndpoint, Report.document)
+            .join(NotificationEndpoint, NotificationEndpoint.id == NotificationDelivery.endpoint_id)
+            .join(Report, Report.id == NotificationDelivery.report_id)
+            .where(
+                NotificationDelivery.status == "pending",
+                NotificationDelivery.next_attempt_at <= started,
+            )
+            .order_by(NotificationDelivery.next_attempt_at, NotificationDelivery.id)
+            .limit(BATCH)
+        ).all()
+        due = [
+            _Due(
+                delivery.id,  # type: ignore[arg-type]
+                endpoint.kind,
+                unseal(endpoint.url_sealed, secret_key),
+                unseal(endpoint.secret_sealed, secret_key) if endpoint.secret_sealed else None,
+                f"report_{delivery.report_id}_{delivery.endpoint_id}",
+                document,
+            )
+            for delivery, endpoint, document in rows
+        ]
+        session.rollback()
+    counts = {"queued": queued, "delivered": 0, "retrying": 0, "failed": 0}
+    own_client = client is None
+    http = client or httpx.Client()
+    try:
+        for item in due:
+            outcome = NOTIFIERS[item.kind](http).send(
+                item.url, item.secret, item.message_id, item.document
+            )
+            with Session(engine, expire_on_commit=False) as session:
+                mark_write(session)
+                delivery = session.get(NotificationDelivery, item.delivery_id)
+                if delivery is None:  # the endpoint was removed meanwhile
+                    continue
+                _record(session, delivery, outcome, utcnow() if now is None else now)
+                status = delivery.status
+                session.commit()
+            key = {"delivered": "delivered", "failed": "failed"}.get(status, "retrying")
+            counts[key] += 1
+            log.info(
+                "notification attempt",
+                kind=item.kind,
+                delivery=item.delivery_id,
+                status=status,
+                http_status=outcome.status,
+                error=outcome.error,
+            )
+    finally:
+        if own_client:
+            http.close()
+    return counts
+
+
+def add_dispatch_job(scheduler: Any, engine: Engine, secret_key: str | bytes) -> None:
+    """Run ``dispatch`` every minute as its own job, so slow endpoints never hold the reports."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    scheduler.add_job(
+        dispatch,
+        IntervalTrigger(minutes=1),
+        args=[engine, secret_key],
+        id="report-notifications",
+        name="report notifications (retries with backoff)",
+        max_instances=1,
+        coalesce=True,
+    )
