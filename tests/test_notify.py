@@ -90,7 +90,9 @@ def report(db, org, client, token):
 
 def _deliveries(db):
     db.rollback()
-    return db.scalars(sa.select(NotificationDelivery).order_by(NotificationDelivery.id)).all()
+    return db.scalars(
+        sa.select(NotificationDelivery).order_by(NotificationDelivery.endpoint_id)
+    ).all()
 
 
 def test_webhook_is_signed_and_sent_once(app, db, endpoint, report, receiver):

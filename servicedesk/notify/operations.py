@@ -84,6 +84,7 @@ def enqueue_missing(session: Session, now: datetime | None = None) -> int:
         sa.select(e.c.id, r.c.id, e.c.organisation_id)
         .join(r, sa.and_(r.c.organisation_id == e.c.organisation_id, r.c.id > e.c.since_report_id))
         .where(~sa.exists().where(d.c.endpoint_id == e.c.id, d.c.report_id == r.c.id))
+        .order_by(r.c.id, e.c.id)
     ).all()
     when = now or utcnow()
     for endpoint_id, report_id, org_id in missing:
