@@ -14,6 +14,7 @@ from servicedesk.auth.cli import user_cli
 from servicedesk.demo.cli import demo_cli
 from servicedesk.hooks.cli import asterisk_cli, integration_cli
 from servicedesk.ingest.cli import token_cli
+from servicedesk.kolada.cli import kolada_cli
 from servicedesk.notify.cli import notify_cli
 from servicedesk.orgs.cli import org_cli
 from servicedesk.reports.cli import report_cli, scheduler_cmd
@@ -89,6 +90,7 @@ COMMANDS = [
     asterisk_cli,
     user_cli,
     notify_cli,
+    kolada_cli,
 ]
 
 

@@ -6,6 +6,7 @@ from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.dashboard.models import Target
 from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.ingest.models import Delivery, Event, IngestToken
+from servicedesk.kolada.models import KoladaKpi, KoladaValue
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.reports.models import Report
@@ -22,6 +23,8 @@ __all__ = [
     "NotificationDelivery",
     "NotificationEndpoint",
     "Integration",
+    "KoladaKpi",
+    "KoladaValue",
     "Organisation",
     "Queue",
     "Report",

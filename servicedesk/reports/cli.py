@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from servicedesk.db import get_engine, mark_write
+from servicedesk.kolada.operations import comparison, comparison_lines
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.cli import require_org
 from servicedesk.reports import formats
@@ -67,12 +68,13 @@ def show(slug: str, month: str, fmt: str) -> None:
     m = _month(month)
     with Session(get_engine()) as session:
         doc = _latest(session, slug, m).document
+        national = comparison(session, require_org(session, slug), doc)
     if fmt == "json":
-        click.echo(formats.report_json(doc))
+        click.echo(formats.report_json({**doc, "kolada": national} if national else doc))
     elif fmt == "csv":
         click.echo(formats.report_csv(doc), nl=False)
     else:
-        click.echo(formats.report_table(doc), nl=False)
+        click.echo(formats.report_table(doc) + comparison_lines(national), nl=False)
 
 
 @report_cli.command("export")

@@ -1,0 +1,120 @@
+"""Kolada's open API (RKA): KPI values per municipality and year, "0000" being the nation.
+
+``GET {base}/v3/data/kpi/{kpi}/municipality/{id}/year/{years}`` answers
+``{"count", "values": [{"kpi", "municipality", "period", "values": [{"gender", "status",
+"value", "count"}]}], "next_page"}``; pages are followed until there is no next one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+BASE_URL = "https://api.kolada.se"
+NATION = "0000"
+TIMEOUT_SECONDS = 15.0
+#: Attempts per page: network trouble, timeouts, 429 and 5xx are tried again.
+ATTEMPTS = 4
+
+
+class KoladaError(Exception):
+    """Kolada could not be read (after retries) or answered something else than its shape."""
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    kpi: str
+    municipality: str
+    year: int
+    #: "T" total, "K" women, "M" men.
+    gender: str
+    value: float | None
+    status: str
+
+
+class KoladaClient(Protocol):
+    def values(
+        self, kpi: str, municipalities: Iterable[str], years: Iterable[int]
+    ) -> list[KpiValue]: ...
+
+
+def _parse(page: object) -> tuple[list[KpiValue], str | None]:
+    if not isinstance(page, dict) or not isinstance(page.get("values"), list):
+        raise KoladaError("the answer has no values list")
+    found = []
+    for row in page["values"]:
+        try:
+            for item in row.get("values") or []:
+                value = item.get("value")
+                found.append(
+                    KpiValue(
+                        kpi=str(row["kpi"]),
+                        municipality=str(row["municipality"]),
+                        year=int(row["period"]),
+                        gender=str(item.get("gender") or "T"),
+                        value=None if value is None else float(value),
+                        status=str(item.get("status") or ""),
+                    )
+                )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise KoladaError(f"a value row is not in Kolada's shape: {exc}") from None
+    next_page = page.get("next_page") or page.get("next_url")
+    return found, str(next_page) if next_page else None
+
+
+class HttpKoladaClient:
+    """Kolada over httpx, with timeouts, retries with backoff, and paging."""
+
+    def __init__(
+        self,
+        base_url: str = BASE_URL,
+        *,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client = client or httpx.Client(timeout=TIMEOUT_SECONDS)
+        self.sleep = sleep
+
+    def _get(self, url: str) -> object:
+        problem = ""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                response = self.client.get(url, timeout=TIMEOUT_SECONDS)
+            except httpx.TimeoutException:
+                problem = f"timed out after {TIMEOUT_SECONDS:.0f} s"
+            except httpx.HTTPError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code == 200:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        raise KoladaError("the answer is not JSON") from None
+                if response.status_code < 500 and response.status_code != 429:
+                    raise KoladaError(f"HTTP {response.status_code} for {url}")
+                problem = f"HTTP {response.status_code}"
+            if attempt < ATTEMPTS:
+                self.sleep(2.0 ** (attempt - 1))
+        raise KoladaError(f"gave up after {ATTEMPTS} attempts ({problem})")
+
+    def values(
+        self, kpi: str, municipalities: Iterable[str], years: Iterable[int]
+    ) -> list[KpiValue]:
+        ids = ",".join(municipalities)
+        year_list = ",".join(str(y) for y in sorted(set(years)))
+        url: str | None = f"{self.base_url}/v3/data/kpi/{kpi}/municipality/{ids}/year/{year_list}"
+        found: list[KpiValue] = []
+        pages = 0
+        while url and pages < 100:
+            page_values, url = _parse(self._get(url))
+            found += page_values
+            pages += 1
+        return found
+
+    def close(self) -> None:
+        self.client.close()

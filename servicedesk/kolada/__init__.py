@@ -1,0 +1,1 @@
+"""National comparison: Kolada KPI values for the organisation and the nation, cached."""

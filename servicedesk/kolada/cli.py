@@ -1,0 +1,108 @@
+"""``servicedesk kolada ...``"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+from sqlmodel import Session
+
+from integrations.kolada import BASE_URL, HttpKoladaClient, KoladaError
+from servicedesk.db import get_engine, mark_write
+from servicedesk.kolada.models import KoladaKpi
+from servicedesk.kolada.operations import (
+    FIGURES,
+    KoladaConfigError,
+    add_kpi,
+    configured,
+    fetch_values,
+    store_values,
+)
+from servicedesk.orgs.cli import require_org
+
+kolada_cli = AppGroup("kolada", help="National comparison with Kolada's open KPI values.")
+
+
+@kolada_cli.command("add")
+@click.option("--org", "slug", required=True)
+@click.option("--municipality", required=True, help="Kolada's municipality id, e.g. 1881.")
+@click.option("--kpi", required=True, help="Kolada KPI id, e.g. U00442.")
+@click.option("--figure", required=True, type=click.Choice(FIGURES))
+@click.option("--label", default="")
+def add(slug: str, municipality: str, kpi: str, figure: str, label: str) -> None:
+    """Compare a Kolada KPI with one of our figures."""
+    with Session(get_engine()) as session:
+        org = require_org(session, slug)
+        try:
+            add_kpi(
+                session,
+                org,
+                kpi=kpi.upper(),
+                municipality=municipality,
+                figure=figure,
+                label=label,
+            )
+        except KoladaConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+    click.echo(f"{kpi.upper()} compared with {figure} for {slug}")
+
+
+@kolada_cli.command("list")
+@click.option("--org", "slug", required=True)
+def list_(slug: str) -> None:
+    with Session(get_engine()) as session:
+        org = require_org(session, slug)
+        for row in configured(session, org):
+            click.echo(f"{row.kpi}\t{row.municipality}\t{row.figure}\t{row.label}")
+
+
+@kolada_cli.command("remove")
+@click.option("--org", "slug", required=True)
+@click.option("--kpi", required=True)
+def remove(slug: str, kpi: str) -> None:
+    with Session(get_engine()) as session:
+        org = require_org(session, slug)
+        result = session.execute(
+            sa.delete(KoladaKpi).where(
+                KoladaKpi.organisation_id == org.id, KoladaKpi.kpi == kpi.upper()
+            )
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise click.ClickException(f"--kpi: {kpi} is not compared for {slug}")
+        session.commit()
+    click.echo(f"removed {kpi.upper()}")
+
+
+@kolada_cli.command("fetch")
+@click.option("--org", "slug", required=True)
+@click.option("--years", default=None, help="Comma-separated; default the last three years.")
+@click.option("--base-url", default=BASE_URL, show_default=True, envvar="KOLADA_BASE_URL")
+def fetch_cmd(slug: str, years: str | None, base_url: str) -> None:
+    """Fetch the configured KPIs for the municipality and the nation into the cache."""
+    this_year = date.today().year
+    try:
+        wanted = (
+            [int(y) for y in years.split(",")] if years else list(range(this_year - 3, this_year))
+        )
+    except ValueError:
+        raise click.ClickException("--years: years like 2023,2024") from None
+    with Session(get_engine()) as session:
+        org = require_org(session, slug)
+        kpis = [(row.kpi, row.municipality) for row in configured(session, org)]
+    if not kpis:
+        raise click.ClickException(f"--org: no KPIs compared for {slug} (kolada add first)")
+    client = HttpKoladaClient(base_url)
+    try:
+        values = fetch_values(client, kpis, wanted)
+    except KoladaError as exc:
+        raise click.ClickException(f"kolada: {exc}") from None
+    finally:
+        client.close()
+    with Session(get_engine()) as session:
+        mark_write(session)
+        stored = store_values(session, values)
+        session.commit()
+    click.echo(f"stored {stored} values for {slug} ({','.join(map(str, wanted))})")
