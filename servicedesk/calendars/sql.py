@@ -30,18 +30,27 @@ def email_working_seconds(contact: Any, cal_start: Any, cal_answer: Any) -> sa.C
     )
 
 
-def join_calendars(select: sa.Select[Any], contact: Any, cal_start: Any, cal_answer: Any) -> Any:
-    """Outer-join the two calendar rows an e-mail's working time needs."""
+def join_calendars(
+    select: sa.Select[Any], contact: Any, cal_start: Any, cal_answer: Any, only_email: bool = False
+) -> Any:
+    """Outer-join the two calendar rows an e-mail's working time needs.
+
+    With ``only_email`` the calendar is not even looked up for calls (their working time is
+    null), which saves two index probes per call when a query reads both channels.
+    """
+    extra = [contact.channel == "email"] if only_email else []
     return select.outerjoin(
         cal_start,
         sa.and_(
             cal_start.organisation_id == contact.organisation_id,
             cal_start.day == contact.start_date,
+            *extra,
         ),
     ).outerjoin(
         cal_answer,
         sa.and_(
             cal_answer.organisation_id == contact.organisation_id,
             cal_answer.day == contact.answered_local_date,
+            *extra,
         ),
     )

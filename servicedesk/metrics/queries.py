@@ -16,7 +16,8 @@ each position leave the database; nothing loops over contacts in Python. The fun
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -44,6 +45,9 @@ P90 = (9, 10)
 
 BY = (None, "queue", "day", "queue_day")
 
+#: Below every period: what a response without its contact compares as.
+NO_DAY = date(1, 1, 1)
+
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -62,47 +66,51 @@ def rate(part: int | float, whole: int | float) -> float | None:
     return rounded(100.0 * part / whole) if whole else None
 
 
-def _group_cols(by: str | None, table: Any = C) -> list[Any]:
-    if by not in BY:
-        raise ValueError(f"by must be one of {BY}")
-    return {
-        None: [],
-        "queue": [table.c.queue_id],
-        "day": [table.c.start_date],
-        "queue_day": [table.c.queue_id, table.c.start_date],
-    }[by]
+def _check(bys: Iterable[str | None]) -> list[str | None]:
+    bys = list(bys)
+    for by in bys:
+        if by not in BY:
+            raise ValueError(f"by must be one of {BY}")
+    return bys
 
 
-def _key(by: str | None, values: Sequence[Any]) -> Any:
-    if by is None:
-        return None
-    if by == "queue_day":
-        return (values[0], values[1])
-    return values[0]
+def _key(by: str | None, queue_id: Any, day: Any) -> Any:
+    """The group a (queue, day) cell rolls up into."""
+    return {None: None, "queue": queue_id, "day": day, "queue_day": (queue_id, day)}[by]
 
 
-def _where(
-    org: Organisation, channel: str, start: date, end: date, queue_ids: Iterable[int] | None
-) -> list[Any]:
-    conds = [
-        C.c.organisation_id == org.id,
-        C.c.channel == channel,
-        C.c.start_date >= start,
-        C.c.start_date <= end,
-    ]
+def _sort_key(key: Any) -> Any:
+    """Groups in a stable order (None, a queue without name, first)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return tuple((p is not None, p) for p in parts)
+
+
+def _add(into: list[Any], values: Sequence[Any]) -> None:
+    for i, v in enumerate(values):
+        into[i] += v or 0
+
+
+def _roll(cells: dict[tuple[Any, Any], Sequence[Any]], by: str | None, width: int) -> dict:
+    """Sum the (queue, day) cells of additive measures into the groups ``by`` asks for."""
+    out: dict[Any, list[Any]] = {}
+    for (queue_id, day), values in cells.items():
+        _add(out.setdefault(_key(by, queue_id, day), [0] * width), values)
+    return out
+
+
+def _period(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> list:
+    conds = [C.c.organisation_id == org.id, C.c.start_date >= start, C.c.start_date <= end]
     if queue_ids is not None:
-        conds.append(C.c.queue_id.in_(list(queue_ids)))
+        conds.append(C.c.queue_id.in_(queue_ids))
     return conds
 
 
-def _result(by: str | None, groups: dict[Any, dict[str, Any]], empty: dict[str, Any]) -> Any:
-    if by is None:
-        return groups.get(None, empty)
-    return groups
+def _ids(queue_ids: Iterable[int] | None) -> list[int] | None:
+    return list(queue_ids) if queue_ids is not None else None
 
 
 def _interpolate(points: dict[int, float], n: int, fraction: tuple[int, int]) -> float | None:
-    """Linear interpolation between closest ranks (percentile_cont) from the two rows fetched."""
+    """Linear interpolation between closest ranks (percentile_cont) from the rows fetched."""
     if n == 0:
         return None
     num, den = fraction
@@ -116,40 +124,129 @@ def _interpolate(points: dict[int, float], n: int, fraction: tuple[int, int]) ->
 def _percentiles(
     session: Session,
     base: sa.Select[Any],
-    ngroups: int,
+    bys: list[str | None],
     fractions: Sequence[tuple[int, int]],
-) -> dict[tuple[Any, ...], list[float | None]]:
-    """Percentiles of ``base``'s last column per group of its first ``ngroups`` columns.
+) -> dict[str | None, dict[Any, list[float | None]]]:
+    """Percentiles of ``base``'s ``x`` per group, for each grouping in ``bys`` at once.
 
-    ``ROW_NUMBER`` and ``COUNT`` window functions rank the values inside the database; only the
-    rows at the ranks each percentile needs are fetched.
+    ``base`` selects ``queue_id``, ``start_date`` and ``x``. ``ROW_NUMBER`` and ``COUNT``
+    window functions rank the values inside the database, one window per grouping over the same
+    rows; only the rows at the ranks the percentiles need are fetched (integer division picks
+    them: the same on SQLite and PostgreSQL).
     """
     v = base.subquery("v")
-    cols = list(v.c)
-    gcols, x = cols[:ngroups], cols[ngroups]
-    over = {"partition_by": gcols} if gcols else {}
-    ranked = sa.select(
-        *gcols,
-        x.label("x"),
-        (sa.func.row_number().over(order_by=x, **over) - 1).label("rn"),
-        sa.func.count().over(**over).label("n"),
-    ).subquery("r")
+    parts = {None: [], "queue": [v.c.queue_id], "day": [v.c.start_date],
+             "queue_day": [v.c.queue_id, v.c.start_date]}  # fmt: skip
+    windows = []
+    for i, by in enumerate(bys):
+        over = {"partition_by": parts[by]} if parts[by] else {}
+        windows += [
+            (sa.func.row_number().over(order_by=v.c.x, **over) - 1).label(f"rn{i}"),
+            sa.func.count().over(**over).label(f"n{i}"),
+        ]
+    ranked = sa.select(v.c.queue_id, v.c.start_date, v.c.x, *windows).subquery("r")
     wanted = []
-    for num, den in fractions:
-        # Integer division of integers ("/" on both engines); ranks lo and lo + 1.
-        lo = ((ranked.c.n - 1) * num).op("/")(den)
-        wanted += [ranked.c.rn == lo, ranked.c.rn == lo + 1]
-    rgcols = list(ranked.c)[:ngroups]
-    rows = session.execute(
-        sa.select(*rgcols, ranked.c.n, ranked.c.rn, ranked.c.x).where(sa.or_(*wanted))
-    ).all()
-    points: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
-    counts: dict[tuple[Any, ...], int] = {}
-    for row in rows:
-        key = tuple(row[:ngroups])
-        counts[key] = row[ngroups]
-        points[key][row[ngroups + 1]] = float(row[ngroups + 2])
-    return {key: [_interpolate(points[key], counts[key], f) for f in fractions] for key in counts}
+    for i in range(len(bys)):
+        rn, n = ranked.c[f"rn{i}"], ranked.c[f"n{i}"]
+        for num, den in fractions:
+            lo = ((n - 1) * num).op("/")(den)
+            wanted += [rn == lo, rn == lo + 1]
+    rows = session.execute(sa.select(ranked).where(sa.or_(*wanted))).all()
+    result: dict[str | None, dict[Any, list[float | None]]] = {}
+    for i, by in enumerate(bys):
+        points: dict[Any, dict[int, float]] = defaultdict(dict)
+        counts: dict[Any, int] = {}
+        for row in rows:
+            key = _key(by, row.queue_id, row.start_date)
+            counts[key] = row._mapping[f"n{i}"]
+            points[key][row._mapping[f"rn{i}"]] = float(row.x)
+        result[by] = {
+            key: [_interpolate(points[key], counts[key], f) for f in fractions] for key in counts
+        }
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# contacts: one pass for every additive measure of both channels
+
+#: The additive measures of a (queue, day) cell, in the order the query returns them.
+MEASURES = (
+    "phone_offered",
+    "phone_answered",
+    "phone_within",
+    "phone_direct",
+    "phone_wait_sum",
+    "email_received",
+    "email_answered",
+    "email_within_1",
+    "email_within_2",
+    "events",
+)
+
+
+def _calendars() -> tuple[Any, Any, Any]:
+    cs, ca = calsql.calendar_alias("cal_start"), calsql.calendar_alias("cal_answer")
+    return cs, ca, calsql.email_working_seconds(C.c, cs, ca)
+
+
+def _contact_cells(
+    session: Session, org: Organisation, start: date, end: date, queue_ids: list[int] | None
+) -> dict[tuple[Any, Any], tuple[Any, ...]]:
+    """Every additive measure per (queue, local day) in a single pass over the period's rows.
+
+    Grouped by (queue_id, start_date), the order of ix_contacts_queue_period, so SQLite streams
+    the groups instead of sorting; the channel is a condition inside each sum.
+    """
+    ensure_calendar(session, org)
+    cs, ca, worked = _calendars()
+    phone, email = C.c.channel == "phone", C.c.channel == "email"
+    answered = C.c.answered_at.is_not(None)
+
+    def count(*conds: Any) -> Any:
+        return sa.func.sum(sa.case((sa.and_(*conds), 1), else_=0))
+
+    stmt = calsql.join_calendars(
+        sa.select(
+            C.c.queue_id,
+            C.c.start_date,
+            count(phone),
+            count(phone, answered),
+            count(phone, answered, C.c.wait_seconds <= org.service_level_seconds),
+            count(phone, C.c.direct_answer.is_(True)),
+            sa.func.sum(sa.case((sa.and_(phone, answered), C.c.wait_seconds), else_=0.0)),
+            count(email),
+            count(email, answered),
+            count(email, worked <= ONE_WORKING_DAY),
+            count(email, worked <= TWO_WORKING_DAYS),
+            sa.func.sum(C.c.event_count),
+        ).select_from(C),
+        C.c,
+        cs,
+        ca,
+        only_email=True,
+    )
+    stmt = stmt.where(*_period(org, start, end, queue_ids)).group_by(C.c.queue_id, C.c.start_date)
+    return {(row[0], row[1]): tuple(row[2:]) for row in session.execute(stmt)}
+
+
+def _wait_base(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
+    return sa.select(C.c.queue_id, C.c.start_date, C.c.wait_seconds.label("x")).where(
+        *_period(org, start, end, queue_ids),
+        C.c.channel == "phone",
+        C.c.answered_at.is_not(None),
+    )
+
+
+def _worked_base(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
+    cs, ca, worked = _calendars()
+    return calsql.join_calendars(
+        sa.select(C.c.queue_id, C.c.start_date, worked.label("x")).select_from(C), C.c, cs, ca
+    ).where(
+        *_period(org, start, end, queue_ids),
+        C.c.channel == "email",
+        C.c.answered_at.is_not(None),
+        worked.is_not(None),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,24 +255,17 @@ def _percentiles(
 
 def empty_phone(org: Organisation) -> dict[str, Any]:
     """The phone figures of a period without calls."""
-    return _phone_figures(org, 0, 0, 0, 0, 0.0, [None, None])
+    return _phone_figures(org, [0] * len(MEASURES), [None, None])
 
 
-def _phone_figures(
-    org: Organisation,
-    offered: int,
-    answered: int,
-    within: int,
-    direct: int,
-    wait_sum: float,
-    pcts: list[float | None],
-) -> dict[str, Any]:
+def _phone_figures(org: Organisation, m: Sequence[Any], pcts: list[float | None]) -> dict:
+    offered, answered, within, direct, wait_sum = (m[0], m[1], m[2], m[3], m[4])
     abandoned = offered - answered
     return {
-        "offered": offered,
-        "answered": answered,
-        "abandoned": abandoned,
-        "direct_answers": direct,
+        "offered": int(offered),
+        "answered": int(answered),
+        "abandoned": int(abandoned),
+        "direct_answers": int(direct),
         "direct_answer_rate": rate(direct, offered),
         "abandon_rate": rate(abandoned, offered),
         "service_level": rate(within, offered),
@@ -203,40 +293,7 @@ def phone_figures(
     "abandon_rate", "service_level", "service_level_seconds", "wait_seconds": {"mean", "median",
     "p90"}}`` (rates in % or None), or a dict of those keyed by group.
     """
-    queue_ids = list(queue_ids) if queue_ids is not None else None
-    gcols = _group_cols(by)
-    answered = C.c.answered_at.is_not(None)
-    within = sa.and_(answered, C.c.wait_seconds <= org.service_level_seconds)
-    stmt = (
-        sa.select(
-            *gcols,
-            sa.func.count(),
-            sa.func.count(C.c.answered_at),
-            sa.func.sum(sa.case((within, 1), else_=0)),
-            sa.func.sum(sa.case((C.c.direct_answer.is_(True), 1), else_=0)),
-            sa.func.sum(sa.case((answered, C.c.wait_seconds), else_=0.0)),
-        )
-        .where(*_where(org, "phone", start_date, end_date, queue_ids))
-        .group_by(*gcols)
-    )
-    aggregates = {tuple(row[: len(gcols)]): row[len(gcols) :] for row in session.execute(stmt)}
-    waits = sa.select(*gcols, C.c.wait_seconds).where(
-        *_where(org, "phone", start_date, end_date, queue_ids), answered
-    )
-    pcts = _percentiles(session, waits, len(gcols), [MEDIAN, P90])
-    groups = {
-        _key(by, key): _phone_figures(
-            org,
-            int(offered),
-            int(n_answered),
-            int(within_n or 0),
-            int(direct or 0),
-            float(wait_sum or 0.0),
-            pcts.get(key, [None, None]),
-        )
-        for key, (offered, n_answered, within_n, direct, wait_sum) in aggregates.items()
-    }
-    return _result(by, groups, empty_phone(org))
+    return figures_by(session, org, start_date, end_date, [by], queue_ids, parts=("phone",))[by]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,15 +302,14 @@ def phone_figures(
 
 def empty_email() -> dict[str, Any]:
     """The e-mail figures of a period without e-mails."""
-    return _email_figures(0, 0, 0, 0, None)
+    return _email_figures([0] * len(MEASURES), None)
 
 
-def _email_figures(
-    received: int, answered: int, within1: int, within2: int, median_seconds: float | None
-) -> dict[str, Any]:
+def _email_figures(m: Sequence[Any], median_seconds: float | None) -> dict[str, Any]:
+    received, answered, within1, within2 = m[5], m[6], m[7], m[8]
     return {
-        "received": received,
-        "answered": answered,
+        "received": int(received),
+        "answered": int(answered),
         "within_1_working_day": rate(within1, received),
         "within_2_working_days": rate(within2, received),
         "median_working_hours": rounded(median_seconds / 3600)
@@ -276,41 +332,7 @@ def email_figures(
     Returns ``{"received", "answered", "within_1_working_day", "within_2_working_days",
     "median_working_hours"}`` (rates in % or None), or a dict of those keyed by group.
     """
-    queue_ids = list(queue_ids) if queue_ids is not None else None
-    ensure_calendar(session, org)
-    gcols = _group_cols(by)
-    cs, ca = calsql.calendar_alias("cal_start"), calsql.calendar_alias("cal_answer")
-    worked = calsql.email_working_seconds(C.c, cs, ca)
-    where = _where(org, "email", start_date, end_date, queue_ids)
-    stmt = calsql.join_calendars(
-        sa.select(
-            *gcols,
-            sa.func.count(),
-            sa.func.count(C.c.answered_at),
-            sa.func.sum(sa.case((worked <= ONE_WORKING_DAY, 1), else_=0)),
-            sa.func.sum(sa.case((worked <= TWO_WORKING_DAYS, 1), else_=0)),
-        ).select_from(C),
-        C.c,
-        cs,
-        ca,
-    )
-    stmt = stmt.where(*where).group_by(*gcols)
-    aggregates = {tuple(row[: len(gcols)]): row[len(gcols) :] for row in session.execute(stmt)}
-    times = calsql.join_calendars(
-        sa.select(*gcols, worked.label("worked")).select_from(C), C.c, cs, ca
-    ).where(*where, C.c.answered_at.is_not(None), worked.is_not(None))
-    medians = _percentiles(session, times, len(gcols), [MEDIAN])
-    groups = {
-        _key(by, key): _email_figures(
-            int(received),
-            int(answered),
-            int(w1 or 0),
-            int(w2 or 0),
-            medians.get(key, [None])[0],
-        )
-        for key, (received, answered, w1, w2) in aggregates.items()
-    }
-    return _result(by, groups, empty_email())
+    return figures_by(session, org, start_date, end_date, [by], queue_ids, parts=("email",))[by]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +340,13 @@ def email_figures(
 
 
 def survey_join(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
-    """Survey responses joined to their contact of the period (see docs/metrics.md, Surveys)."""
+    """Survey responses joined to their contact of the period (see docs/metrics.md, Surveys).
+
+    Returns (the join, the WHERE conditions). The responses drive the join (far fewer rows than
+    contacts): it is written as an outer join whose period test goes through COALESCE, which
+    keeps SQLite's planner from turning it round and probing the responses once per contact of
+    the month (a response without its contact fails the test, so the result is the inner join).
+    """
     other = C.alias("c_phone")
     phone_twin = sa.exists().where(
         other.c.organisation_id == C.c.organisation_id,
@@ -329,22 +357,57 @@ def survey_join(org: Organisation, start: date, end: date, queue_ids: list[int] 
         SR.c.channel == C.c.channel,
         sa.and_(SR.c.channel.is_(None), sa.or_(C.c.channel == "phone", ~phone_twin)),
     )
-    conds = [
-        C.c.organisation_id == org.id,
-        C.c.start_date >= start,
-        C.c.start_date <= end,
-    ]
+    day = sa.func.coalesce(C.c.start_date, NO_DAY)
+    conds = [SR.c.organisation_id == org.id, day >= start, day <= end]
     if queue_ids is not None:
         conds.append(C.c.queue_id.in_(queue_ids))
-    join = C.join(
-        SR,
+    join = SR.outerjoin(
+        C,
         sa.and_(
-            SR.c.organisation_id == C.c.organisation_id,
-            SR.c.contact_id == C.c.contact_id,
+            C.c.organisation_id == SR.c.organisation_id,
+            C.c.channel.in_(CHANNELS),
+            C.c.contact_id == SR.c.contact_id,
             matches,
         ),
     )
     return join, conds
+
+
+def _survey_cells(
+    session: Session, org: Organisation, start: date, end: date, queue_ids: list[int] | None
+) -> tuple[dict, dict]:
+    """Per (queue, day): {(question, channel): (responses, index sum, good)} and
+    {channel: answered contacts with a response}."""
+    join, conds = survey_join(org, start, end, queue_ids)
+    stmt = (
+        sa.select(
+            C.c.queue_id,
+            C.c.start_date,
+            SR.c.question,
+            C.c.channel,
+            sa.func.count(),
+            sa.func.sum((SR.c.score - 1) * 25),
+            sa.func.sum(sa.case((SR.c.score >= 4, 1), else_=0)),
+        )
+        .select_from(join)
+        .where(*conds)
+        .group_by(C.c.queue_id, C.c.start_date, SR.c.question, C.c.channel)
+    )
+    cells: dict[tuple[Any, Any], dict] = defaultdict(dict)
+    for queue_id, day, question, channel, n, index_sum, good in session.execute(stmt):
+        cells[(queue_id, day)][(question, channel)] = (int(n), int(index_sum or 0), int(good or 0))
+    responding_stmt = (
+        sa.select(C.c.queue_id, C.c.start_date, C.c.channel, sa.func.count(sa.distinct(C.c.id)))
+        .select_from(join)
+        .where(*conds, C.c.answered_at.is_not(None))
+        .group_by(C.c.queue_id, C.c.start_date, C.c.channel)
+    )
+    responding: dict[tuple[Any, Any], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(CHANNELS, 0)
+    )
+    for queue_id, day, channel, n in session.execute(responding_stmt):
+        responding[(queue_id, day)][channel] = int(n)
+    return cells, responding
 
 
 def _question_figures(responses: int, index_sum: int, good: int) -> dict[str, Any]:
@@ -360,16 +423,34 @@ def empty_survey() -> dict[str, Any]:
     return _survey_figures({})
 
 
-def _survey_figures(cells: dict[tuple[str, str], tuple[int, int, int]]) -> dict[str, Any]:
+def _survey_figures(cells: dict[tuple[str, str], Sequence[int]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for question in QUESTIONS:
         total = [0, 0, 0]
         by_channel = {}
         for channel in CHANNELS:
-            cell = cells.get((question, channel), (0, 0, 0))
-            total = [a + b for a, b in zip(total, cell, strict=True)]
+            cell = tuple(cells.get((question, channel), (0, 0, 0)))
+            _add(total, cell)
             by_channel[channel] = _question_figures(*cell)
         out[question] = {**_question_figures(*total), "by_channel": by_channel}
+    return out
+
+
+def _roll_survey(cells: dict, by: str | None) -> dict[Any, dict[tuple[str, str], list[int]]]:
+    out: dict[Any, dict[tuple[str, str], list[int]]] = defaultdict(dict)
+    for (queue_id, day), cell in cells.items():
+        group = out[_key(by, queue_id, day)]
+        for qc, values in cell.items():
+            _add(group.setdefault(qc, [0, 0, 0]), values)
+    return out
+
+
+def _roll_responding(cells: dict, by: str | None) -> dict[Any, dict[str, int]]:
+    out: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CHANNELS, 0))
+    for (queue_id, day), per_channel in cells.items():
+        group = out[_key(by, queue_id, day)]
+        for channel, n in per_channel.items():
+            group[channel] += n
     return out
 
 
@@ -384,32 +465,13 @@ def survey_figures(
     """Survey figures per question about contacts that started in the range.
 
     Returns ``{question: {"responses", "index", "good_share", "by_channel": {"phone": {...},
-    "email": {...}}}}`` for treatment, ease and clarity, or a dict of those keyed by group.
-    The index is the mean of (score - 1) * 25, summed as integers so both engines agree exactly.
+    "email": {...}}}}`` for treatment, ease and clarity, or a dict of those keyed by group
+    (groups with responses only). The index is the mean of (score - 1) * 25, summed as integers
+    so both engines agree exactly.
     """
-    queue_ids = list(queue_ids) if queue_ids is not None else None
-    gcols = _group_cols(by)
-    join, conds = survey_join(org, start_date, end_date, queue_ids)
-    stmt = (
-        sa.select(
-            *gcols,
-            SR.c.question,
-            C.c.channel,
-            sa.func.count(),
-            sa.func.sum((SR.c.score - 1) * 25),
-            sa.func.sum(sa.case((SR.c.score >= 4, 1), else_=0)),
-        )
-        .select_from(join)
-        .where(*conds)
-        .group_by(*gcols, SR.c.question, C.c.channel)
-    )
-    cells: dict[Any, dict[tuple[str, str], tuple[int, int, int]]] = defaultdict(dict)
-    for row in session.execute(stmt):
-        key = _key(by, row[: len(gcols)])
-        question, channel, n, index_sum, good = row[len(gcols) :]
-        cells[key][(question, channel)] = (int(n), int(index_sum or 0), int(good or 0))
-    groups = {key: _survey_figures(value) for key, value in cells.items()}
-    return _result(by, groups, empty_survey())
+    cells, _ = _survey_cells(session, org, start_date, end_date, _ids(queue_ids))
+    groups = {k: _survey_figures(v) for k, v in _roll_survey(cells, by).items()}
+    return groups.get(None, empty_survey()) if by is None else groups
 
 
 def responding_contacts(
@@ -424,25 +486,104 @@ def responding_contacts(
 
     Returns ``{"phone": n, "email": n}``, or a dict of those keyed by group.
     """
-    queue_ids = list(queue_ids) if queue_ids is not None else None
-    gcols = _group_cols(by)
-    join, conds = survey_join(org, start_date, end_date, queue_ids)
-    stmt = (
-        sa.select(*gcols, C.c.channel, sa.func.count(sa.distinct(C.c.id)))
-        .select_from(join)
-        .where(*conds, C.c.answered_at.is_not(None))
-        .group_by(*gcols, C.c.channel)
-    )
-    groups: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CHANNELS, 0))
-    for row in session.execute(stmt):
-        key = _key(by, row[: len(gcols)])
-        channel, n = row[len(gcols) :]
-        groups[key][channel] = int(n)
-    return _result(by, dict(groups), dict.fromkeys(CHANNELS, 0))
+    _, responding = _survey_cells(session, org, start_date, end_date, _ids(queue_ids))
+    groups = dict(_roll_responding(responding, by))
+    return groups.get(None, dict.fromkeys(CHANNELS, 0)) if by is None else groups
 
 
 # ---------------------------------------------------------------------------------------------
 # everything together
+
+
+#: SQLite page cache (KiB) while figures are computed: the month's rows and the sorts of the
+#: percentiles then stay in memory instead of going back to the OS page by page.
+SQLITE_CACHE_KIB = 131_072
+
+
+@contextmanager
+def _roomy_sqlite(session: Session) -> Iterator[None]:
+    """A large page cache and in-memory temporary B-trees on this connection, for a while."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    conn = session.connection()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+        conn.exec_driver_sql("PRAGMA temp_store = DEFAULT")
+
+
+def figures_by(
+    session: Session,
+    org: Organisation,
+    start_date: date,
+    end_date: date,
+    bys: Iterable[str | None] = (None,),
+    queue_ids: Iterable[int] | None = None,
+    parts: Sequence[str] = ("phone", "email", "survey"),
+) -> dict[str | None, Any]:
+    """The figures for several groupings at once: one pass for the additive measures, one
+    window query per percentile measure (all groupings together), one or two for surveys.
+
+    Returns ``{by: result}`` where each result is what ``figures(..., by=by)`` returns (with
+    only the sections named in ``parts``; with a single part, just that section's figures).
+    """
+    with _roomy_sqlite(session):
+        return _figures_by(session, org, start_date, end_date, _check(bys), _ids(queue_ids), parts)
+
+
+def _figures_by(
+    session: Session,
+    org: Organisation,
+    start_date: date,
+    end_date: date,
+    bys: list[str | None],
+    ids: list[int] | None,
+    parts: Sequence[str],
+) -> dict[str | None, Any]:
+    cells = _contact_cells(session, org, start_date, end_date, ids)
+    waits = medians = None
+    if "phone" in parts:
+        base = _wait_base(org, start_date, end_date, ids)
+        waits = _percentiles(session, base, bys, [MEDIAN, P90])
+    if "email" in parts:
+        base = _worked_base(org, start_date, end_date, ids)
+        medians = _percentiles(session, base, bys, [MEDIAN])
+    survey_cells = responding_cells = None
+    if "survey" in parts:
+        survey_cells, responding_cells = _survey_cells(session, org, start_date, end_date, ids)
+    result: dict[str | None, Any] = {}
+    for by in bys:
+        sums = _roll(cells, by, len(MEASURES))
+        if by is None:
+            sums.setdefault(None, [0] * len(MEASURES))
+        sections: dict[Any, dict[str, Any]] = {}
+        for key in sorted(sums, key=_sort_key):
+            m = sums[key]
+            out: dict[str, Any] = {}
+            if waits is not None:
+                out["phone"] = _phone_figures(org, m, waits[by].get(key, [None, None]))
+            if medians is not None:
+                out["email"] = _email_figures(m, medians[by].get(key, [None])[0])
+            sections[key] = out
+        if survey_cells is not None and responding_cells is not None:
+            surveys = _roll_survey(survey_cells, by)
+            responding = _roll_responding(responding_cells, by)
+            for key, out in sections.items():
+                out["survey"] = _survey_figures(surveys.get(key, {}))
+                r = responding.get(key, dict.fromkeys(CHANNELS, 0))
+                for channel in CHANNELS:
+                    if channel in out:
+                        answered = out[channel]["answered"]
+                        out[channel]["survey_response_rate"] = rate(r[channel], answered)
+        if len(parts) == 1:
+            sections = {k: v[parts[0]] for k, v in sections.items()}
+        result[by] = sections[None] if by is None else sections
+    return result
 
 
 def figures(
@@ -457,43 +598,10 @@ def figures(
 
     Returns ``{"phone": {... "survey_response_rate"}, "email": {... "survey_response_rate"},
     "survey": {...}}``, or a dict of those keyed by group (a group appears when it has any
-    contact; its missing channels get the empty figures).
+    contact; its other channel has the empty figures). For several groupings of one period
+    use ``figures_by``, which reads the rows once.
     """
-    args = (session, org, start_date, end_date, queue_ids, by)
-    phone, email, survey, responding = (
-        phone_figures(*args),
-        email_figures(*args),
-        survey_figures(*args),
-        responding_contacts(*args),
-    )
-    if by is None:
-        return _assemble(phone, email, survey, responding)
-    keys = set(phone) | set(email)
-    return {
-        key: _assemble(
-            phone.get(key) or empty_phone(org),
-            email.get(key) or empty_email(),
-            survey.get(key) or empty_survey(),
-            responding.get(key) or dict.fromkeys(CHANNELS, 0),
-        )
-        for key in sorted(keys, key=_sort_key)
-    }
-
-
-def _sort_key(key: Any) -> Any:
-    """Groups in a stable order (None, a queue without name, first)."""
-    parts = key if isinstance(key, tuple) else (key,)
-    return tuple((p is not None, p) for p in parts)
-
-
-def _assemble(
-    phone: dict[str, Any], email: dict[str, Any], survey: dict[str, Any], responding: dict[str, int]
-) -> dict[str, Any]:
-    return {
-        "phone": {**phone, "survey_response_rate": rate(responding["phone"], phone["answered"])},
-        "email": {**email, "survey_response_rate": rate(responding["email"], email["answered"])},
-        "survey": survey,
-    }
+    return figures_by(session, org, start_date, end_date, [by], queue_ids)[by]
 
 
 def queue_names(session: Session, org: Organisation) -> dict[int, str]:

@@ -23,7 +23,7 @@ from servicedesk.metrics.queries import (
     empty_email,
     empty_phone,
     empty_survey,
-    figures,
+    figures_by,
     queue_names,
 )
 from servicedesk.orgs.models import Organisation
@@ -60,17 +60,17 @@ def format_instant(value: datetime) -> str:
 
 def month_figures(session: Session, org: Organisation, month: Month, days: bool = True) -> dict:
     """The month's figures: organisation, per queue (by name) and, with ``days``, per local day."""
-    first, last = month.first, month.last
-    total = figures(session, org, first, last)
+    bys: list[str | None] = [None, "queue", "day"] if days else [None, "queue"]
+    groups = figures_by(session, org, month.first, month.last, bys)
     names = queue_names(session, org)
-    per_queue = figures(session, org, first, last, by="queue")
+    per_queue = groups["queue"]
     queues = {
         names[qid]: per_queue[qid]
         for qid in sorted((q for q in per_queue if q is not None), key=lambda q: names[q])
     }
-    result = {**total, "queues": queues}
+    result = {**groups[None], "queues": queues}
     if days:
-        per_day = figures(session, org, first, last, by="day")
+        per_day = groups["day"]
         empty = {
             "phone": {**empty_phone(org), "survey_response_rate": None},
             "email": {**empty_email(), "survey_response_rate": None},

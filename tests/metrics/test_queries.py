@@ -288,3 +288,24 @@ def test_closed_day_changes_email_figures(db, org) -> None:
     add_closed_day(db, org, date(2026, 6, 9), "klämdag")
     result = email_figures(db, org, *JUNE)
     assert (result["median_working_hours"], result["within_1_working_day"]) == (23.0, 100.0)
+
+
+def test_several_groupings_at_once_equal_one_at_a_time(db, org) -> None:
+    from servicedesk.metrics.queries import figures_by
+
+    ingest(
+        db,
+        org,
+        *worked_example(),
+        *call("q2", "2026-06-11T10:00:00+02:00", "2026-06-11T10:00:50+02:00", queue="Skola"),
+        *call("q3", "2026-06-11T11:00:00+02:00", "2026-06-11T11:03:00+02:00", queue="Skola"),
+        *mail("q4", "2026-06-12T10:00:00+02:00", "2026-06-15T09:00:00+02:00", queue="Skola"),
+    )
+    bys = [None, "queue", "day", "queue_day"]
+    together = figures_by(db, org, *JUNE, bys)
+    for by in bys:
+        assert together[by] == figures(db, org, *JUNE, by=by)
+    assert together["day"][date(2026, 6, 11)]["phone"]["wait_seconds"]["median"] == 115.0
+    if db.get_bind().dialect.name == "sqlite":
+        # The roomy page cache is given back after the figures are made.
+        assert db.connection().exec_driver_sql("PRAGMA cache_size").scalar() == -2000

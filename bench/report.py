@@ -1,0 +1,248 @@
+"""Monthly report generation on a month of 1,000,000 contacts, as a ratio against a full scan.
+
+The same run loads a month (June 2026) of contacts straight into the tables (phone and e-mail,
+eight queues, survey responses for a fifth of the answered contacts), then times
+``generate_report`` (every figure of the organisation, each queue and each day, with the
+comparisons) against one full scan of the contacts table on the same database, both warm, best
+of ``--repeat``. Goal (issue 3): the report within 3x the scan on SQLite; PostgreSQL stated.
+
+    python bench/report.py [--contacts 1000000] [--database-url URL] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from bench.common import write_section  # noqa: E402
+from servicedesk.calendars.service import ensure_calendar  # noqa: E402
+from servicedesk.calendars.worktime import local_parts  # noqa: E402
+from servicedesk.db import make_engine  # noqa: E402
+from servicedesk.metrics.periods import Month  # noqa: E402
+from servicedesk.migrate import upgrade  # noqa: E402
+from servicedesk.orgs.models import Organisation  # noqa: E402
+from servicedesk.orgs.operations import create_organisation  # noqa: E402
+from servicedesk.reports.service import generate_report  # noqa: E402
+
+MONTH = Month(2026, 6)
+TZ = "Europe/Stockholm"
+QUEUES = ["Växel", "Bygglov", "Skola", "Socialtjänst", "Miljö", "Vatten", "Parkering", "Kultur"]
+CONTACT_COLUMNS = [
+    "organisation_id", "channel", "contact_id", "queue_id", "agent", "caller_hash", "started_at",
+    "start_date", "answered_at", "ended_at", "wait_seconds", "direct_answer", "event_count",
+    "updated_at", "start_local_seconds", "answered_local_date", "answered_local_seconds",
+]  # fmt: skip
+SURVEY_COLUMNS = [
+    "organisation_id", "contact_id", "channel", "question", "score", "occurred_at", "event_id",
+]  # fmt: skip
+
+
+def _rows(org_id: int, queue_ids: list[int], n: int, seed: int = 2026) -> tuple[list, list]:
+    """``n`` contacts spread over the month's days and hours, and their survey responses."""
+    rng = random.Random(seed)
+    zone = ZoneInfo(TZ)
+    days = MONTH.days()
+    weights = [1.0 if d.weekday() < 5 else 0.15 for d in days]
+    now = datetime(2026, 7, 10, tzinfo=UTC)
+    contacts, surveys = [], []
+    chosen_days = rng.choices(days, weights, k=n)
+    for i, day in enumerate(chosen_days):
+        phone = rng.random() < 0.7
+        local = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(
+            seconds=rng.uniform(7.5 * 3600, 17 * 3600)
+        )
+        started = local.astimezone(UTC)
+        answered = ended = wait = direct = None
+        if phone:
+            if rng.random() < 0.9:
+                wait = round(rng.expovariate(1 / 45), 3)
+                answered = started + timedelta(seconds=wait)
+                direct = rng.random() < 0.55
+                ended = answered + timedelta(seconds=rng.uniform(30, 600))
+            else:
+                ended = started + timedelta(seconds=rng.uniform(5, 300))
+        elif rng.random() < 0.95:
+            answered = started + timedelta(hours=rng.uniform(0.2, 80))
+        start_seconds = local_parts(started, TZ)[1]
+        a_day, a_seconds = local_parts(answered, TZ) if answered else (None, None)
+        cid = f"{'c' if phone else 'm'}{i}"
+        contacts.append((
+            org_id, "phone" if phone else "email", cid, queue_ids[i % len(queue_ids)],
+            f"agent-{i % 40}", f"k1:{i:040x}", started, day, answered, ended, wait, direct,
+            3 if phone else 2, now, start_seconds, a_day, a_seconds,
+        ))  # fmt: skip
+        if answered is not None and rng.random() < 0.2:
+            questions = ("treatment", "ease") if phone else ("ease", "clarity")
+            for q in questions:
+                surveys.append((
+                    org_id, cid, "phone" if phone else "email", q, rng.choices(
+                        [1, 2, 3, 4, 5], [5, 7, 18, 35, 35])[0],
+                    answered + timedelta(hours=1), f"s-{q}-{cid}",
+                ))  # fmt: skip
+    # Rows arrive in time order in real life (events are folded as they come), so the month's
+    # contacts lie together in the table; load them so.
+    contacts.sort(key=lambda row: row[6])
+    surveys.sort(key=lambda row: row[5])
+    return contacts, surveys
+
+
+def _load(engine: sa.Engine, contacts: list, surveys: list) -> None:
+    """Bulk-load with the driver's fastest path (executemany on SQLite, COPY on PostgreSQL)."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            for table, columns, rows in (
+                ("contacts", CONTACT_COLUMNS, contacts),
+                ("survey_responses", SURVEY_COLUMNS, surveys),
+            ):
+                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            cur.execute("BEGIN")
+            for table, columns, rows in (
+                ("contacts", CONTACT_COLUMNS, contacts),
+                ("survey_responses", SURVEY_COLUMNS, surveys),
+            ):
+                marks = ", ".join("?" * len(columns))
+                cur.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                    [_sqlite_row(r) for r in rows],
+                )
+            cur.execute("COMMIT")
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def _sqlite_row(row: tuple) -> tuple:
+    """Instants as SQLAlchemy stores them in SQLite: naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    return tuple(
+        v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if isinstance(v, datetime)
+        else (v.isoformat() if isinstance(v, date) else v)
+        for v in row
+    )
+
+
+SCAN = "SELECT count(*), sum(wait_seconds), max(answered_at), sum(length(contact_id)) FROM contacts"
+
+
+def _best(fn: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory()
+    url = args.database_url or f"sqlite:///{tmp.name}/bench.sqlite"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        org = create_organisation(session, slug="bench", name="Bench kommun", country="SE")
+        queue_table = sa.table(
+            "queues",
+            sa.column("id"),
+            sa.column("organisation_id"),
+            sa.column("name"),
+            sa.column("created_at"),
+        )
+        now = datetime.now(UTC)
+        for name in QUEUES:
+            session.execute(
+                sa.insert(queue_table).values(organisation_id=org.id, name=name, created_at=now)
+            )
+        ensure_calendar(session, org)
+        session.commit()
+        org_id = org.id
+        queue_ids = list(session.execute(sa.text("SELECT id FROM queues")).scalars())
+
+    started = time.perf_counter()
+    contacts, surveys = _rows(org_id, queue_ids, args.contacts)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    _load(engine, contacts, surveys)
+    loaded = time.perf_counter() - started
+    del contacts
+    print(
+        f"generated {args.contacts:,} contacts and {len(surveys):,} survey responses in "
+        f"{generated:.1f} s, loaded in {loaded:.1f} s",
+        flush=True,
+    )
+
+    def scan() -> None:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(SCAN).one()
+
+    def report() -> None:
+        with Session(engine) as session:
+            org = session.get(Organisation, org_id)
+            generate_report(session, org, MONTH, trigger="bench")
+            session.rollback()  # measure the full generation every time
+
+    scan()  # warm the cache for both
+    t_scan = _best(scan, args.repeat)
+    t_report = _best(report, args.repeat)
+    ratio = t_report / t_scan
+    engine_name = engine.dialect.name
+    print(
+        f"{engine_name}: full scan {t_scan * 1000:.0f} ms, report generate "
+        f"{t_report * 1000:.0f} ms, ratio {ratio:.2f}",
+        flush=True,
+    )
+    engine.dispose()
+    if not args.no_write:
+        _write(engine_name, args.contacts, len(surveys), t_scan, t_report, ratio)
+
+
+def _write(
+    engine_name: str, n: int, surveys: int, t_scan: float, t_report: float, ratio: float
+) -> None:
+    section = f"report-{engine_name}"
+    goal = "goal <= 3x" if engine_name == "sqlite" else "stated, no goal"
+    text = f"""## Monthly report generation ({engine_name})
+
+`python bench/report.py` ({engine_name}), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC,
+{platform.processor() or platform.machine()}, Python {platform.python_version()}.
+One month of {n:,} contacts (70 % phone, 30 % e-mail, 8 queues) and {surveys:,} survey
+responses. `generate_report` computes every figure for the organisation, each queue and each of
+the 30 days, plus the comparisons; the baseline is one full scan of the contacts table
+(`{SCAN}`) on the same database in the same run; both warm, best of 3.
+
+| measure | time |
+|---|---|
+| full scan of contacts | {t_scan * 1000:,.0f} ms |
+| report generate | {t_report * 1000:,.0f} ms |
+| ratio | **{ratio:.2f}x** ({goal}) |
+"""
+    write_section(section, text)
+
+
+if __name__ == "__main__":
+    main()
