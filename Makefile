@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export SERVICEDESK_ENV ?= development
 
-.PHONY: run test lint install lock bench clean
+.PHONY: run test lint install lock bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ lock:
 
 bench: install
 	$(BIN)/python bench/ingest.py
+
+# The long fault runs: repeated kill -9 and PostgreSQL restarts under load (bench/soak.py).
+soak: install
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,139 @@
+"""The long fault runs (``make soak``): many kill -9 of the server, PostgreSQL restarts, under load.
+
+The short versions run in the test suite (tests/test_faults.py). Each scenario sends events with
+retries until every one is acknowledged, then checks that every event is stored exactly once.
+
+    python bench/soak.py [--cycles 20] [--events 20000] [--scenario kill|pg|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from servicedesk.db import make_engine  # noqa: E402
+from servicedesk.ingest.models import Event  # noqa: E402
+from servicedesk.ingest.tokens import create_token  # noqa: E402
+from servicedesk.migrate import upgrade  # noqa: E402
+from servicedesk.orgs.operations import create_organisation  # noqa: E402
+from tests.live import LiveServer, ThrowawayPostgres, make_batches, run_senders  # noqa: E402
+
+
+def _prepare(url: str) -> tuple[sa.Engine, str]:
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        org = create_organisation(session, slug="soak", name="Soak", country="SE")
+        _, token = create_token(session, org)
+        session.commit()
+    return engine, token
+
+
+def _report(name: str, engine: sa.Engine, batches, log, seconds: float) -> bool:
+    with engine.connect() as conn:
+        stored = Counter(conn.scalars(sa.select(Event.event_id)))
+    sent = {e["id"] for b in batches for e in b}
+    lost = len(sent - set(stored))
+    twice = sum(1 for v in stored.values() if v > 1)
+    fives = sum(n for status, n in log.statuses.items() if status >= 500 and status != 503)
+    print(
+        f"{name}: events sent {len(sent)}, stored {len(stored)}, lost {lost}, "
+        f"stored twice {twice}, "
+        f"503 {log.statuses[503]}, other 5xx {fives}, connection errors {log.connection_errors}, "
+        f"bad answers {len(log.bad)}, {seconds:.0f} s"
+    )
+    return lost == 0 and twice == 0 and fives == 0 and not log.bad
+
+
+def _drive(server_url, token, batches, log_fault, cycles: int, every: int):
+    log, threads, errors = run_senders(
+        server_url, token, batches, threads=6, deadline=time.monotonic() + 3600
+    )
+    for n in range(1, cycles + 1):
+        while len(log.acked) < n * every and any(t.is_alive() for t in threads):
+            time.sleep(0.02)
+        log_fault()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return log
+
+
+def soak_kill(events: int, cycles: int, work: Path) -> bool:
+    pg = ThrowawayPostgres().init()
+    pg.start()
+    try:
+        admin = sa.create_engine(pg.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql('CREATE DATABASE "soak"')
+        admin.dispose()
+        engine, token = _prepare(pg.url("soak"))
+        batches = make_batches("kill", events // 5, size=5)
+        server = LiveServer(pg.url("soak"), work / "kill.log", workers=2).start()
+        started = time.monotonic()
+        try:
+            log = _drive(
+                lambda: server.url, token, batches, server.restart, cycles, events // (cycles + 1)
+            )
+        finally:
+            server.kill()
+        return _report("kill -9", engine, batches, log, time.monotonic() - started)
+    finally:
+        pg.destroy()
+
+
+def soak_pg(events: int, cycles: int, work: Path) -> bool:
+    pg = ThrowawayPostgres().init()
+    pg.start()
+    try:
+        admin = sa.create_engine(pg.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql('CREATE DATABASE "soak"')
+        admin.dispose()
+        engine, token = _prepare(pg.url("soak"))
+        batches = make_batches("pg", events // 5, size=5)
+        server = LiveServer(pg.url("soak"), work / "pg.log", workers=2).start()
+
+        def outage() -> None:
+            pg.stop("fast")
+            time.sleep(2)
+            pg.start()
+
+        started = time.monotonic()
+        try:
+            log = _drive(lambda: server.url, token, batches, outage, cycles, events // (cycles + 1))
+        finally:
+            server.kill()
+        return _report("postgresql restart", engine, batches, log, time.monotonic() - started)
+    finally:
+        pg.destroy()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cycles", type=int, default=20)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--scenario", choices=["kill", "pg", "both"], default="both")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sd-soak-"))
+    ok = True
+    if args.scenario in ("kill", "both"):
+        ok &= soak_kill(args.events, args.cycles, work)
+    if args.scenario in ("pg", "both"):
+        ok &= soak_pg(args.events, args.cycles, work)
+    print("OK" if ok else "FAILED", f"(server logs in {work})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""Faults with real processes: a server killed with SIGKILL, PostgreSQL stopped under load, and
+SQLite with four workers writing at once. Nothing acknowledged may be lost, nothing stored twice.
+
+Short runs here; the long versions are ``bench/soak.py`` (``make soak``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from servicedesk.contacts.models import Contact
+from servicedesk.db import make_engine
+from servicedesk.ingest.models import Event
+from servicedesk.ingest.tokens import create_token
+from servicedesk.migrate import upgrade
+from servicedesk.orgs.operations import create_organisation
+from tests.live import LiveServer, ThrowawayPostgres, make_batches, run_senders
+
+
+def _stored(engine: sa.Engine) -> Counter[str]:
+    with engine.connect() as conn:
+        return Counter(conn.scalars(sa.select(Event.event_id)))
+
+
+def _contacts(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.count()).select_from(Contact)) or 0)
+
+
+def _wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def _join(threads) -> None:
+    for thread in threads:
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+
+
+def _assert_exactly_once(engine: sa.Engine, batches, acked_at_kill: set[str]) -> None:
+    stored = _stored(engine)
+    every_id = {e["id"] for batch in batches for e in batch}
+    assert acked_at_kill <= set(stored), "an acknowledged event was lost"
+    assert set(stored) == every_id
+    assert max(stored.values()) == 1
+    assert _contacts(engine) == len({e["contact_id"] for batch in batches for e in batch})
+
+
+def test_kill_9_under_load_loses_nothing_and_stores_nothing_twice(
+    database_url: str, token: str, app, tmp_path: Path
+) -> None:
+    engine = app.extensions["servicedesk.engine"]
+    batches = make_batches("k9", 300, size=4)
+    server = LiveServer(database_url, tmp_path / "server.log", workers=2).start()
+    try:
+        log, threads, errors = run_senders(
+            lambda: server.url, token, batches, threads=4, deadline=time.monotonic() + 90
+        )
+        acked_at_kill: set[str] = set()
+        for stop_after in (150, 600):
+            _wait_for(lambda n=stop_after: len(log.acked) >= n)
+            server.kill()
+            with log.lock:
+                acked_at_kill |= log.acked
+            time.sleep(0.2)
+            server.start()
+        _join(threads)
+    finally:
+        server.kill()
+    assert not errors and not log.bad
+    assert log.connection_errors > 0, "the kill cut no request: the test proved nothing"
+    _assert_exactly_once(engine, batches, acked_at_kill)
+
+
+@pytest.fixture(scope="session")
+def throwaway_pg() -> Iterator[ThrowawayPostgres]:
+    """A cluster of our own, so stopping it disturbs nobody else's tests."""
+    pg = ThrowawayPostgres().init()
+    pg.start()
+    yield pg
+    pg.destroy()
+
+
+def _prepared(url: str) -> tuple[sa.Engine, str]:
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        org = create_organisation(session, slug="faults", name="Faults", country="SE")
+        _, token = create_token(session, org)
+        session.commit()
+    return engine, token
+
+
+def test_postgresql_stopped_under_load_answers_503_and_loses_nothing(
+    throwaway_pg: ThrowawayPostgres, tmp_path: Path
+) -> None:
+    name = f"outage_{time.monotonic_ns()}"
+    admin = sa.create_engine(throwaway_pg.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    engine, token = _prepared(throwaway_pg.url(name))
+    batches = make_batches("pg", 200, size=3)
+    server = LiveServer(throwaway_pg.url(name), tmp_path / "server.log", workers=2).start()
+    try:
+        log, threads, errors = run_senders(
+            lambda: server.url, token, batches, threads=3, deadline=time.monotonic() + 90
+        )
+        _wait_for(lambda: len(log.acked) >= 100)
+        throwaway_pg.stop("fast")
+        with log.lock:
+            acked_at_stop = set(log.acked)
+        _wait_for(lambda: log.statuses[503] >= 6)
+        throwaway_pg.start()
+        _join(threads)
+    finally:
+        server.kill()
+    assert not errors
+    assert log.bad == [], "an answer other than 2xx or 503 with Retry-After"
+    assert 500 not in log.statuses
+    assert log.statuses[503] >= 6
+    _assert_exactly_once(engine, batches, acked_at_stop)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"])
+def test_sqlite_with_four_workers_never_shows_a_lock_to_clients(
+    database_url: str, token: str, app, tmp_path: Path
+) -> None:
+    engine = app.extensions["servicedesk.engine"]
+    batches = make_batches("lk", 400, size=1) + make_batches("lb", 40, size=20)
+    server = LiveServer(database_url, tmp_path / "server.log", workers=4).start()
+    try:
+        log, threads, errors = run_senders(
+            lambda: server.url, token, batches, threads=8, deadline=time.monotonic() + 90
+        )
+        _join(threads)
+    finally:
+        server.kill()
+    assert not errors
+    assert set(log.statuses) == {202}, f"clients saw {dict(log.statuses)}: {log.bad[:3]}"
+    assert log.connection_errors == 0
+    assert "locked" not in (tmp_path / "server.log").read_text()
+    _assert_exactly_once(engine, batches, log.acked)
