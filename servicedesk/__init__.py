@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from servicedesk import cli, db, problems, web
+from servicedesk import cli, db, observability, problems, web
 from servicedesk.secrets import instance_secrets
 from servicedesk.settings import Settings, get_settings
 
@@ -23,6 +23,7 @@ BLUEPRINTS = [
     "servicedesk.dashboard.blueprint:bp",
     "servicedesk.dashboard.reports_views:bp",
     "servicedesk.orgsettings.blueprint:bp",
+    "servicedesk.openapi:bp",
 ]
 
 
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
         app.config["PSEUDONYM_KEY"] = app.config["PSEUDONYM_KEY"].encode()
     db.init_app(app)
     problems.init_app(app)
+    observability.init_app(app)
     cli.init_app(app)
     web.init_app(app)
     for target in BLUEPRINTS:

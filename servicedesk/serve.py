@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -26,7 +29,25 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
+def _multiprocess_dir() -> None:
+    """Give the workers a shared folder for their Prometheus counts, emptied at each start."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="servicedesk-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink()
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve(host: str, port: int, workers: int, **extra: Any) -> None:
+    _multiprocess_dir()
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -34,7 +55,9 @@ def serve(host: str, port: int, workers: int, **extra: Any) -> None:
         "timeout": 60,
         "graceful_timeout": 20,
         "keepalive": 5,
-        "accesslog": "-",
+        # servicedesk logs each request itself, as JSON with its request id.
+        "accesslog": None,
+        "child_exit": _child_exit,
         "preload_app": False,
         **extra,
     }

@@ -1,0 +1,176 @@
+"""Observability: JSON logs with a request id, and ``/metrics`` for Prometheus.
+
+Under gunicorn every worker counts for itself; with ``PROMETHEUS_MULTIPROC_DIR`` set (``serve``
+sets it) the workers write their counts to files there and ``/metrics`` adds them up. That mode is
+chosen when prometheus_client is first imported, so this module imports it only on first use,
+which is always after the fork.
+
+Other features record through the functions here: ``scheduler_run(job, outcome)`` and
+``report_timer()``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from types import SimpleNamespace
+from typing import Any
+
+import structlog
+from flask import Flask, Response, current_app, g, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+#: A sender's request id is kept only when it is short and plain (it ends up in logs).
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+#: Endpoints whose requests are deliveries (the generic API and the providers' webhooks).
+_DELIVERY_PREFIXES = ("/api/v1/events", "/hooks/")
+
+log = structlog.get_logger("servicedesk.request")
+
+
+def configure_logging(fmt: str | None = None) -> None:
+    """One JSON object per line on stderr (``SERVICEDESK_LOG_FORMAT=console`` for people)."""
+    fmt = fmt or os.environ.get("SERVICEDESK_LOG_FORMAT", "json")
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=lambda *_args: _StderrLogger(),
+        cache_logger_on_first_use=True,
+    )
+
+
+class _StderrLogger:
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+@cache
+def metrics() -> SimpleNamespace:
+    """The process's metrics, made on first use (after gunicorn's fork)."""
+    from prometheus_client import Counter, Histogram
+
+    return SimpleNamespace(
+        deliveries=Counter(
+            "servicedesk_deliveries",
+            "Deliveries received, by endpoint and outcome (accepted, rejected, unavailable)",
+            ["source", "outcome"],
+        ),
+        ingest_seconds=Histogram(
+            "servicedesk_ingest_seconds",
+            "Time to answer a delivery, by endpoint",
+            ["source"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        ),
+        scheduler_runs=Counter(
+            "servicedesk_scheduler_runs",
+            "Scheduler job runs, by job and outcome",
+            ["job", "outcome"],
+        ),
+        report_seconds=Histogram(
+            "servicedesk_report_seconds",
+            "Time to generate one monthly report",
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+        ),
+    )
+
+
+def scheduler_run(job: str, outcome: str) -> None:
+    """Count one run of a scheduler job ("ok" or "error")."""
+    metrics().scheduler_runs.labels(job=job, outcome=outcome).inc()
+
+
+@contextmanager
+def report_timer() -> Iterator[None]:
+    """Time the generation of one report."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        metrics().report_seconds.observe(time.perf_counter() - started)
+
+
+def _outcome(status: int) -> str:
+    if status < 300:
+        return "accepted"
+    if status == 503:
+        return "unavailable"
+    return "rejected" if status < 500 else "error"
+
+
+def _before_request() -> None:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def _after_request(response: Response) -> Response:
+    request_id = g.get("request_id")
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
+    if request.path.startswith(_DELIVERY_PREFIXES):
+        source = request.blueprint or "unknown"
+        m = metrics()
+        m.deliveries.labels(source=source, outcome=_outcome(response.status_code)).inc()
+        m.ingest_seconds.labels(source=source).observe(elapsed)
+    if request.path != "/metrics":
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            ms=round(elapsed * 1000, 1),
+        )
+    return response
+
+
+def metrics_view() -> Response:
+    """The Prometheus text format; all workers' counts in multiprocess mode."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    token = current_app.config.get("METRICS_TOKEN")
+    if token:
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(presented.encode(), token.encode()):
+            return Response("unauthorised\n", status=401, mimetype="text/plain")
+    metrics()  # so that the series exist (at zero) before the first delivery
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    configure_logging()
+    app.config.setdefault("METRICS_TOKEN", os.environ.get("SERVICEDESK_METRICS_TOKEN") or None)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.add_url_rule("/metrics", "metrics", metrics_view)

@@ -1,0 +1,197 @@
+"""The published OpenAPI document tells the truth, and no input makes the API fail.
+
+schemathesis generates requests from ``/api/v1/openapi.json`` (valid and invalid ones) against the
+real application; hypothesis throws arbitrary JSON and bytes at the events parser. Every answer is
+documented, no answer is a 5xx, every 4xx is problem+json, and a rejected delivery leaves nothing
+behind but its raw delivery row.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import schemathesis
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from servicedesk.ingest.models import Delivery, Event
+from servicedesk.ingest.schemas import parse_events
+from tests.helpers import event
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    derandomize=True,
+)
+
+
+def _counts(app) -> tuple[int, int, int]:
+    with app.extensions["servicedesk.engine"].connect() as conn:
+        events = conn.scalar(sa.select(sa.func.count()).select_from(Event))
+        deliveries = conn.scalar(sa.select(sa.func.count()).select_from(Delivery))
+        rejected = conn.scalar(
+            sa.select(sa.func.count()).select_from(Delivery).where(Delivery.status == "rejected")
+        )
+    return int(events or 0), int(deliveries or 0), int(rejected or 0)
+
+
+def _assert_rejection_kept_only_the_delivery(app, before, status: int, content_type: str) -> None:
+    after = _counts(app)
+    if 400 <= status < 500:
+        assert content_type.startswith("application/problem+json"), content_type
+        assert after[0] == before[0], "a rejected delivery stored events"
+        assert after[2] == before[2] + 1, "the rejected delivery was not kept"
+    else:
+        assert status == 202, status
+
+
+def test_document_is_served_and_names_only_real_routes(app, client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc = response.get_json()
+    assert doc["openapi"].startswith("3.1")
+    rules = {
+        (rule.rule, method.lower()) for rule in app.url_map.iter_rules() for method in rule.methods
+    }
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert {("/api/v1/events", "post"), ("/healthz", "get"), ("/readyz", "get")} <= documented
+    assert documented <= rules, documented - rules
+
+
+def _fuzz_operation(app, token: str, operation, mode, seen: list[int]) -> None:
+    is_events = operation.path == "/api/v1/events"
+
+    @FUZZ
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case: schemathesis.Case) -> None:
+        before = _counts(app)
+        response = case.call(headers={"Authorization": f"Bearer {token}"})
+        case.validate_response(response, checks=CHECKS)
+        seen.append(response.status_code)
+        if is_events:
+            content_type = response.headers.get("content-type", [""])[0]
+            _assert_rejection_kept_only_the_delivery(
+                app, before, response.status_code, content_type
+            )
+
+    check()
+
+
+def _run_schemathesis(app, token: str, mode: schemathesis.GenerationMode) -> list[int]:
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    seen: list[int] = []
+    operations = [("/api/v1/events", "POST")]
+    if mode == schemathesis.GenerationMode.POSITIVE:  # the health checks take no input to spoil
+        operations += [("/healthz", "GET"), ("/readyz", "GET")]
+    for path, method in operations:
+        _fuzz_operation(app, token, schema[path][method], mode, seen)
+    return seen
+
+
+def test_schemathesis_valid_requests_are_documented_and_never_fail(app, token):
+    seen = _run_schemathesis(app, token, schemathesis.GenerationMode.POSITIVE)
+    assert 202 in seen
+    assert all(status < 500 for status in seen)
+
+
+def test_schemathesis_invalid_requests_are_rejected_as_problems(app, token):
+    seen = _run_schemathesis(app, token, schemathesis.GenerationMode.NEGATIVE)
+    assert 422 in seen
+    assert all(status < 500 for status in seen)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = [
+    "id",
+    "type",
+    "contact_id",
+    "occurred_at",
+    "queue",
+    "agent",
+    "caller",
+    "direct_answer",
+    "question",
+    "score",
+    "channel",
+]
+
+
+def _post_raw(client, token: str, body: bytes, content_type: str = "application/json"):
+    return client.post(
+        "/api/v1/events",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+    )
+
+
+def test_arbitrary_json_is_accepted_or_rejected_never_a_failure(app, client, token):
+    @FUZZ
+    @given(payload=JSON | st.fixed_dictionaries({"events": st.lists(JSON, max_size=3)}))
+    def check(payload: Any) -> None:
+        before = _counts(app)
+        response = _post_raw(client, token, json.dumps(payload).encode())
+        _assert_rejection_kept_only_the_delivery(
+            app, before, response.status_code, response.content_type
+        )
+        assert (response.status_code == 202) == (not parse_events(payload)[1])
+
+    check()
+
+
+def test_arbitrary_bytes_never_fail(app, client, token):
+    @FUZZ
+    @given(
+        body=st.binary(max_size=200),
+        content_type=st.sampled_from(["application/json", "text/plain", ""]),
+    )
+    def check(body: bytes, content_type: str) -> None:
+        before = _counts(app)
+        response = _post_raw(client, token, body, content_type)
+        _assert_rejection_kept_only_the_delivery(
+            app, before, response.status_code, response.content_type
+        )
+
+    check()
+
+
+def test_one_bad_field_is_named_and_nothing_is_stored(app, client, token):
+    @FUZZ
+    @given(field=st.sampled_from(FIELDS), value=JSON, index=st.integers(0, 2))
+    def check(field: str, value: Any, index: int) -> None:
+        batch = [event(contact_id=f"c{n}") for n in range(3)]
+        batch[index][field] = value
+        if not parse_events(batch[index])[1]:
+            return  # the random value happened to be valid for that field
+        before = _counts(app)
+        response = _post_raw(client, token, json.dumps({"events": batch}).encode())
+        assert response.status_code == 422
+        errors = response.get_json()["errors"]
+        assert {e["index"] for e in errors} == {index}, errors
+        if field != "type":  # a changed type may make other fields wrong instead
+            assert field in {e["field"].split(".")[0] for e in errors}, errors
+        _assert_rejection_kept_only_the_delivery(app, before, 422, response.content_type)
+
+    check()
