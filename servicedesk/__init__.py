@@ -33,6 +33,9 @@ def _config_from(settings: Settings, instance_path: str, required: bool) -> dict
         "DATABASE_URL": settings.database_url,
         "SECRET_KEY": secrets.secret_key,
         "PSEUDONYM_KEY": secrets.pseudonym_key,
+        "PSEUDONYM_PREVIOUS_KEYS": [
+            k.strip() for k in settings.servicedesk_pseudonym_previous_keys.split(",") if k.strip()
+        ],
         "MAX_CONTENT_LENGTH": settings.servicedesk_max_body_bytes,
         "WEBHOOK_TOLERANCE_SECONDS": settings.servicedesk_webhook_tolerance_seconds,
         "PUBLIC_URL": settings.servicedesk_public_url,
@@ -64,6 +67,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
         app.config.from_mapping(test_config)
     if isinstance(app.config.get("PSEUDONYM_KEY"), str):
         app.config["PSEUDONYM_KEY"] = app.config["PSEUDONYM_KEY"].encode()
+    app.config["PSEUDONYM_PREVIOUS_KEYS"] = [
+        k.encode() if isinstance(k, str) else k for k in app.config["PSEUDONYM_PREVIOUS_KEYS"]
+    ]
     db.init_app(app)
     problems.init_app(app)
     observability.init_app(app)

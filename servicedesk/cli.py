@@ -10,8 +10,10 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from servicedesk.audit.cli import audit_cli
 from servicedesk.auth.cli import user_cli
 from servicedesk.demo.cli import demo_cli
+from servicedesk.gdpr.cli import gdpr_cli
 from servicedesk.hooks.cli import asterisk_cli, integration_cli
 from servicedesk.ingest.cli import token_cli
 from servicedesk.kolada.cli import kolada_cli
@@ -91,6 +93,8 @@ COMMANDS = [
     user_cli,
     notify_cli,
     kolada_cli,
+    gdpr_cli,
+    audit_cli,
 ]
 
 

@@ -1,9 +1,11 @@
 """Every table of the application, imported in one place for Alembic and the tests."""
 
+from servicedesk.audit.models import AuditEntry
 from servicedesk.auth.models import User, UserQueue
 from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.dashboard.models import Target
+from servicedesk.gdpr.models import RetentionPolicy
 from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.ingest.models import Delivery, Event, IngestToken
 from servicedesk.kolada.models import KoladaKpi, KoladaValue
@@ -12,6 +14,8 @@ from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.reports.models import Report
 
 __all__ = [
+    "AuditEntry",
+    "RetentionPolicy",
     "Calendar",
     "CalendarDay",
     "ClosedDay",

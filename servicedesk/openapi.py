@@ -111,6 +111,71 @@ SIGNATURE_HEADERS = [
 ]
 
 
+def _webhook(with_kind: bool) -> dict[str, Any]:
+    """A provider's webhook endpoint; the body is the provider's own format."""
+    from integrations import PROVIDERS
+
+    parameters = [
+        {
+            "name": "provider",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": sorted(PROVIDERS)},
+        },
+        {
+            "name": "token",
+            "in": "path",
+            "required": True,
+            "description": "The integration's secret path token (`servicedesk integration add`)",
+            "schema": {"type": "string", "minLength": 1},
+        },
+    ]
+    if with_kind:
+        parameters.append(
+            {
+                "name": "kind",
+                "in": "path",
+                "required": True,
+                "description": "The provider's event kind, for providers with several endpoints",
+                "schema": {"type": "string", "minLength": 1},
+            }
+        )
+    anything = {"schema": {}}
+    return {
+        "post": {
+            "operationId": "providerWebhookKind" if with_kind else "providerWebhook",
+            "summary": "A telephony or e-mail provider's webhook (signature checked per provider)",
+            "parameters": parameters,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": anything,
+                    "application/json": anything,
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Stored; the body is what the provider expects (TwiML, ...)",
+                    "content": {
+                        "text/xml": anything,
+                        "text/plain": anything,
+                        "application/json": anything,
+                    },
+                },
+                "204": {"description": "Stored; nothing to answer"},
+                "401": _problem("The provider's signature is missing or wrong"),
+                "404": _problem("No such integration, or no such endpoint for the provider"),
+                "413": _problem("Body larger than the limit"),
+                "422": _problem("The payload cannot be read, or gives events the core refuses"),
+                "503": _problem(
+                    "The database is unreachable; nothing stored, retry",
+                    **{"Retry-After": _RETRY_AFTER},
+                ),
+            },
+        }
+    }
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the service's public HTTP API."""
     from importlib.metadata import version
@@ -169,6 +234,8 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/hooks/{provider}/{token}": _webhook(with_kind=False),
+            "/hooks/{provider}/{token}/{kind}": _webhook(with_kind=True),
             "/healthz": {
                 "get": {
                     "operationId": "healthz",

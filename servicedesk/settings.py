@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     servicedesk_secret_key: str = ""
     #: Keys the pseudonymisation of callers (HMAC). Rotatable: see docs/privacy.md.
     servicedesk_pseudonym_key: str = ""
+    #: Earlier pseudonymisation keys, comma-separated, still matched until their rows age out.
+    servicedesk_pseudonym_previous_keys: str = ""
     #: "production", "development" or "test".
     servicedesk_env: str = "production"
     #: Public base URL the providers call (their signatures cover the URL they used).

@@ -12,10 +12,12 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlmodel import Session
 
 from servicedesk.contacts.fold import fold_contacts, record_survey_responses
 from servicedesk.db import dialect_of, insert_for
+from servicedesk.gdpr.operations import rekey_callers
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.orgs.models import Organisation
@@ -130,6 +132,11 @@ def _event_row(org: Organisation, key: bytes, delivery_id: int, e: EventIn) -> d
     }
 
 
+def _previous_keys() -> Sequence[bytes]:
+    """The rotated-out pseudonymisation keys of the running app (none outside one)."""
+    return current_app.config.get("PSEUDONYM_PREVIOUS_KEYS", ()) if has_app_context() else ()
+
+
 def ingest_events(
     session: Session,
     org: Organisation,
@@ -138,6 +145,7 @@ def ingest_events(
     *,
     pseudonym_key: bytes,
     http_status: int = 202,
+    previous_keys: Sequence[bytes] | None = None,
 ) -> IngestResult:
     """Store a valid delivery and its events, skipping duplicates, and fold what changed."""
     # Counted as all accepted; corrected below in the (rare) case of duplicates, which saves
@@ -161,6 +169,12 @@ def ingest_events(
             session.connection().execute(_event_insert(dialect_of(session)), rows).scalars()
         )
     new = [r for r in rows if r["event_id"] in inserted]
+    if previous_keys is None:
+        previous_keys = _previous_keys()
+    if previous_keys and new:
+        # During a key rotation, a returning caller's older rows move to the current key.
+        callers = [e.caller for e in unique.values() if e.caller and e.id in inserted]
+        rekey_callers(session, org, callers, pseudonym_key, previous_keys)
     keys = {(r["channel"], r["contact_id"]) for r in new if r["type"] != "survey.response"}
     fold_contacts(session, org, keys)
     record_survey_responses(session, org, [r for r in new if r["type"] == "survey.response"])

@@ -1,0 +1,1 @@
+"""Privacy (GDPR): retention per organisation, erasure of one person, pseudonym key rotation."""

@@ -1,0 +1,377 @@
+"""Retention, erasure and pseudonym key rotation; they flush, never commit (docs/privacy.md)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from servicedesk.audit import record
+from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.gdpr.models import DEFAULT_CONTACT_MONTHS, DEFAULT_RAW_DAYS, RetentionPolicy
+from servicedesk.ingest.models import Delivery, Event
+from servicedesk.orgs.models import Organisation
+from servicedesk.privacy import CALLING_CODES, key_id, normalise_caller, pseudonymise
+from servicedesk.timeutil import to_utc, utcnow
+
+#: Deliveries are read in pages of this many rows when searched for a person's number.
+_SCAN_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Removed:
+    """How many rows of each kind an operation deleted."""
+
+    deliveries: int = 0
+    events: int = 0
+    contacts: int = 0
+    survey_responses: int = 0
+
+
+# Retention -------------------------------------------------------------------------------------
+
+
+def policy(session: Session, org: Organisation) -> RetentionPolicy:
+    """The organisation's retention settings (the defaults when it never set any)."""
+    found = session.get(RetentionPolicy, org.id)
+    return found or RetentionPolicy(
+        organisation_id=org.id,  # type: ignore[arg-type]
+        raw_days=DEFAULT_RAW_DAYS,
+        contact_months=DEFAULT_CONTACT_MONTHS,
+    )
+
+
+def set_policy(
+    session: Session,
+    org: Organisation,
+    *,
+    raw_days: int | None = None,
+    contact_months: int | None = None,
+    actor: str,
+) -> RetentionPolicy:
+    """Change how long the organisation keeps raw deliveries and contact-level rows."""
+    for name, value in (("raw_days", raw_days), ("contact_months", contact_months)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1")
+    row = session.get(RetentionPolicy, org.id)
+    if row is None:
+        row = RetentionPolicy(organisation_id=org.id)  # type: ignore[arg-type]
+        session.add(row)
+    before = {"raw_days": row.raw_days, "contact_months": row.contact_months}
+    if raw_days is not None:
+        row.raw_days = raw_days
+    if contact_months is not None:
+        row.contact_months = contact_months
+    row.updated_at = utcnow()
+    session.flush()
+    after = {"raw_days": row.raw_days, "contact_months": row.contact_months}
+    record(session, org.id, actor, "gdpr.retention", {"before": before, "after": after})
+    return row
+
+
+def contact_cutoff(org: Organisation, months: int, now: datetime) -> datetime:
+    """The start of the local month ``months`` before this one: whole months are kept or purged."""
+    local = to_utc(now).astimezone(ZoneInfo(org.timezone))
+    index = local.year * 12 + (local.month - 1) - months
+    start = datetime(index // 12, index % 12 + 1, 1, tzinfo=ZoneInfo(org.timezone))
+    return to_utc(start)
+
+
+def _count(session: Session, statement: sa.Delete) -> int:
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _delete_contact_rows(
+    session: Session, org_id: int, contact_keys: Iterable[tuple[str, str]]
+) -> tuple[int, int, int]:
+    """Delete contacts with their events and survey responses; returns the three counts."""
+    events = contacts = responses = 0
+    for channel, contact_id in contact_keys:
+        events += _count(
+            session,
+            sa.delete(Event).where(
+                Event.organisation_id == org_id,
+                Event.contact_id == contact_id,
+                sa.or_(Event.channel == channel, Event.channel.is_(None)),
+            ),
+        )
+        responses += _count(
+            session,
+            sa.delete(SurveyResponse).where(
+                SurveyResponse.organisation_id == org_id,
+                SurveyResponse.contact_id == contact_id,
+                sa.or_(SurveyResponse.channel == channel, SurveyResponse.channel.is_(None)),
+            ),
+        )
+        contacts += _count(
+            session,
+            sa.delete(Contact).where(
+                Contact.organisation_id == org_id,
+                Contact.channel == channel,
+                Contact.contact_id == contact_id,
+            ),
+        )
+    return events, contacts, responses
+
+
+def purge(session: Session, org: Organisation, *, now: datetime | None = None) -> Removed:
+    """Apply the organisation's retention: old raw deliveries, old contact-level rows.
+
+    Idempotent, so the scheduler may run it as often as it likes and catch up after a pause.
+    Frozen monthly reports (the aggregates) are not touched.
+    """
+    now = now or utcnow()
+    settings = policy(session, org)
+    raw_before = now - timedelta(days=settings.raw_days)
+    deliveries = _count(
+        session,
+        sa.delete(Delivery).where(
+            Delivery.organisation_id == org.id, Delivery.received_at < raw_before
+        ),
+    )
+    cutoff = contact_cutoff(org, settings.contact_months, now)
+    old = sa.select(Contact.id).where(
+        Contact.organisation_id == org.id, Contact.started_at < cutoff
+    )
+    # Events of an old contact go with it even when some of them came after the cut-off.
+    same_contact = (
+        sa.select(Contact.id)
+        .where(
+            Contact.organisation_id == Event.organisation_id,
+            Contact.channel == Event.channel,
+            Contact.contact_id == Event.contact_id,
+            Contact.started_at < cutoff,
+        )
+        .exists()
+    )
+    events = _count(
+        session,
+        sa.delete(Event).where(
+            Event.organisation_id == org.id, sa.or_(Event.occurred_at < cutoff, same_contact)
+        ),
+    )
+    responses = _count(
+        session,
+        sa.delete(SurveyResponse).where(
+            SurveyResponse.organisation_id == org.id, SurveyResponse.occurred_at < cutoff
+        ),
+    )
+    contacts = _count(session, sa.delete(Contact).where(Contact.id.in_(old)))
+    removed = Removed(deliveries, events, contacts, responses)
+    if any(asdict(removed).values()):
+        record(
+            session,
+            org.id,
+            "scheduler",
+            "gdpr.purge",
+            {
+                **asdict(removed),
+                "raw_before": raw_before.isoformat(),
+                "contacts_before": cutoff.isoformat(),
+            },
+        )
+    return removed
+
+
+def purge_unowned(session: Session, *, now: datetime | None = None) -> int:
+    """Rejected deliveries that named no organisation (bad tokens) go after the default period."""
+    before = (now or utcnow()) - timedelta(days=DEFAULT_RAW_DAYS)
+    return _count(
+        session,
+        sa.delete(Delivery).where(
+            Delivery.organisation_id.is_(None), Delivery.received_at < before
+        ),
+    )
+
+
+def apply_retention(session: Session, *, now: datetime | None = None) -> dict[str, Removed]:
+    """Purge every organisation by its own settings: the scheduler's daily job (idempotent)."""
+    now = now or utcnow()
+    done = {
+        org.slug: purge(session, org, now=now)
+        for org in session.scalars(sa.select(Organisation).order_by(Organisation.slug))
+    }
+    done[""] = Removed(deliveries=purge_unowned(session, now=now))
+    return done
+
+
+# Erasure ---------------------------------------------------------------------------------------
+
+
+def caller_forms(caller: str, country: str | None) -> set[bytes]:
+    """The ways a number or address may be written in a raw delivery (JSON, form-encoded)."""
+    norm = normalise_caller(caller, country)
+    forms = {caller.strip().lower(), norm}
+    if norm.startswith("+"):
+        digits = norm[1:]
+        forms |= {digits, "00" + digits}
+        code = CALLING_CODES.get((country or "").upper())
+        if code and digits.startswith(code):
+            forms.add("0" + digits[len(code) :])
+    encoded = set()
+    for form in forms:
+        encoded |= {form, urllib.parse.quote(form, safe=""), urllib.parse.quote_plus(form)}
+    # Short fragments would match unrelated text; a real number or address is longer.
+    return {form.encode() for form in encoded if len(form) >= 6}
+
+
+def _deliveries_mentioning(session: Session, org_id: int, forms: set[bytes]) -> set[int]:
+    """Ids of the organisation's (and unowned) raw deliveries whose body contains the person."""
+    found: set[int] = set()
+    last = 0
+    while True:
+        page = session.execute(
+            sa.select(Delivery.id, Delivery.body)
+            .where(
+                sa.or_(Delivery.organisation_id == org_id, Delivery.organisation_id.is_(None)),
+                Delivery.id > last,
+            )
+            .order_by(Delivery.id)
+            .limit(_SCAN_PAGE)
+        ).all()
+        if not page:
+            return found
+        for delivery_id, body in page:
+            text = bytes(body).lower()
+            if any(form in text for form in forms):
+                found.add(delivery_id)
+        last = page[-1][0]
+
+
+def erase(
+    session: Session,
+    org: Organisation,
+    caller: str,
+    keys: Sequence[bytes],
+    *,
+    actor: str,
+) -> Removed:
+    """Remove one person's contacts, events, survey responses and raw deliveries; log that it did.
+
+    ``keys`` are the current pseudonymisation key and every previous one still in use, so rows
+    hashed before a rotation are found too. Frozen monthly reports keep their aggregates.
+    """
+    assert org.id is not None
+    hashes = {pseudonymise(caller, key, org.country) for key in keys}
+    contact_keys = set(
+        session.execute(
+            sa.select(Contact.channel, Contact.contact_id).where(
+                Contact.organisation_id == org.id, Contact.caller_hash.in_(hashes)
+            )
+        )
+    )
+    contact_keys |= {
+        (channel, contact_id)
+        for channel, contact_id in session.execute(
+            sa.select(Event.channel, Event.contact_id).where(
+                Event.organisation_id == org.id, Event.caller_hash.in_(hashes)
+            )
+        )
+        if channel is not None
+    }
+    delivery_ids = _deliveries_mentioning(session, org.id, caller_forms(caller, org.country))
+    # The deliveries that brought the person's events, however the number was written in them.
+    for channel, contact_id in contact_keys:
+        delivery_ids |= set(
+            session.scalars(
+                sa.select(Event.delivery_id).where(
+                    Event.organisation_id == org.id,
+                    Event.contact_id == contact_id,
+                    sa.or_(Event.channel == channel, Event.channel.is_(None)),
+                    Event.delivery_id.is_not(None),
+                )
+            )
+        )
+    delivery_ids |= set(
+        session.scalars(
+            sa.select(Event.delivery_id).where(
+                Event.organisation_id == org.id,
+                Event.caller_hash.in_(hashes),
+                Event.delivery_id.is_not(None),
+            )
+        )
+    )
+    events, contacts, responses = _delete_contact_rows(session, org.id, sorted(contact_keys))
+    events += _count(
+        session,
+        sa.delete(Event).where(Event.organisation_id == org.id, Event.caller_hash.in_(hashes)),
+    )
+    deliveries = 0
+    ids = sorted(delivery_ids)
+    for start in range(0, len(ids), _SCAN_PAGE):
+        deliveries += _count(
+            session, sa.delete(Delivery).where(Delivery.id.in_(ids[start : start + _SCAN_PAGE]))
+        )
+    removed = Removed(deliveries, events, contacts, responses)
+    # The log names the person only by the pseudonym under the current key.
+    record(
+        session,
+        org.id,
+        actor,
+        "gdpr.erase",
+        {"pseudonym": pseudonymise(caller, keys[0], org.country), **asdict(removed)},
+    )
+    return removed
+
+
+# Key rotation ----------------------------------------------------------------------------------
+
+
+def rekey_callers(
+    session: Session,
+    org: Organisation,
+    callers: Iterable[str],
+    key: bytes,
+    previous_keys: Sequence[bytes],
+) -> int:
+    """Move a returning caller's older rows to the current key (lazy re-keying on arrival).
+
+    A keyed hash cannot be re-keyed without the number, so rows are moved when the person shows
+    up again; the rest age out through retention. Returns the number of rows changed.
+    """
+    if not previous_keys:
+        return 0
+    params = [
+        {"org": org.id, "old": pseudonymise(caller, old, org.country), "new": new}
+        for caller in set(callers)
+        for new in [pseudonymise(caller, key, org.country)]
+        for old in previous_keys
+    ]
+    if not params:
+        return 0
+    changed = 0
+    for table in (Event.__table__, Contact.__table__):  # type: ignore[attr-defined]
+        statement = (
+            sa.update(table)
+            .where(table.c.organisation_id == sa.bindparam("org"))
+            .where(table.c.caller_hash == sa.bindparam("old"))
+            .values(caller_hash=sa.bindparam("new"))
+        )
+        result = session.connection().execute(statement, params)
+        changed += int(result.rowcount or 0)
+    return changed
+
+
+def key_usage(session: Session, org: Organisation | None = None) -> Mapping[str, int]:
+    """How many events and contacts each pseudonymisation key id still has."""
+    usage: dict[str, int] = {}
+    for column, org_column in (
+        (Event.caller_hash, Event.organisation_id),
+        (Contact.caller_hash, Contact.organisation_id),
+    ):
+        prefix = sa.func.substr(column, 1, 6)
+        query = sa.select(prefix, sa.func.count()).where(column.is_not(None)).group_by(prefix)
+        if org is not None:
+            query = query.where(org_column == org.id)
+        for kid, count in session.execute(query):
+            usage[kid] = usage.get(kid, 0) + int(count)
+    return usage
+
+
+def known_key_ids(keys: Sequence[bytes]) -> list[str]:
+    return [key_id(key) for key in keys]
