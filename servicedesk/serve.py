@@ -30,14 +30,16 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
 
 def _multiprocess_dir() -> None:
-    """Give the workers a shared folder for their Prometheus counts, emptied at each start."""
+    """Give the workers a shared folder for their Prometheus counts.
+
+    An operator's folder (shared with the scheduler process) is kept as it is: clear it at boot
+    (docs/deploy.md). Without one, a fresh temporary folder serves this server alone.
+    """
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not folder:
         folder = tempfile.mkdtemp(prefix="servicedesk-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     Path(folder).mkdir(parents=True, exist_ok=True)
-    for stale in Path(folder).glob("*.db"):
-        stale.unlink()
 
 
 def _child_exit(_server: Any, worker: Any) -> None:

@@ -122,9 +122,9 @@ def test_purge_applies_retention_and_keeps_the_frozen_reports(app, client, token
     )
 
     setting = runner.invoke(
-        args=["gdpr", "retention", "--org", "kumla", "--raw-days", "30", "--contact-months", "12"]
+        args=["gdpr", "retention", "--org", "kumla", "--raw-days", "30", "--contact-months", "13"]
     )
-    assert setting.exit_code == 0 and "30 days" in setting.output and "12 months" in setting.output
+    assert setting.exit_code == 0 and "30 days" in setting.output and "13 months" in setting.output
     result = runner.invoke(args=["gdpr", "purge"])
     assert result.exit_code == 0, result.output
 
@@ -167,3 +167,17 @@ def test_audit_record_and_list(runner, db, org):
     listed = runner.invoke(args=["audit", "list", "--org", "kumla"]).output.splitlines()
     assert len(listed) == 1 and "report.export" in listed[0] and "anna@kumla.se" in listed[0]
     assert len(runner.invoke(args=["audit", "list"]).output.splitlines()) == 2
+
+
+def test_the_scheduler_purges_daily_and_counts_its_runs(app, client, token, db, org):
+    from servicedesk.gdpr.jobs import run_retention
+    from servicedesk.reports.scheduler import build_scheduler
+
+    engine = app.extensions["servicedesk.engine"]
+    assert build_scheduler(engine, background=True).get_job("retention") is not None
+    _call(client, token, "old", ANNA, at=(utcnow() - timedelta(days=900)).isoformat())
+    done = run_retention(engine)
+    assert done["kumla"].contacts == 1 and _count(db, Contact) == 0
+    assert 'servicedesk_scheduler_runs_total{job="retention",outcome="ok"}' in client.get(
+        "/metrics"
+    ).get_data(as_text=True)

@@ -62,7 +62,9 @@ def purge(slug: str | None) -> None:
 @gdpr_cli.command("retention")
 @click.option("--org", "slug", required=True)
 @click.option("--raw-days", type=click.IntRange(min=1), default=None)
-@click.option("--contact-months", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--contact-months", type=click.IntRange(min=operations.MIN_CONTACT_MONTHS), default=None
+)
 def retention(slug: str, raw_days: int | None, contact_months: int | None) -> None:
     """Show, or with options change, how long the organisation keeps personal data."""
     with Session(get_engine()) as session:

@@ -17,7 +17,12 @@ from servicedesk.gdpr.models import DEFAULT_CONTACT_MONTHS, DEFAULT_RAW_DAYS, Re
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import CALLING_CODES, key_id, normalise_caller, pseudonymise
+from servicedesk.reports.scheduler import RECHECK_MONTHS
 from servicedesk.timeutil import to_utc, utcnow
+
+#: The scheduler re-checks reported months this far back and would re-version a month whose
+#: contacts were purged; contact-level rows are kept at least one month longer than that.
+MIN_CONTACT_MONTHS = RECHECK_MONTHS + 1
 
 #: Deliveries are read in pages of this many rows when searched for a person's number.
 _SCAN_PAGE = 500
@@ -55,9 +60,10 @@ def set_policy(
     actor: str,
 ) -> RetentionPolicy:
     """Change how long the organisation keeps raw deliveries and contact-level rows."""
-    for name, value in (("raw_days", raw_days), ("contact_months", contact_months)):
-        if value is not None and value < 1:
-            raise ValueError(f"{name} must be at least 1")
+    if raw_days is not None and raw_days < 1:
+        raise ValueError("raw_days must be at least 1")
+    if contact_months is not None and contact_months < MIN_CONTACT_MONTHS:
+        raise ValueError(f"contact_months must be at least {MIN_CONTACT_MONTHS}")
     row = session.get(RetentionPolicy, org.id)
     if row is None:
         row = RetentionPolicy(organisation_id=org.id)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from servicedesk.calendars.rules import nth_working_day
 from servicedesk.contacts.models import Contact
 from servicedesk.db import mark_write
 from servicedesk.metrics.periods import Month
+from servicedesk.observability import report_timer, scheduler_run
 from servicedesk.orgs.models import ClosedDay, Organisation
 from servicedesk.reports.service import generate_report, reported_months
 from servicedesk.timeutil import local_date, utcnow
@@ -90,7 +91,8 @@ def _generate(engine: Engine, org_id: int, month: Month, reason: str, now: datet
         mark_write(session)  # SQLite: take the write lock before the first read (see db.py)
         org = session.get(Organisation, org_id)
         assert org is not None
-        report, made = generate_report(session, org, month, trigger="scheduler", now=now)
+        with report_timer():
+            report, made = generate_report(session, org, month, trigger="scheduler", now=now)
         session.commit()
     outcome = Outcome(org.slug, str(month), report.version, made, reason)
     if made:
@@ -130,6 +132,7 @@ def run_due_reports(engine: Engine, now: datetime | None = None) -> list[Outcome
                 outcomes.append(_generate(engine, org_id, old, "recheck", now))
             outcomes.append(_generate(engine, org_id, month, "due", now))
             rechecked.add(str(month))
+    scheduler_run("monthly-reports", "ok")
     log.info(
         "due reports checked",
         organisations=len(plan),
@@ -163,6 +166,16 @@ def build_scheduler(engine: Engine, background: bool = False) -> Any:
         next_run_time=datetime.now(UTC),  # catch up at start
     )
     _add_notifications(scheduler, engine)
+    from servicedesk.gdpr.jobs import run_retention
+
+    scheduler.add_job(
+        run_retention,
+        CronTrigger(hour=2, minute=30, timezone=UTC),
+        args=[engine],
+        id="retention",
+        name="GDPR retention purge (idempotent)",
+        next_run_time=datetime.now(UTC),
+    )
     return scheduler
 
 
