@@ -1,0 +1,203 @@
+"""A steady load through gunicorn on PostgreSQL: latency percentiles, errors, and nothing lost.
+
+Client processes send one event per request on a fixed schedule (open loop: a slow answer does not
+slow the schedule down, so queueing shows up in the latency instead of hiding). Latency is measured
+from the moment a request was due, not from when it was sent. Anything other than a 2xx is
+counted and retried until accepted; at the end every event must be in the database exactly once.
+
+    python bench/load.py [--seconds 600] [--rate 500] [--workers 4] [--clients 4]
+                         [--admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import dumps, post_json, run_clients, write_section  # noqa: E402
+from servicedesk.db import make_engine  # noqa: E402
+from servicedesk.ingest.models import Event  # noqa: E402
+from servicedesk.ingest.tokens import create_token  # noqa: E402
+from servicedesk.migrate import upgrade  # noqa: E402
+from servicedesk.orgs.operations import create_organisation  # noqa: E402
+from tests.live import LiveServer, make_batches  # noqa: E402
+
+
+def _client(args: tuple[int, int, str, float, float, int, str]) -> dict[str, Any]:
+    """One client process: its share of the schedule; latencies and every answer's status."""
+    index, clients, token, rate, seconds, port, prefix = args
+    interval = clients / rate
+    count = int(seconds * rate / clients)
+    events = [b[0] for b in make_batches(f"{prefix}-{index}", count, size=1)]
+    headers = {"Authorization": f"Bearer {token}"}
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    connection_errors = 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    # Clients start staggered across one interval so their requests interleave evenly.
+    start = time.monotonic() + 0.5 + index * interval / clients
+    for n, event in enumerate(events):
+        due = start + n * interval
+        pause = due - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        body = dumps(event)
+        while True:
+            try:
+                status, _ = post_json(conn, "/api/v1/events", body, headers)
+            except (OSError, http.client.HTTPException):
+                connection_errors += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                time.sleep(0.2)
+                continue
+            statuses[status] = statuses.get(status, 0) + 1
+            if 200 <= status < 300:
+                break
+            time.sleep(0.2)
+        latencies.append(time.monotonic() - due)
+    finished = time.monotonic()
+    return {
+        "ids": [e["id"] for e in events],
+        "statuses": statuses,
+        "latencies": latencies,
+        "connection_errors": connection_errors,
+        "started": start,
+        "finished": finished,
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _database(admin_url: str) -> tuple[str, sa.Engine]:
+    name = f"sd_load_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return url, admin
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=600)
+    parser.add_argument("--rate", type=float, default=500, help="events (requests) per second")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args()
+
+    url, admin = _database(args.admin_url)
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        org = create_organisation(session, slug="load", name="Load", country="SE")
+        _, token = create_token(session, org)
+        session.commit()
+    log = Path(tempfile.mkdtemp(prefix="sd-load-")) / "server.log"
+    prefix = uuid.uuid4().hex[:6]
+    with LiveServer(url, log, workers=args.workers) as server:
+        jobs = [
+            (i, args.clients, token, args.rate, args.seconds, server.port, prefix)
+            for i in range(args.clients)
+        ]
+        results = run_clients(_client, jobs)
+    with engine.connect() as conn:
+        stored_rows = conn.scalar(sa.select(sa.func.count()).select_from(Event)) or 0
+        stored_ids = set(conn.scalars(sa.select(Event.event_id)))
+    engine.dispose()
+    if not args.keep:
+        with sa.create_engine(args.admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+    sent = {i for r in results for i in r["ids"]}
+    latencies = [x for r in results for x in r["latencies"]]
+    statuses: dict[int, int] = {}
+    for r in results:
+        for status, n in r["statuses"].items():
+            statuses[int(status)] = statuses.get(int(status), 0) + n
+    span = max(r["finished"] for r in results) - min(r["started"] for r in results)
+    figures = {
+        "seconds": round(span, 1),
+        "target_rate": args.rate,
+        "achieved_rate": round(len(sent) / span, 1),
+        "events_sent": len(sent),
+        "events_stored": stored_rows,
+        "lost": len(sent - stored_ids),
+        "stored_twice": stored_rows - len(stored_ids),
+        "responses_5xx": sum(n for s, n in statuses.items() if s >= 500),
+        "responses_other_non_2xx": sum(n for s, n in statuses.items() if 300 <= s < 500),
+        "connection_errors": sum(r["connection_errors"] for r in results),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
+        "p90_ms": round(_percentile(latencies, 0.90) * 1000, 1),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1),
+        "gunicorn_workers": args.workers,
+        "client_processes": args.clients,
+    }
+    print(json.dumps(figures, indent=2))
+    ok = figures["lost"] == 0 and figures["stored_twice"] == 0 and figures["responses_5xx"] == 0
+    if not args.no_write:
+        _write(figures)
+    return 0 if ok else 1
+
+
+def _write(f: dict[str, Any]) -> None:
+    cpu = os.cpu_count()
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    write_section(
+        "load",
+        f"""## Steady load through gunicorn on PostgreSQL (`bench/load.py`)
+
+One event per request at a fixed rate (open loop; latency counted from when each request was
+due, so queueing is not hidden), {f["gunicorn_workers"]} sync gunicorn workers of `servicedesk
+serve`, PostgreSQL on the same machine, {f["client_processes"]} client processes; every answer
+other than 2xx retried until accepted; then every event checked in the database.
+Measured {when} on {platform.machine()}, {cpu} cores, shared with the clients and PostgreSQL.
+
+| figure | value |
+|---|---|
+| duration | {f["seconds"]} s |
+| target rate | {f["target_rate"]:.0f} events/s |
+| achieved rate | {f["achieved_rate"]} events/s |
+| events sent | {f["events_sent"]} |
+| events stored | {f["events_stored"]} |
+| lost | {f["lost"]} |
+| stored twice | {f["stored_twice"]} |
+| 5xx answers | {f["responses_5xx"]} |
+| other non-2xx answers | {f["responses_other_non_2xx"]} |
+| connection errors | {f["connection_errors"]} |
+| latency p50 / p90 / p99 / max | {f["p50_ms"]} / {f["p90_ms"]} / {f["p99_ms"]} / {f["max_ms"]} ms |
+
+The full 10-minute run: `python bench/load.py --seconds 600`.
+""",
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
