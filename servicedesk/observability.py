@@ -150,7 +150,10 @@ def _after_request(response: Response) -> Response:
 
 
 def metrics_view() -> Response:
-    """The Prometheus text format; all workers' counts in multiprocess mode."""
+    """The Prometheus text format; all workers' counts in multiprocess mode.
+
+    Not behind a sign-in (Prometheus has none): closed by SERVICEDESK_METRICS_TOKEN and nginx.
+    """
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -173,4 +176,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("METRICS_TOKEN", os.environ.get("SERVICEDESK_METRICS_TOKEN") or None)
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.add_url_rule("/metrics", "metrics", metrics_view)
+    from servicedesk.auth.access import public
+
+    app.add_url_rule("/metrics", "metrics", public(metrics_view))
