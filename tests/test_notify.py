@@ -214,4 +214,5 @@ def test_scheduler_runs_notifications_as_their_own_job(app):
 
     with app.app_context():
         scheduler = build_scheduler(app.extensions["servicedesk.engine"], background=True)
-    assert {job.id for job in scheduler.get_jobs()} == {"monthly-reports", "report-notifications"}
+    jobs = {job.id for job in scheduler.get_jobs()}
+    assert {"monthly-reports", "report-notifications"} <= jobs
