@@ -101,9 +101,10 @@ class MailgunAdapter:
         if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
             raise SignatureError("signature does not match")
         now = request.received_at.timestamp()
-        if abs(now - ts) > TOLERANCE_SECONDS:
-            raise SignatureError(f"timestamp is more than {TOLERANCE_SECONDS} s off")
-        if not self.nonces.add(f"mailgun:{token}", ts + 2 * TOLERANCE_SECONDS):
+        tolerance = int(self.options.get("tolerance_seconds") or TOLERANCE_SECONDS)
+        if abs(now - ts) > tolerance:
+            raise SignatureError(f"timestamp is more than {tolerance} s off")
+        if not self.nonces.add(f"mailgun:{token}", ts + 2 * tolerance):
             raise SignatureError("token was used before (a replay)")
 
     def message(self, request: RequestParts) -> InboundMessage:

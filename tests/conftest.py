@@ -21,6 +21,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session
 
 from servicedesk import create_app
+from servicedesk.hooks.operations import forget_integrations
 from servicedesk.ingest.tokens import create_token, forget_senders
 from servicedesk.migrate import upgrade
 from servicedesk.orgs.models import Organisation
@@ -99,6 +100,7 @@ def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Pat
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     forget_senders()  # per-process caches must not leak between tests' databases
+    forget_integrations()
     app = create_app(
         {
             "TESTING": True,

@@ -250,3 +250,12 @@ def test_postmark_mailbox_hash_threads_a_fresh_message():
     (received,) = adapter.parse(postmark_request(fresh))
     assert replied["type"] == "email.replied"
     assert replied["contact_id"] == received["contact_id"] == "CAF1pQ@mail.example.com"
+
+
+def test_mailgun_tolerance_can_be_widened():
+    now = datetime.now(UTC)
+    late = mailgun(sample_fields(), at=now - timedelta(hours=2))
+    late = RequestParts(url=late.url, body=late.body, headers=late.headers, received_at=now)
+    with pytest.raises(SignatureError, match="300 s"):
+        MailgunAdapter(DESK).verify(late, KEY)
+    MailgunAdapter({**DESK, "tolerance_seconds": 28800}).verify(late, KEY)

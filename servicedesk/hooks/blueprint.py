@@ -28,6 +28,9 @@ from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
+#: Providers whose verification or parsing writes (Mailgun's token cache, e-mail thread keys).
+STATEFUL = {"mailgun", "postmark"}
+
 
 def public_url() -> str:
     """The URL the provider called, as it signed it: the public base URL and the raw path."""
@@ -56,9 +59,12 @@ def _client_address(options: dict[str, Any]) -> str | None:
 def receive(provider: str, token: str, kind: str = "") -> Response:
     """One provider delivery: verify, parse, ingest, answer what the provider expects."""
     try:
-        # A hook's verification writes too (replay nonces), so the whole request is one writer.
-        with serialized_writes(get_engine()):
-            return _receive(provider, token, kind)
+        if provider in STATEFUL:
+            # Verifying and parsing write too (replay nonces, thread keys): one writer throughout.
+            with serialized_writes(get_engine()):
+                mark_write(get_session())
+                return _receive(provider, token, kind)
+        return _receive(provider, token, kind)
     except UNAVAILABLE_ERRORS as exc:
         return database_unavailable(exc)
 
@@ -73,11 +79,11 @@ def _receive(provider: str, token: str, kind: str) -> Response:
         headers=dict(request.headers),
     )
     session = get_session()
-    mark_write(session)
-    integration = find_integration(session, provider, token)
-    if integration is None:
+    found_hook = find_integration(session, provider, token)
+    if found_hook is None:
         return reject_delivery(raw, None, problem(404, "Not Found", "no such integration"))
-    org_id = integration.organisation_id
+    integration, org = found_hook
+    org_id = org.id
     if body is None:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         return reject_delivery(
@@ -128,15 +134,24 @@ def _receive(provider: str, token: str, kind: str) -> Response:
             ),
         )
     reply = adapter.reply(parts, found)
-    org = session.get(Organisation, org_id)
-    assert org is not None
+    if provider in STATEFUL:
+        _ingest(session, org, events, raw, reply.status)
+    else:
+        # Verified and parsed on a read; only the ingest itself takes the write lock.
+        session.rollback()
+        with serialized_writes(get_engine()):
+            mark_write(session)
+            _ingest(session, org, events, raw, reply.status)
+    return Response(reply.body, status=reply.status, content_type=reply.content_type)
+
+
+def _ingest(session: Any, org: Organisation, events: list, raw: RawDelivery, status: int) -> None:
     ingest_events(
         session,
         org,
         events,
         raw,
         pseudonym_key=current_app.config["PSEUDONYM_KEY"],
-        http_status=reply.status,
+        http_status=status,
     )
     session.commit()
-    return Response(reply.body, status=reply.status, content_type=reply.content_type)

@@ -163,7 +163,7 @@ def list_(slug: str) -> None:
 @click.option("--org", "slug", required=True)
 @click.option("--provider", required=True, type=click.Choice(sorted(PROVIDERS)))
 def remove(slug: str, provider: str) -> None:
-    """Disconnect a provider: its URL stops working at once."""
+    """Disconnect a provider: its URL stops working within 10 s in every worker."""
     with Session(get_engine()) as session:
         org = require_org(session, slug)
         if not remove_integration(session, org, provider):

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -145,18 +146,60 @@ def remove_integration(session: Session, org: Organisation, provider: str) -> bo
             Integration.organisation_id == org.id, Integration.provider == provider
         )
     )
+    forget_integrations()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def find_integration(session: Session, provider: str, token: str) -> Integration | None:
-    """The integration a webhook URL names, or None."""
+_HOOKS = Integration.__table__  # type: ignore[attr-defined]
+_ORGS = Organisation.__table__  # type: ignore[attr-defined]
+# One statement for the integration and its organisation: this runs on every webhook delivery.
+_HOOK_SELECT = (
+    sa.select(
+        *[c.label(f"i_{c.name}") for c in _HOOKS.c], *[c.label(f"o_{c.name}") for c in _ORGS.c]
+    )
+    .join(_ORGS, _ORGS.c.id == _HOOKS.c.organisation_id)
+    .where(
+        _HOOKS.c.token_hash == sa.bindparam("token_hash"),
+        _HOOKS.c.provider == sa.bindparam("provider"),
+    )
+)
+#: How long a process trusts an integration it has looked up; a removal (or a changed option)
+#: reaches every worker within this many seconds. Unknown URLs are never cached.
+HOOK_CACHE_SECONDS = 10.0
+_hook_cache: dict[tuple[str, str], tuple[float, Integration, Organisation]] = {}
+
+
+def find_integration(
+    session: Session, provider: str, token: str
+) -> tuple[Integration, Organisation] | None:
+    """The integration a webhook URL names and its organisation (detached), or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    return session.scalars(
-        sa.select(Integration).where(
-            Integration.token_hash == hash_token(token), Integration.provider == provider
-        )
-    ).first()
+    key = (provider, hash_token(token))
+    now = time.monotonic()
+    cached = _hook_cache.get(key)
+    if cached is not None and now - cached[0] < HOOK_CACHE_SECONDS:
+        return cached[1], cached[2]
+    row = (
+        session.connection()
+        .execute(_HOOK_SELECT, {"token_hash": key[1], "provider": provider})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        _hook_cache.pop(key, None)
+        return None
+    integration = Integration(**{c.name: row[f"i_{c.name}"] for c in _HOOKS.c})
+    org = Organisation(**{c.name: row[f"o_{c.name}"] for c in _ORGS.c})
+    if len(_hook_cache) > 10_000:
+        _hook_cache.clear()
+    _hook_cache[key] = (now, integration, org)
+    return integration, org
+
+
+def forget_integrations() -> None:
+    """Drop every cached integration (after a removal in this process, and between tests)."""
+    _hook_cache.clear()
 
 
 class DbNonceStore:
