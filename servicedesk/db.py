@@ -119,7 +119,6 @@ def mark_write(session: Session) -> None:
     session.connection(execution_options={"sqlite_write": True})
 
 
-_write_locks: dict[str, Any] = {}
 _held = threading.local()
 
 
@@ -143,16 +142,15 @@ def serialized_writes(engine: Engine) -> Iterator[None]:
             if path is not None:
                 setattr(_held, path, depth)
         return
-    handle = _write_locks.get(path)
-    if handle is None:
-        handle = _write_locks[path] = open(path + ".writelock", "a+b")  # noqa: SIM115
-    fcntl.flock(handle, fcntl.LOCK_EX)
-    setattr(_held, path, 1)
-    try:
-        yield
-    finally:
-        setattr(_held, path, 0)
-        fcntl.flock(handle, fcntl.LOCK_UN)
+    # Opened per use (cheap next to a write transaction), so no handle outlives its database.
+    with open(path + ".writelock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        setattr(_held, path, 1)
+        try:
+            yield
+        finally:
+            setattr(_held, path, 0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sqlite_path(engine: Engine) -> str | None:
