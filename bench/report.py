@@ -210,6 +210,9 @@ def main() -> None:
     t_scan = _best(scan, args.repeat)
     t_report = _best(report, args.repeat)
     ratio = t_report / t_scan
+    steps = _steps(engine, org_id)
+    for name, seconds in steps.items():
+        print(f"  {seconds * 1000:8,.0f} ms  {name}", flush=True)
     engine_name = engine.dialect.name
     print(
         f"{engine_name}: full scan {t_scan * 1000:.0f} ms, report generate "
@@ -218,11 +221,49 @@ def main() -> None:
     )
     engine.dispose()
     if not args.no_write:
-        _write(engine_name, args.contacts, len(surveys), t_scan, t_report, ratio)
+        _write(engine_name, args.contacts, len(surveys), t_scan, t_report, ratio, steps)
+
+
+def _steps(engine: sa.Engine, org_id: int) -> dict[str, float]:
+    """Where the time of one report goes: each query of it timed alone (warm)."""
+    from servicedesk.metrics import queries as q
+    from servicedesk.reports.service import input_counts
+
+    bys: list[str | None] = [None, "queue", "day"]
+    first, last = MONTH.first, MONTH.last
+    out = {}
+    with Session(engine) as session:
+        org = session.get(Organisation, org_id)
+        steps = {
+            "additive sums, both channels, per queue and day (1 pass)": lambda: q._contact_cells(
+                session, org, first, last, None
+            ),
+            "wait median and p90 (org, queues, days: 1 window query)": lambda: q._percentiles(
+                session, q._wait_base(org, first, last, None), bys, [q.MEDIAN, q.P90]
+            ),
+            "e-mail median working time (org, queues, days)": lambda: q._percentiles(
+                session, q._worked_base(org, first, last, None), bys, [q.MEDIAN]
+            ),
+            "surveys and responding contacts (2 queries)": lambda: q._survey_cells(
+                session, org, first, last, None
+            ),
+            "counts of what went in": lambda: input_counts(session, org, MONTH),
+        }
+        with q._roomy_session(session):
+            for name, fn in steps.items():
+                out[name] = _best(fn, 1)
+        session.rollback()
+    return out
 
 
 def _write(
-    engine_name: str, n: int, surveys: int, t_scan: float, t_report: float, ratio: float
+    engine_name: str,
+    n: int,
+    surveys: int,
+    t_scan: float,
+    t_report: float,
+    ratio: float,
+    steps: dict[str, float],
 ) -> None:
     section = f"report-{engine_name}"
     goal = "goal <= 3x" if engine_name == "sqlite" else "stated, no goal"
@@ -240,7 +281,12 @@ the 30 days, plus the comparisons; the baseline is one full scan of the contacts
 | full scan of contacts | {t_scan * 1000:,.0f} ms |
 | report generate | {t_report * 1000:,.0f} ms |
 | ratio | **{ratio:.2f}x** ({goal}) |
-"""
+
+Where the time goes (each step alone, warm; x = multiple of the scan):
+
+| step | time | x |
+|---|---|---|
+""" + "".join(f"| {name} | {t * 1000:,.0f} ms | {t / t_scan:.1f} |\n" for name, t in steps.items())
     write_section(section, text)
 
 

@@ -8,9 +8,11 @@ Every function takes an inclusive range of local dates (a day, a week, a month: 
 - ``"day"``: ``{date: figures}``;
 - ``"queue_day"``: ``{(queue_id, date): figures}``.
 
-Groups without any contact are absent. Only aggregates and, for percentiles, the two rows around
-each position leave the database; nothing loops over contacts in Python. The functions only read
-(apart from ``ensure_calendar``, which may rebuild a stale calendar and flushes).
+A group appears when it has a contact of either channel (a queue with e-mails only shows
+``offered: 0`` for phone); survey results list groups with responses. Only aggregates and, for
+percentiles, the rows around each position leave the database; nothing loops over contacts in
+Python. The functions only read (apart from ``ensure_calendar``, which may rebuild a stale
+calendar and flushes, and per-transaction tuning of the connection: see ``_roomy_session``).
 """
 
 from __future__ import annotations
@@ -498,12 +500,25 @@ def responding_contacts(
 #: SQLite page cache (KiB) while figures are computed: the month's rows and the sorts of the
 #: percentiles then stay in memory instead of going back to the OS page by page.
 SQLITE_CACHE_KIB = 131_072
+#: PostgreSQL sort memory for the percentile windows (per sort, this transaction only).
+PG_WORK_MEM = "128MB"
 
 
 @contextmanager
-def _roomy_sqlite(session: Session) -> Iterator[None]:
-    """A large page cache and in-memory temporary B-trees on this connection, for a while."""
-    if session.get_bind().dialect.name != "sqlite":
+def _roomy_session(session: Session) -> Iterator[None]:
+    """Give the figures' queries room on this connection for a while.
+
+    SQLite: a large page cache and in-memory temporary B-trees, set back afterwards.
+    PostgreSQL: more work_mem so the window sorts stay in memory, and no JIT (these queries
+    run in a second; compiling them costs more than it saves), until the transaction ends.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(sa.text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
+        session.execute(sa.text("SET LOCAL jit = off"))
+        yield
+        return
+    if dialect != "sqlite":
         yield
         return
     conn = session.connection()
@@ -532,7 +547,7 @@ def figures_by(
     Returns ``{by: result}`` where each result is what ``figures(..., by=by)`` returns (with
     only the sections named in ``parts``; with a single part, just that section's figures).
     """
-    with _roomy_sqlite(session):
+    with _roomy_session(session):
         return _figures_by(session, org, start_date, end_date, _check(bys), _ids(queue_ids), parts)
 
 
