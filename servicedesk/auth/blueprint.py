@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from servicedesk.audit import record
 from servicedesk.auth.access import public
 from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
 from servicedesk.auth.operations import authenticate
@@ -33,6 +34,11 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 def _failed(response: Response) -> bool:
     return response.status_code == 401
+
+
+def _client() -> dict[str, str | None]:
+    """Where a sign-in came from, for the audit log."""
+    return {"ip": request.remote_addr, "user_agent": request.user_agent.string[:200] or None}
 
 
 def _login_limit() -> str:
@@ -58,12 +64,16 @@ def login() -> Any:
         db = writing()
         user = authenticate(db, form.email.data or "", form.password.data or "")
         if user is not None:
+            record(db, user.organisation_id, user.email, "auth.sign_in", _client())
             db.commit()
             session.clear()  # a fresh session: nothing from before sign-in carries over
             login_user(user)
             session.permanent = True
             return redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
-        db.rollback()
+        db = writing()
+        attempted = (form.email.data or "").strip().lower()[:320]
+        record(db, None, attempted or "(empty)", "auth.sign_in_failed", _client())
+        db.commit()
         error = True
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, error=error), status

@@ -8,6 +8,8 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
+from servicedesk.audit import record
+from servicedesk.audit.operations import cli_actor
 from servicedesk.db import get_engine, mark_write
 from servicedesk.kolada.operations import comparison, comparison_lines
 from servicedesk.metrics.periods import Month
@@ -95,6 +97,15 @@ def export(slug: str, month: str, fmt: str, output: Path) -> None:
             written = exports.write(session, report, fmt, output)
         except OSError as exc:
             raise click.ClickException(f"--output: {exc.strerror or exc}") from None
+    with Session(get_engine()) as session:
+        record(
+            session,
+            report.organisation_id,
+            cli_actor(),
+            "report.export",
+            {"month": str(m), "format": fmt, "version": report.version, "bytes": written},
+        )
+        session.commit()
     click.echo(f"wrote {output} ({fmt}, {slug} {m} version {report.version}, {written} bytes)")
 
 

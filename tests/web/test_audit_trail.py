@@ -1,0 +1,55 @@
+"""Sign-ins and exports leave a trace in the audit log (no passwords, no callers)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from servicedesk.audit.models import AuditEntry
+from tests.web.conftest import login
+
+
+def _entries(db) -> list[AuditEntry]:
+    db.rollback()  # a fresh snapshot: the client wrote in its own session
+    return list(db.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def test_sign_in_and_failed_attempts_are_logged(client, db, org, make_user):
+    user = make_user(org, "quality")
+    assert login(client, user.email, "wrong password").status_code == 401
+    assert login(client, user.email).status_code == 303
+    failed, ok = _entries(db)
+    assert (failed.action, failed.actor, failed.organisation_id) == (
+        "auth.sign_in_failed",
+        user.email,
+        None,
+    )
+    assert (ok.action, ok.actor, ok.organisation_id) == ("auth.sign_in", user.email, org.id)
+    assert ok.details["ip"] == "127.0.0.1"
+    assert "wrong password" not in str(failed.details)
+
+
+def test_report_export_is_logged(runner, db, org, tmp_path):
+    assert (
+        runner.invoke(args=["report", "generate", "--org", "kumla", "--month", "2026-06"]).exit_code
+        == 0
+    )
+    out = tmp_path / "r.json"
+    result = runner.invoke(
+        args=[
+            "report",
+            "export",
+            "--org",
+            "kumla",
+            "--month",
+            "2026-06",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = [e for e in _entries(db) if e.action == "report.export"]
+    assert entry.organisation_id == org.id and entry.actor.startswith("cli")
+    assert entry.details["month"] == "2026-06" and entry.details["format"] == "json"
+    assert entry.details["bytes"] == out.stat().st_size
