@@ -6,6 +6,11 @@ Short runs here; the long versions are ``bench/soak.py`` (``make soak``).
 
 from __future__ import annotations
 
+import hashlib
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,7 +26,10 @@ from servicedesk.ingest.models import Event
 from servicedesk.ingest.tokens import create_token
 from servicedesk.migrate import upgrade
 from servicedesk.orgs.operations import create_organisation
-from tests.live import LiveServer, ThrowawayPostgres, make_batches, run_senders
+from servicedesk.reports.models import Report
+from servicedesk.timeutil import utcnow
+from tests.helpers import event, post
+from tests.live import LIVE_ENV, LiveServer, ThrowawayPostgres, make_batches, run_senders
 
 
 def _stored(engine: sa.Engine) -> Counter[str]:
@@ -152,3 +160,62 @@ def test_sqlite_with_four_workers_never_shows_a_lock_to_clients(
     assert log.connection_errors == 0
     assert "locked" not in (tmp_path / "server.log").read_text()
     _assert_exactly_once(engine, batches, log.acked)
+
+
+def _month_lock_key(org_id: int, month: str) -> int:
+    """The advisory lock the report generator takes for one organisation's month."""
+    return int(hashlib.sha256(f"report:{org_id}:{month}".encode()).hexdigest()[:15], 16)
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_scheduler_killed_in_the_middle_of_a_report_makes_it_once_on_restart(
+    database_url: str, org, token: str, client, app, tmp_path: Path
+) -> None:
+    # Two months whose reports are due whatever today is: three and two months ago.
+    today = utcnow().date()
+    index = today.year * 12 + today.month - 1
+    months = [f"{(index - k) // 12}-{(index - k) % 12 + 1:02d}" for k in (3, 2)]
+    for n, month in enumerate(months):
+        queued = event("call.queued", contact_id=f"c{n}", at=f"{month}-14T10:00:00+02:00")
+        assert post(client, token, queued).status_code == 202
+    engine = app.extensions["servicedesk.engine"]
+    env = {**os.environ, **LIVE_ENV, "DATABASE_URL": database_url}
+    once = [sys.executable, "-c", "from servicedesk.cli import main; main()", "scheduler", "--once"]
+    # Another generator holds the first month's lock: the scheduler is stuck mid-transaction.
+    holder = engine.connect()
+    holder.execute(
+        sa.text("SELECT pg_advisory_lock(:k)"), {"k": _month_lock_key(org.id, months[0])}
+    )
+    stuck = subprocess.Popen(
+        once, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE '%pg_advisory_xact_lock%'"
+        )
+
+        def stuck_on_the_lock() -> bool:
+            assert stuck.poll() is None, "the scheduler finished instead of waiting"
+            with engine.connect() as conn:  # a new snapshot of pg_stat_activity each time
+                return conn.execute(waiting).scalar() == 1
+
+        _wait_for(stuck_on_the_lock)
+        os.killpg(stuck.pid, signal.SIGKILL)
+        stuck.wait(timeout=10)
+    finally:
+        holder.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+        holder.commit()
+        holder.close()
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+    for _ in range(2):  # the restart completes it; a second run changes nothing
+        done = subprocess.run(once, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+    with engine.connect() as conn:
+        versions = conn.execute(
+            sa.select(Report.month, Report.version).order_by(Report.month)
+        ).all()
+    made = [tuple(v) for v in versions]
+    assert {(months[0], 1), (months[1], 1)} <= set(made)
+    assert all(version == 1 for _, version in made) and len(made) == len(set(made))
