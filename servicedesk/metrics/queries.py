@@ -379,36 +379,47 @@ def _survey_cells(
     session: Session, org: Organisation, start: date, end: date, queue_ids: list[int] | None
 ) -> tuple[dict, dict]:
     """Per (queue, day): {(question, channel): (responses, index sum, good)} and
-    {channel: answered contacts with a response}."""
+    {channel: answered contacts with a response}, from one join of responses to contacts.
+
+    The inner query makes one row per responding contact (its score for each question: the
+    unique (contact, question) constraint leaves at most one); the outer one sums those rows.
+    """
     join, conds = survey_join(org, start, end, queue_ids)
-    stmt = (
+    answered = sa.case((C.c.answered_at.is_not(None), 1), else_=0)
+    per_contact = (
         sa.select(
             C.c.queue_id,
             C.c.start_date,
-            SR.c.question,
             C.c.channel,
-            sa.func.count(),
-            sa.func.sum((SR.c.score - 1) * 25),
-            sa.func.sum(sa.case((SR.c.score >= 4, 1), else_=0)),
+            answered.label("answered"),
+            *(sa.func.max(sa.case((SR.c.question == q, SR.c.score))).label(q) for q in QUESTIONS),
         )
         .select_from(join)
         .where(*conds)
-        .group_by(C.c.queue_id, C.c.start_date, SR.c.question, C.c.channel)
+        .group_by(C.c.id, C.c.queue_id, C.c.start_date, C.c.channel, C.c.answered_at)
+        .subquery("per_contact")
+    )
+    p = per_contact.c
+    sums = []
+    for q in QUESTIONS:
+        sums += [
+            sa.func.count(p[q]),
+            sa.func.sum((p[q] - 1) * 25),
+            sa.func.sum(sa.case((p[q] >= 4, 1), else_=0)),
+        ]
+    stmt = sa.select(p.queue_id, p.start_date, p.channel, sa.func.sum(p.answered), *sums).group_by(
+        p.queue_id, p.start_date, p.channel
     )
     cells: dict[tuple[Any, Any], dict] = defaultdict(dict)
-    for queue_id, day, question, channel, n, index_sum, good in session.execute(stmt):
-        cells[(queue_id, day)][(question, channel)] = (int(n), int(index_sum or 0), int(good or 0))
-    responding_stmt = (
-        sa.select(C.c.queue_id, C.c.start_date, C.c.channel, sa.func.count(sa.distinct(C.c.id)))
-        .select_from(join)
-        .where(*conds, C.c.answered_at.is_not(None))
-        .group_by(C.c.queue_id, C.c.start_date, C.c.channel)
-    )
     responding: dict[tuple[Any, Any], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(CHANNELS, 0)
     )
-    for queue_id, day, channel, n in session.execute(responding_stmt):
-        responding[(queue_id, day)][channel] = int(n)
+    for queue_id, day, channel, n_answered, *values in session.execute(stmt):
+        responding[(queue_id, day)][channel] = int(n_answered or 0)
+        for k, q in enumerate(QUESTIONS):
+            n, index_sum, good = values[3 * k : 3 * k + 3]
+            if n:
+                cells[(queue_id, day)][(q, channel)] = (int(n), int(index_sum or 0), int(good or 0))
     return cells, responding
 
 
@@ -540,15 +551,27 @@ def figures_by(
     bys: Iterable[str | None] = (None,),
     queue_ids: Iterable[int] | None = None,
     parts: Sequence[str] = ("phone", "email", "survey"),
+    counts: dict[str, int] | None = None,
 ) -> dict[str | None, Any]:
     """The figures for several groupings at once: one pass for the additive measures, one
-    window query per percentile measure (all groupings together), one or two for surveys.
+    window query per percentile measure (all groupings together), one for surveys.
 
     Returns ``{by: result}`` where each result is what ``figures(..., by=by)`` returns (with
     only the sections named in ``parts``; with a single part, just that section's figures).
+    A ``counts`` dict, when given, receives what the figures were made from (phone_contacts,
+    email_contacts, events) out of the same pass.
     """
     with _roomy_session(session):
-        return _figures_by(session, org, start_date, end_date, _check(bys), _ids(queue_ids), parts)
+        ids = _ids(queue_ids)
+        cells = _contact_cells(session, org, start_date, end_date, ids)
+        if counts is not None:
+            total = _roll(cells, None, len(MEASURES)).get(None, [0] * len(MEASURES))
+            counts.update(
+                phone_contacts=int(total[0]),
+                email_contacts=int(total[5]),
+                events=int(total[9]),
+            )
+        return _figures_by(session, org, start_date, end_date, _check(bys), ids, parts, cells)
 
 
 def _figures_by(
@@ -559,8 +582,8 @@ def _figures_by(
     bys: list[str | None],
     ids: list[int] | None,
     parts: Sequence[str],
+    cells: dict[tuple[Any, Any], tuple[Any, ...]],
 ) -> dict[str | None, Any]:
-    cells = _contact_cells(session, org, start_date, end_date, ids)
     waits = medians = None
     if "phone" in parts:
         base = _wait_base(org, start_date, end_date, ids)

@@ -58,10 +58,17 @@ def format_instant(value: datetime) -> str:
 # computing
 
 
-def month_figures(session: Session, org: Organisation, month: Month, days: bool = True) -> dict:
-    """The month's figures: organisation, per queue (by name) and, with ``days``, per local day."""
+def month_figures(
+    session: Session,
+    org: Organisation,
+    month: Month,
+    days: bool = True,
+    counts: dict[str, int] | None = None,
+) -> dict:
+    """The month's figures: organisation, per queue (by name) and, with ``days``, per local day
+    (``counts``, when given, receives the contact and event counts of the same pass)."""
     bys: list[str | None] = [None, "queue", "day"] if days else [None, "queue"]
-    groups = figures_by(session, org, month.first, month.last, bys)
+    groups = figures_by(session, org, month.first, month.last, bys, counts=counts)
     names = queue_names(session, org)
     per_queue = groups["queue"]
     queues = {
@@ -80,39 +87,34 @@ def month_figures(session: Session, org: Organisation, month: Month, days: bool 
     return result
 
 
-def input_counts(session: Session, org: Organisation, month: Month) -> dict[str, int]:
-    """What the month's figures were made from, kept with each version."""
+def unmatched_responses(session: Session, org: Organisation, month: Month) -> int:
+    """Survey responses given during the month about contacts never seen (counted nowhere)."""
     c = Contact.__table__  # type: ignore[attr-defined]
     sr = SurveyResponse.__table__  # type: ignore[attr-defined]
-    rows = session.execute(
-        sa.select(c.c.channel, sa.func.count(), sa.func.sum(c.c.event_count))
-        .where(
-            c.c.organisation_id == org.id,
-            c.c.start_date >= month.first,
-            c.c.start_date <= month.last,
-        )
-        .group_by(c.c.channel)
-    ).all()
-    per_channel = {channel: (int(n), int(events or 0)) for channel, n, events in rows}
     start, end = month.utc_bounds(org.timezone)
-    unmatched = session.execute(
-        sa.select(sa.func.count())
-        .select_from(sr)
-        .where(
-            sr.c.organisation_id == org.id,
-            sr.c.occurred_at >= start,
-            sr.c.occurred_at < end,
-            ~sa.exists().where(
-                c.c.organisation_id == sr.c.organisation_id, c.c.contact_id == sr.c.contact_id
-            ),
-        )
-    ).scalar_one()
-    return {
-        "phone_contacts": per_channel.get("phone", (0, 0))[0],
-        "email_contacts": per_channel.get("email", (0, 0))[0],
-        "events": sum(events for _, events in per_channel.values()),
-        "unmatched_survey_responses": int(unmatched),
-    }
+    return int(
+        session.execute(
+            sa.select(sa.func.count())
+            .select_from(sr)
+            .where(
+                sr.c.organisation_id == org.id,
+                sr.c.occurred_at >= start,
+                sr.c.occurred_at < end,
+                ~sa.exists().where(
+                    c.c.organisation_id == sr.c.organisation_id,
+                    c.c.contact_id == sr.c.contact_id,
+                ),
+            )
+        ).scalar_one()
+    )
+
+
+def input_counts(session: Session, org: Organisation, month: Month) -> dict[str, int]:
+    """What the month's figures were made from, kept with each version."""
+    counts: dict[str, int] = {}
+    month_figures(session, org, month, days=False, counts=counts)
+    counts["unmatched_survey_responses"] = unmatched_responses(session, org, month)
+    return counts
 
 
 def _survey_responses(doc: dict[str, Any]) -> int:
@@ -193,14 +195,15 @@ def generate_report(
 ) -> tuple[Report, bool]:
     """Freeze the month's figures; returns (the latest version, whether it was made now)."""
     _lock_month(session, org, month)
-    own = month_figures(session, org, month)
+    counts: dict[str, int] = {}
+    own = month_figures(session, org, month, counts=counts)
     figures_sha = sha256_of({"definitions_version": DEFINITIONS_VERSION, **own})
     latest = latest_report(session, org, month)
     if latest is not None and latest.figures_sha256 == figures_sha:
         return latest, False
     version = latest.version + 1 if latest is not None else 1
     generated_at = (now or utcnow()).replace(microsecond=0)
-    counts = input_counts(session, org, month)
+    counts["unmatched_survey_responses"] = unmatched_responses(session, org, month)
     counts["survey_responses"] = _survey_responses(own)
     document: dict[str, Any] = {
         "organisation": org.slug,
