@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -40,22 +41,29 @@ from tests.live import LiveServer, make_batches  # noqa: E402
 def _client(args: tuple[int, int, str, float, float, int, str]) -> dict[str, Any]:
     """One client process: its share of the schedule; latencies and every answer's status."""
     index, clients, token, rate, seconds, port, prefix = args
+    # A server that cannot keep up would make the run last for ever: stop scheduling at 3x.
+    cap = time.monotonic() + 3 * seconds + 30
     interval = clients / rate
     count = int(seconds * rate / clients)
     events = [b[0] for b in make_batches(f"{prefix}-{index}", count, size=1)]
     headers = {"Authorization": f"Bearer {token}"}
     statuses: dict[int, int] = {}
     latencies: list[float] = []
+    service: list[float] = []
     connection_errors = 0
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     # Clients start staggered across one interval so their requests interleave evenly.
     start = time.monotonic() + 0.5 + index * interval / clients
+    sent_ids: list[str] = []
     for n, event in enumerate(events):
+        if time.monotonic() > cap:
+            break
         due = start + n * interval
         pause = due - time.monotonic()
         if pause > 0:
             time.sleep(pause)
         body = dumps(event)
+        began = time.monotonic()
         while True:
             try:
                 status, _ = post_json(conn, "/api/v1/events", body, headers)
@@ -70,11 +78,15 @@ def _client(args: tuple[int, int, str, float, float, int, str]) -> dict[str, Any
                 break
             time.sleep(0.2)
         latencies.append(time.monotonic() - due)
+        service.append(time.monotonic() - began)
+        sent_ids.append(event["id"])
     finished = time.monotonic()
     return {
-        "ids": [e["id"] for e in events],
+        "ids": sent_ids,
+        "unsent": len(events) - len(sent_ids),
         "statuses": statuses,
         "latencies": latencies,
+        "service": service,
         "connection_errors": connection_errors,
         "started": start,
         "finished": finished,
@@ -111,8 +123,23 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args()
+    # On SIGTERM (a timeout, Ctrl-C from a supervisor) still stop the server and drop the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
+    load_before = os.getloadavg()[0]
 
-    url, admin = _database(args.admin_url)
+    url, _admin = _database(args.admin_url)
+    try:
+        return _run(args, url, load_before)
+    finally:
+        if not args.keep:
+            drop = sa.create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
+            with drop.connect() as conn:
+                name = url.rsplit("/", 1)[1]
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop.dispose()
+
+
+def _run(args: argparse.Namespace, url: str, load_before: float) -> int:
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
@@ -131,12 +158,10 @@ def main() -> int:
         stored_rows = conn.scalar(sa.select(sa.func.count()).select_from(Event)) or 0
         stored_ids = set(conn.scalars(sa.select(Event.event_id)))
     engine.dispose()
-    if not args.keep:
-        with sa.create_engine(args.admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
     sent = {i for r in results for i in r["ids"]}
     latencies = [x for r in results for x in r["latencies"]]
+    service = [x for r in results for x in r["service"]]
     statuses: dict[int, int] = {}
     for r in results:
         for status, n in r["statuses"].items():
@@ -157,6 +182,11 @@ def main() -> int:
         "p90_ms": round(_percentile(latencies, 0.90) * 1000, 1),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
         "max_ms": round(max(latencies) * 1000, 1),
+        "service_p50_ms": round(_percentile(service, 0.50) * 1000, 1),
+        "service_p99_ms": round(_percentile(service, 0.99) * 1000, 1),
+        "unsent_at_time_cap": sum(r["unsent"] for r in results),
+        "load_average_before": round(load_before, 1),
+        "load_average_after": round(os.getloadavg()[0], 1),
         "gunicorn_workers": args.workers,
         "client_processes": args.clients,
     }
@@ -169,10 +199,11 @@ def main() -> int:
 
 def _write(f: dict[str, Any]) -> None:
     cpu = os.cpu_count()
+    due = f"{f['p50_ms']} / {f['p90_ms']} / {f['p99_ms']} / {f['max_ms']}"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     write_section(
-        "load",
-        f"""## Steady load through gunicorn on PostgreSQL (`bench/load.py`)
+        f"load-{f['target_rate']:.0f}",
+        f"""## Steady load, {f["target_rate"]:.0f} events/s, gunicorn, PostgreSQL (`bench/load.py`)
 
 One event per request at a fixed rate (open loop; latency counted from when each request was
 due, so queueing is not hidden), {f["gunicorn_workers"]} sync gunicorn workers of `servicedesk
@@ -192,7 +223,10 @@ Measured {when} on {platform.machine()}, {cpu} cores, shared with the clients an
 | 5xx answers | {f["responses_5xx"]} |
 | other non-2xx answers | {f["responses_other_non_2xx"]} |
 | connection errors | {f["connection_errors"]} |
-| latency p50 / p90 / p99 / max | {f["p50_ms"]} / {f["p90_ms"]} / {f["p99_ms"]} / {f["max_ms"]} ms |
+| events not sent (time cap: 3x the duration) | {f["unsent_at_time_cap"]} |
+| machine load average before / after | {f["load_average_before"]} / {f["load_average_after"]} |
+| latency from when due, p50 / p90 / p99 / max | {due} ms |
+| latency from send to 2xx, p50 / p99 | {f["service_p50_ms"]} / {f["service_p99_ms"]} ms |
 
 The full 10-minute run: `python bench/load.py --seconds 600`.
 """,
