@@ -32,6 +32,11 @@ def _full(value: Any) -> list[str]:
     return [str(item.get("Email", "")).lower() for item in value if isinstance(item, dict)]
 
 
+def _text(value: Any) -> str | None:
+    """A JSON field that should be text; anything else counts as absent (fuzzing found these)."""
+    return value if isinstance(value, str) else None
+
+
 class PostmarkAdapter:
     """Postmark inbound e-mail."""
 
@@ -72,10 +77,10 @@ class PostmarkAdapter:
                 headers.setdefault(str(item["Name"]).lower(), str(item.get("Value", "")))
         from_full = data.get("FromFull") if isinstance(data.get("FromFull"), dict) else {}
         sender = str(from_full.get("Email") or "").lower() or next(
-            iter(addresses(data.get("From"))), None
+            iter(addresses(_text(data.get("From")))), None
         )
         recipients = _full(data.get("ToFull")) + _full(data.get("CcFull"))
-        recipients += addresses(data.get("OriginalRecipient"))
+        recipients += addresses(_text(data.get("OriginalRecipient")))
         ids = message_ids(headers.get("message-id"))
         return InboundMessage(
             message_id=ids[0] if ids else None,
@@ -83,12 +88,12 @@ class PostmarkAdapter:
             references=message_ids(headers.get("references")),
             sender=sender,
             recipients=list(dict.fromkeys(a for a in recipients if a)),
-            subject=data.get("Subject"),
-            date=parse_date(data.get("Date")),
+            subject=_text(data.get("Subject")),
+            date=parse_date(_text(data.get("Date"))),
             arrived_at=request.received_at,
-            reply_to=addresses(data.get("ReplyTo")),
-            mailbox_hash=data.get("MailboxHash") or None,
-            provider_id=data.get("MessageID") or None,
+            reply_to=addresses(_text(data.get("ReplyTo"))),
+            mailbox_hash=_text(data.get("MailboxHash")) or None,
+            provider_id=_text(data.get("MessageID")) or None,
         )
 
     def parse(self, request: RequestParts) -> list[dict[str, Any]]:
