@@ -38,6 +38,9 @@ def _prepare(url: str) -> tuple[sa.Engine, str]:
     return engine, token
 
 
+LINES: list[str] = []
+
+
 def _report(name: str, engine: sa.Engine, batches, log, seconds: float) -> bool:
     with engine.connect() as conn:
         stored = Counter(conn.scalars(sa.select(Event.event_id)))
@@ -45,12 +48,13 @@ def _report(name: str, engine: sa.Engine, batches, log, seconds: float) -> bool:
     lost = len(sent - set(stored))
     twice = sum(1 for v in stored.values() if v > 1)
     fives = sum(n for status, n in log.statuses.items() if status >= 500 and status != 503)
-    print(
+    LINES.append(
         f"{name}: events sent {len(sent)}, stored {len(stored)}, lost {lost}, "
         f"stored twice {twice}, "
         f"503 {log.statuses[503]}, other 5xx {fives}, connection errors {log.connection_errors}, "
         f"bad answers {len(log.bad)}, {seconds:.0f} s"
     )
+    print(LINES[-1])
     return lost == 0 and twice == 0 and fives == 0 and not log.bad
 
 
@@ -132,6 +136,16 @@ def main() -> int:
     if args.scenario in ("pg", "both"):
         ok &= soak_pg(args.events, args.cycles, work)
     print("OK" if ok else "FAILED", f"(server logs in {work})")
+    from bench.common import write_section
+
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    write_section(
+        "soak",
+        f"## Fault soak (`make soak`, `bench/soak.py`)\n\n"
+        f"{args.cycles} faults per scenario, {args.events} events each (batches of 5, 6 senders "
+        f"retrying until 2xx), a throwaway PostgreSQL; measured {when}.\n\n"
+        + "\n".join(f"- {line}" for line in LINES),
+    )
     return 0 if ok else 1
 
 
