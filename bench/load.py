@@ -25,17 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import dumps, post_json, run_clients, write_section  # noqa: E402
-from servicedesk.db import make_engine  # noqa: E402
 from servicedesk.ingest.models import Event  # noqa: E402
-from servicedesk.ingest.tokens import create_token  # noqa: E402
-from servicedesk.migrate import upgrade  # noqa: E402
-from servicedesk.orgs.operations import create_organisation  # noqa: E402
-from tests.live import LiveServer, make_batches  # noqa: E402
+from tests.live import LiveServer, make_batches, prepare_org  # noqa: E402
 
 
 def _client(args: tuple[int, int, str, float, float, int, str]) -> dict[str, Any]:
@@ -140,12 +135,7 @@ def main() -> int:
 
 
 def _run(args: argparse.Namespace, url: str, load_before: float) -> int:
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        org = create_organisation(session, slug="load", name="Load", country="SE")
-        _, token = create_token(session, org)
-        session.commit()
+    engine, token = prepare_org(url, "load")
     log = Path(tempfile.mkdtemp(prefix="sd-load-")) / "server.log"
     prefix = uuid.uuid4().hex[:6]
     with LiveServer(url, log, workers=args.workers) as server:

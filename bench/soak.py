@@ -16,27 +16,17 @@ from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from servicedesk.db import make_engine  # noqa: E402
 from servicedesk.ingest.models import Event  # noqa: E402
-from servicedesk.ingest.tokens import create_token  # noqa: E402
-from servicedesk.migrate import upgrade  # noqa: E402
-from servicedesk.orgs.operations import create_organisation  # noqa: E402
-from tests.live import LiveServer, ThrowawayPostgres, make_batches, run_senders  # noqa: E402
-
-
-def _prepare(url: str) -> tuple[sa.Engine, str]:
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        org = create_organisation(session, slug="soak", name="Soak", country="SE")
-        _, token = create_token(session, org)
-        session.commit()
-    return engine, token
-
+from tests.live import (  # noqa: E402
+    LiveServer,
+    ThrowawayPostgres,
+    make_batches,
+    prepare_org,
+    run_senders,
+)
 
 LINES: list[str] = []
 
@@ -73,52 +63,29 @@ def _drive(server_url, token, batches, log_fault, cycles: int, every: int):
     return log
 
 
-def soak_kill(events: int, cycles: int, work: Path) -> bool:
+def soak(name: str, events: int, cycles: int, work: Path) -> bool:
+    """One scenario ("kill" or "pg") on a PostgreSQL cluster of its own."""
     pg = ThrowawayPostgres().init()
     pg.start()
     try:
-        admin = sa.create_engine(pg.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql('CREATE DATABASE "soak"')
-        admin.dispose()
-        engine, token = _prepare(pg.url("soak"))
-        batches = make_batches("kill", events // 5, size=5)
-        server = LiveServer(pg.url("soak"), work / "kill.log", workers=2).start()
-        started = time.monotonic()
-        try:
-            log = _drive(
-                lambda: server.url, token, batches, server.restart, cycles, events // (cycles + 1)
-            )
-        finally:
-            server.kill()
-        return _report("kill -9", engine, batches, log, time.monotonic() - started)
-    finally:
-        pg.destroy()
-
-
-def soak_pg(events: int, cycles: int, work: Path) -> bool:
-    pg = ThrowawayPostgres().init()
-    pg.start()
-    try:
-        admin = sa.create_engine(pg.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql('CREATE DATABASE "soak"')
-        admin.dispose()
-        engine, token = _prepare(pg.url("soak"))
-        batches = make_batches("pg", events // 5, size=5)
-        server = LiveServer(pg.url("soak"), work / "pg.log", workers=2).start()
+        url = pg.create_database("soak")
+        engine, token = prepare_org(url, "soak")
+        batches = make_batches(name, events // 5, size=5)
+        server = LiveServer(url, work / f"{name}.log", workers=2).start()
 
         def outage() -> None:
             pg.stop("fast")
             time.sleep(2)
             pg.start()
 
+        fault = server.restart if name == "kill" else outage
         started = time.monotonic()
         try:
-            log = _drive(lambda: server.url, token, batches, outage, cycles, events // (cycles + 1))
+            log = _drive(lambda: server.url, token, batches, fault, cycles, events // (cycles + 1))
         finally:
             server.kill()
-        return _report("postgresql restart", engine, batches, log, time.monotonic() - started)
+        label = "kill -9" if name == "kill" else "postgresql restart"
+        return _report(label, engine, batches, log, time.monotonic() - started)
     finally:
         pg.destroy()
 
@@ -131,10 +98,9 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sd-soak-"))
     ok = True
-    if args.scenario in ("kill", "both"):
-        ok &= soak_kill(args.events, args.cycles, work)
-    if args.scenario in ("pg", "both"):
-        ok &= soak_pg(args.events, args.cycles, work)
+    for name in ("kill", "pg"):
+        if args.scenario in (name, "both"):
+            ok &= soak(name, args.events, args.cycles, work)
     print("OK" if ok else "FAILED", f"(server logs in {work})")
     from bench.common import write_section
 

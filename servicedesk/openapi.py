@@ -6,11 +6,11 @@ real application with this document (tests/test_openapi.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from flask import Blueprint, Response, jsonify
 
-from servicedesk.ingest.schemas import MAX_BATCH
+from servicedesk.ingest.schemas import MAX_BATCH, Channel, EventType, Question
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -25,14 +25,7 @@ EVENT = {
         "id": {**_STRING_1_128, "description": "The sender's id; the same id again is a duplicate"},
         "type": {
             "type": "string",
-            "enum": [
-                "call.queued",
-                "call.answered",
-                "call.ended",
-                "email.received",
-                "email.replied",
-                "survey.response",
-            ],
+            "enum": list(get_args(EventType)),
         },
         "contact_id": {"type": "string", "minLength": 1, "maxLength": 256},
         "occurred_at": {
@@ -49,11 +42,11 @@ EVENT = {
             "description": "Phone number or e-mail address; pseudonymised on arrival",
         },
         "direct_answer": {"type": "boolean", "description": "Only on call.ended"},
-        "question": {"type": "string", "enum": ["treatment", "ease", "clarity"]},
+        "question": {"type": "string", "enum": list(get_args(Question))},
         "score": {"type": "integer", "minimum": 1, "maximum": 5},
         "channel": {
             "type": "string",
-            "enum": ["phone", "email"],
+            "enum": list(get_args(Channel)),
             "description": "Only on survey.response: the channel the grade is about",
         },
     },

@@ -154,12 +154,40 @@ class ThrowawayPostgres:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def create_database(self, name: str) -> str:
+        """A new empty database in this cluster; returns its URL."""
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        return self.url(name)
+
     def destroy(self) -> None:
         try:
             self.stop("immediate")
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def prepare_org(url: str, slug: str) -> tuple[Any, str]:
+    """Migrate the database at ``url`` and give it one organisation; (engine, ingest token)."""
+    from sqlmodel import Session
+
+    from servicedesk.db import make_engine
+    from servicedesk.ingest.tokens import create_token
+    from servicedesk.migrate import upgrade
+    from servicedesk.orgs.operations import create_organisation
+
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        org = create_organisation(session, slug=slug, name=slug.title(), country="SE")
+        _, token = create_token(session, org)
+        session.commit()
+    return engine, token
 
 
 @dataclass

@@ -18,18 +18,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from servicedesk.contacts.models import Contact
-from servicedesk.db import make_engine
 from servicedesk.ingest.models import Event
-from servicedesk.ingest.tokens import create_token
-from servicedesk.migrate import upgrade
-from servicedesk.orgs.operations import create_organisation
 from servicedesk.reports.models import Report
 from servicedesk.timeutil import utcnow
 from tests.helpers import event, post
-from tests.live import LIVE_ENV, LiveServer, ThrowawayPostgres, make_batches, run_senders
+from tests.live import (
+    LIVE_ENV,
+    LiveServer,
+    ThrowawayPostgres,
+    make_batches,
+    prepare_org,
+    run_senders,
+)
 
 
 def _stored(engine: sa.Engine) -> Counter[str]:
@@ -99,27 +101,13 @@ def throwaway_pg() -> Iterator[ThrowawayPostgres]:
     pg.destroy()
 
 
-def _prepared(url: str) -> tuple[sa.Engine, str]:
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        org = create_organisation(session, slug="faults", name="Faults", country="SE")
-        _, token = create_token(session, org)
-        session.commit()
-    return engine, token
-
-
 def test_postgresql_stopped_under_load_answers_503_and_loses_nothing(
     throwaway_pg: ThrowawayPostgres, tmp_path: Path
 ) -> None:
-    name = f"outage_{time.monotonic_ns()}"
-    admin = sa.create_engine(throwaway_pg.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    engine, token = _prepared(throwaway_pg.url(name))
+    url = throwaway_pg.create_database(f"outage_{time.monotonic_ns()}")
+    engine, token = prepare_org(url, "faults")
     batches = make_batches("pg", 200, size=3)
-    server = LiveServer(throwaway_pg.url(name), tmp_path / "server.log", workers=2).start()
+    server = LiveServer(url, tmp_path / "server.log", workers=2).start()
     try:
         log, threads, errors = run_senders(
             lambda: server.url, token, batches, threads=3, deadline=time.monotonic() + 90

@@ -6,6 +6,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -92,6 +93,15 @@ def _count(session: Session, statement: sa.Delete) -> int:
     return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _of_contact(model: Any, org_id: int, channel: str, contact_id: str) -> list[Any]:
+    """Rows of one contact; a row without a channel (a survey that did not say) matches any."""
+    return [
+        model.organisation_id == org_id,
+        model.contact_id == contact_id,
+        sa.or_(model.channel == channel, model.channel.is_(None)),
+    ]
+
+
 def _delete_contact_rows(
     session: Session, org_id: int, contact_keys: Iterable[tuple[str, str]]
 ) -> tuple[int, int, int]:
@@ -99,19 +109,12 @@ def _delete_contact_rows(
     events = contacts = responses = 0
     for channel, contact_id in contact_keys:
         events += _count(
-            session,
-            sa.delete(Event).where(
-                Event.organisation_id == org_id,
-                Event.contact_id == contact_id,
-                sa.or_(Event.channel == channel, Event.channel.is_(None)),
-            ),
+            session, sa.delete(Event).where(*_of_contact(Event, org_id, channel, contact_id))
         )
         responses += _count(
             session,
             sa.delete(SurveyResponse).where(
-                SurveyResponse.organisation_id == org_id,
-                SurveyResponse.contact_id == contact_id,
-                sa.or_(SurveyResponse.channel == channel, SurveyResponse.channel.is_(None)),
+                *_of_contact(SurveyResponse, org_id, channel, contact_id)
             ),
         )
         contacts += _count(
@@ -286,9 +289,7 @@ def erase(
         delivery_ids |= set(
             session.scalars(
                 sa.select(Event.delivery_id).where(
-                    Event.organisation_id == org.id,
-                    Event.contact_id == contact_id,
-                    sa.or_(Event.channel == channel, Event.channel.is_(None)),
+                    *_of_contact(Event, org.id, channel, contact_id),
                     Event.delivery_id.is_not(None),
                 )
             )
