@@ -120,6 +120,16 @@ def _outcome(status: int) -> str:
     return "rejected" if status < 500 else "error"
 
 
+def _source() -> str:
+    """The metrics label of a delivery: "ingest", or a known provider (never a raw URL part)."""
+    if request.blueprint == "hooks":
+        from integrations import PROVIDERS
+
+        provider = (request.view_args or {}).get("provider")
+        return provider if provider in PROVIDERS else "hooks-unknown"
+    return request.blueprint or "unknown"
+
+
 def _before_request() -> None:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
@@ -134,7 +144,7 @@ def _after_request(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = request_id
     elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
     if request.path.startswith(_DELIVERY_PREFIXES):
-        source = request.blueprint or "unknown"
+        source = _source()
         m = metrics()
         m.deliveries.labels(source=source, outcome=_outcome(response.status_code)).inc()
         m.ingest_seconds.labels(source=source).observe(elapsed)

@@ -60,6 +60,20 @@ def test_metrics_count_deliveries_by_outcome_and_time_them(client, token):
     assert _sample(text, count, source="ingest") - _sample(before, count, source="ingest") == 3
 
 
+def test_webhook_deliveries_are_labelled_by_known_provider_only(client):
+    before = client.get("/metrics").get_data(as_text=True)
+    client.post("/hooks/twilio/no-such-token/status", data={"CallSid": "x"})
+    client.post("/hooks/made-up-provider-123/tok", data={})
+    text = client.get("/metrics").get_data(as_text=True)
+    name = "servicedesk_deliveries_total"
+    for source in ("twilio", "hooks-unknown"):
+        grown = _sample(text, name, source=source, outcome="rejected") - _sample(
+            before, name, source=source, outcome="rejected"
+        )
+        assert grown == 1, source
+    assert "made-up-provider-123" not in text
+
+
 def test_scheduler_and_report_metrics_can_be_recorded(client):
     before = client.get("/metrics").get_data(as_text=True)
     observability.scheduler_run("monthly_reports", "ok")
