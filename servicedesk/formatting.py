@@ -80,7 +80,16 @@ def signed(value: Any, places: int = 1, unit: str = "") -> str:
     return f"{sign}{text}{unit}"
 
 
-FILTERS = {
+def apply(value: Any, name: str) -> str:
+    """Write a figure with the filter its spec names ("pct", "secs" ...)."""
+    return FILTERS[name](value)
+
+
+def combine(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {**a, **b}
+
+
+FILTERS: dict[str, Any] = {
     "num": num,
     "pct": pct,
     "secs": secs,
@@ -89,6 +98,8 @@ FILTERS = {
     "day": day,
     "month_label": month_label,
     "signed": signed,
+    "apply": apply,
+    "combine": combine,
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import abort, g
 from flask_login import current_user, login_required
 
@@ -79,12 +80,13 @@ def scope_queues(requested: list[int] | None) -> list[int] | None:
         abort(403)
     from servicedesk.orgs.models import Queue
 
-    own = {
-        q.id
-        for q in get_session()
-        .query(Queue)
-        .filter(Queue.organisation_id == current_org().id, Queue.id.in_(requested))
-    }
+    own = set(
+        get_session().scalars(
+            sa.select(Queue.id).where(
+                Queue.organisation_id == current_org().id, Queue.id.in_(requested)
+            )
+        )
+    )
     if own != set(requested):
         abort(404)
     return sorted(requested)

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from servicedesk.auth.models import ROLES
 from servicedesk.auth.operations import UserError, create_user, org_users, user_queue_ids
 from servicedesk.db import get_engine, mark_write
+from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.cli import require_org
-from servicedesk.orgs.models import Queue
 
 user_cli = AppGroup("user", help="People who sign in to the dashboards.")
 
@@ -60,7 +60,7 @@ def list_(slug: str) -> None:
     """List an organisation's users."""
     with Session(get_engine()) as session:
         org = require_org(session, slug)
-        names = {q.id: q.name for q in session.query(Queue).filter_by(organisation_id=org.id)}
+        names = queue_names(session, org)
         for user in org_users(session, org):
             ids = user_queue_ids(session, user)
             queues = ",".join(names[i] for i in ids) if ids else "*"

@@ -1,15 +1,46 @@
-"""Today and Month: the team leaders' and quality staff's pages."""
+"""Today, Month and the contacts behind a figure: the team leaders' and quality staff's pages."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
-from servicedesk.auth.access import DASHBOARD, public, roles_required
+from servicedesk.auth.access import (
+    DASHBOARD,
+    allowed_queue_ids,
+    current_org,
+    public,
+    roles_required,
+    scope_queues,
+)
+from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import chart_css
+from servicedesk.dashboard.figures import GROUPS, QUESTIONS
+from servicedesk.dashboard.monthdata import (
+    cached,
+    day_figures,
+    dig,
+    month_figures_for,
+    trend,
+)
+from servicedesk.dashboard.pagecharts import month_charts, today_chart
+from servicedesk.dashboard.targets import judge, org_targets
+from servicedesk.db import get_session
+from servicedesk.metrics.periods import Month
+from servicedesk.metrics.queries import queue_names
+from servicedesk.orgs.models import Queue
+from servicedesk.timeutil import local_date, utcnow
 
 bp = Blueprint("dashboard", __name__)
+
+#: How often the Today page fetches fresh figures (seconds).
+REFRESH_SECONDS = 30
+PAGE_SIZE = 100
 
 
 @bp.route("/charts.css", endpoint="chart_css")
@@ -21,13 +52,190 @@ def chart_css_view() -> Response:
     return response
 
 
+def _requested_queues() -> list[int] | None:
+    values = request.args.getlist("queue")
+    try:
+        ids = [int(v) for v in values if v]
+    except ValueError:
+        abort(400)
+    return scope_queues(ids or None)
+
+
+def _visible_queues() -> list[Queue]:
+    """The queues the user may pick from."""
+    allowed = allowed_queue_ids()
+    stmt = sa.select(Queue).where(Queue.organisation_id == current_org().id)
+    if allowed is not None:
+        stmt = stmt.where(Queue.id.in_(allowed))
+    return list(get_session().scalars(stmt.order_by(Queue.name)))
+
+
+def _today_context() -> dict[str, Any]:
+    org = current_org()
+    db = get_session()
+    now = utcnow()
+    today = local_date(now, org.timezone)
+    queue_ids = _requested_queues()
+    total, by_queue = day_figures(db, org, today, queue_ids)
+    waiting = queries.waiting_now(db, org, now, queue_ids)
+    emails = queries.open_emails(db, org, now, queue_ids)
+    names = queue_names(db, org)
+    rows: dict[str, dict[str, Any]] = {}
+    for name, figs in by_queue:
+        rows.setdefault(name, {})["figures"] = figs
+    for qid, value in waiting.items():
+        rows.setdefault(names.get(qid, "–"), {})["waiting"] = value
+    for qid, value in emails.items():
+        rows.setdefault(names.get(qid, "–"), {})["emails"] = value
+    hours = queries.calls_by_hour(db, org, today, queue_ids)
+    open_total = {
+        "open": sum(v["open"] for v in emails.values()),
+        "over_2": sum(v["over_2"] for v in emails.values()),
+        "1_to_2": sum(v["1_to_2"] for v in emails.values()),
+    }
+    return {
+        "today": today,
+        "now": now,
+        "total": total,
+        "rows": sorted(rows.items()),
+        "waiting_count": sum(n for n, _ in waiting.values()),
+        "longest_wait": max((w for _, w in waiting.values()), default=None),
+        "open_total": open_total,
+        "targets": org_targets(db, org),
+        "judge": judge,
+        "hours_chart": today_chart(hours, str(get_locale())),
+        "queue_ids": queue_ids,
+    }
+
+
 @bp.route("/")
 @roles_required(*DASHBOARD)
 def today() -> Any:
-    return render_template("dashboard/today.html")
+    return render_template(
+        "dashboard/today.html",
+        refresh_seconds=REFRESH_SECONDS,
+        queues=_visible_queues(),
+        **_today_context(),
+    )
+
+
+@bp.route("/today/live")
+@roles_required(*DASHBOARD)
+def today_live() -> Any:
+    """The changing part of the Today page, fetched by the page itself every 30 seconds."""
+    return render_template("dashboard/_today_live.html", **_today_context())
+
+
+def _month_arg(today: date) -> Month:
+    text = request.args.get("month")
+    if not text:
+        return Month.of(today)
+    try:
+        month = Month.parse(text)
+    except ValueError:
+        abort(404)
+    if month > Month.of(today) or month.year < 2000:
+        abort(404)
+    return month
 
 
 @bp.route("/month")
 @roles_required(*DASHBOARD)
 def month() -> Any:
-    return render_template("dashboard/month.html")
+    org = current_org()
+    db = get_session()
+    today = local_date(utcnow(), org.timezone)
+    month = _month_arg(today)
+    queue_ids = _requested_queues()
+    series = trend(db, org, month, queue_ids, today)
+    current = month_figures_for(db, org, month, queue_ids, today, series[-1].report)
+    previous = series[-2]
+    year_before = series[0]
+    targets = org_targets(db, org)
+    locale = str(get_locale())
+    scope = tuple(queue_ids) if queue_ids is not None else None
+    charts = cached(
+        (
+            "charts",
+            org.id,
+            org.service_level_seconds,
+            str(month),
+            scope,
+            locale,
+            tuple(sorted(targets.items())),
+        ),
+        30 if month == Month.of(today) else 300,
+        lambda: month_charts(db, org, month, queue_ids, series, targets, locale),
+    )
+    return render_template(
+        "dashboard/month.html",
+        month=month,
+        current=current,
+        previous=previous,
+        year_before=year_before,
+        groups=GROUPS,
+        targets=targets,
+        judge=judge,
+        dig=dig,
+        charts=charts,
+        queues=_visible_queues(),
+        queue_ids=queue_ids,
+        is_current=month == Month.of(today),
+        prev_month=month.previous(),
+        next_month=month.next() if month < Month.of(today) else None,
+    )
+
+
+@bp.route("/month/contacts")
+@roles_required(*DASHBOARD)
+def contacts() -> Any:
+    """The pseudonymised contacts behind a figure, filterable."""
+    org = current_org()
+    db = get_session()
+    today = local_date(utcnow(), org.timezone)
+    month = _month_arg(today)
+    queue_ids = _requested_queues()
+    args = request.args
+    channel = args.get("channel", "phone")
+    if channel not in ("phone", "email"):
+        abort(404)
+    try:
+        rating = int(args["rating"]) if args.get("rating") else None
+        days = int(args.get("days") or 1)
+        page = max(1, int(args.get("page") or 1))
+    except ValueError:
+        abort(400)
+    if rating is not None and not 1 <= rating <= 5 or days not in (1, 2):
+        abort(400)
+    question = args.get("question") or None
+    if question is not None and question not in QUESTIONS:
+        abort(400)
+    outcome = args.get("outcome") or None
+    deadline = args.get("deadline") or None
+    flt = queries.ContactFilter(
+        channel=channel,
+        first=month.first,
+        last=month.last,
+        queue_ids=tuple(queue_ids) if queue_ids is not None else None,
+        agent=args.get("agent") or None,
+        outcome=outcome,
+        deadline=deadline if deadline in ("met", "missed") else None,
+        deadline_days=days,
+        rating=rating,
+        question=question,
+    )
+    total, rows = queries.contacts(db, org, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template(
+        "dashboard/contacts.html",
+        month=month,
+        flt=flt,
+        total=total,
+        rows=rows,
+        page=page,
+        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+        queues=_visible_queues(),
+        agents=queries.agents(db, org, month.first, month.last, queue_ids),
+        questions=QUESTIONS,
+        queue_ids=queue_ids,
+        title=_("Contacts"),
+    )

@@ -1,9 +1,9 @@
 """Server-side pygal charts that load nothing from elsewhere and satisfy the page's CSP.
 
 pygal writes a ``<style>`` per chart, scoped to a random id, and links its tooltip script from
-the internet. Here no script is linked (``js=[]``), the style moves to one shared stylesheet
-(``chart_css``), and each SVG gets a stable id, so the markup can be inlined, compared and swapped
-by the live pages without any inline style.
+the internet. Here no script is linked (``js=[]``) or inlined, the style moves to one shared
+stylesheet (``chart_css``), and each SVG gets a stable id, so the markup can be inlined, compared
+and swapped by the live pages without any inline style.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ STYLE = Style(
 _ID_RE = re.compile(r'id="chart-([0-9a-f-]{36})"')
 _STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.S)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+_SCRIPT_RE = re.compile(r"<script[^>]*>.*?</script>", re.S)
 
 
 def base_config(**overrides: Any) -> dict[str, Any]:
@@ -88,6 +89,7 @@ def to_markup(chart: Any, chart_id: str, label_id: str | None = None) -> Markup:
     if found:
         svg = svg.replace(f"chart-{found.group(1)}", chart_id)
     svg = _STYLE_RE.sub("", svg)
+    svg = _SCRIPT_RE.sub("", svg)  # pygal's config for its tooltip script, never loaded here
     svg = _COMMENT_RE.sub("", svg)
     svg = svg.replace('style="opacity: 0"', 'opacity="0"')
     labelled = f' aria-labelledby="{label_id}"' if label_id else ""

@@ -1,17 +1,158 @@
-"""The Reports page: frozen monthly versions, what changed between them, downloads."""
+"""The Reports page: frozen monthly versions, what changed between them, downloads, print."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import gettext as _
 
-from servicedesk.auth.access import REPORTS, roles_required
+from servicedesk.auth.access import REPORTS, current_org, roles_required
+from servicedesk.dashboard.figures import GROUPS
+from servicedesk.dashboard.monthdata import MonthFigures, dig
+from servicedesk.dashboard.targets import judge, org_targets
+from servicedesk.db import get_session
+from servicedesk.metrics.periods import Month
+from servicedesk.reports import formats
+from servicedesk.reports.exports import audit_csv_chunks, report_xlsx
+from servicedesk.reports.models import Report
+from servicedesk.reports.service import report_versions, reported_months
 
 bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
+
+#: Download formats: (file suffix, media type).
+DOWNLOADS = {
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "json": ("json", "application/json"),
+    "days-csv": ("days.csv", "text/csv; charset=utf-8"),
+    "audit-csv": ("contacts.csv", "text/csv; charset=utf-8"),
+}
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError:
+        abort(404)
+
+
+def _version(month: Month, version: int) -> Report:
+    for report in report_versions(get_session(), current_org(), month):
+        if report.version == version:
+            return report
+    abort(404)
 
 
 @bp.route("/")
 @roles_required(*REPORTS)
 def index() -> Any:
-    return render_template("dashboard/reports.html")
+    db = get_session()
+    org = current_org()
+    months = sorted(reported_months(db, org), reverse=True)
+    chosen = request.args.get("month") or (months[0] if months else None)
+    versions: list[Report] = []
+    month = None
+    if chosen:
+        month = _month(chosen)
+        versions = report_versions(db, org, month)
+    return render_template(
+        "dashboard/reports.html",
+        months=[Month.parse(m) for m in months],
+        month=month,
+        versions=list(reversed(versions)),
+        downloads=DOWNLOADS,
+    )
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """The figures that differ between two versions: (path, old value, new value)."""
+    keys = ("phone", "email", "survey", "queues")
+    before = dict(formats.flatten({k: old.get(k) for k in keys}))
+    after = dict(formats.flatten({k: new.get(k) for k in keys}))
+    paths = list(after) + [p for p in before if p not in after]
+    return [(p, before.get(p), after.get(p)) for p in paths if before.get(p) != after.get(p)]
+
+
+@bp.route("/<month>/diff")
+@roles_required(*REPORTS)
+def diff(month: str) -> Any:
+    m = _month(month)
+    versions = report_versions(get_session(), current_org(), m)
+    if not versions:
+        abort(404)
+    try:
+        b = int(request.args.get("to") or versions[-1].version)
+        a = int(request.args.get("from") or max(1, b - 1))
+    except ValueError:
+        abort(400)
+    old, new = _version(m, a), _version(m, b)
+    return render_template(
+        "dashboard/report_diff.html",
+        month=m,
+        old=old,
+        new=new,
+        changes=diff_documents(old.document, new.document),
+        counts_old=old.document.get("counts", {}),
+        counts_new=new.document.get("counts", {}),
+    )
+
+
+@bp.route("/<month>/v<int:version>/download/<fmt>")
+@roles_required(*REPORTS)
+def download(month: str, version: int, fmt: str) -> Response:
+    if fmt not in DOWNLOADS:
+        abort(404)
+    m = _month(month)
+    report = _version(m, version)
+    doc = report.document
+    suffix, mimetype = DOWNLOADS[fmt]
+    name = f"servicedesk-{current_org().slug}-{m}-v{version}.{suffix}"
+    if fmt == "audit-csv":
+        org = current_org()
+        body: Any = stream_with_context(audit_csv_chunks(get_session(), org, m))
+    elif fmt == "xlsx":
+        body = report_xlsx(doc)
+    elif fmt == "json":
+        body = formats.report_json(doc)
+    elif fmt == "csv":
+        body = formats.report_csv(doc)
+    else:
+        body = formats.days_csv(doc)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.route("/<month>/v<int:version>/print")
+@roles_required(*REPORTS)
+def print_view(month: str, version: int) -> Any:
+    """The month as frozen in this version, laid out for paper."""
+    m = _month(month)
+    report = _version(m, version)
+    doc = report.document
+
+    def as_figures(part: dict[str, Any] | None, month_: Month) -> MonthFigures:
+        part = part or {}
+        total = {k: part.get(k) or {} for k in ("phone", "email", "survey")}
+        return MonthFigures(month_, total, sorted((part.get("queues") or {}).items()))
+
+    current = MonthFigures(
+        m,
+        {k: doc[k] for k in ("phone", "email", "survey")},
+        sorted(doc.get("queues", {}).items()),
+        report,
+    )
+    return render_template(
+        "dashboard/report_print.html",
+        month=m,
+        report=report,
+        current=current,
+        previous=as_figures(doc.get("previous_month"), m.previous()),
+        year_before=as_figures(doc.get("year_before"), m.year_before()),
+        groups=GROUPS,
+        targets=org_targets(get_session(), current_org()),
+        judge=judge,
+        dig=dig,
+        title=_("Monthly report"),
+    )

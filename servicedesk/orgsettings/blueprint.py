@@ -23,6 +23,7 @@ from servicedesk.auth.operations import (
     user_queue_ids,
 )
 from servicedesk.calendars.service import add_closed_day, remove_closed_day
+from servicedesk.dashboard.monthdata import forget
 from servicedesk.dashboard.targets import TARGETS, org_targets, set_targets
 from servicedesk.db import get_session
 from servicedesk.ingest.models import IngestToken
@@ -109,6 +110,7 @@ def closed_days() -> Any:
         db = writing()
         add_closed_day(db, current_org_fresh(), form.day.data, (form.reason.data or "").strip())
         db.commit()
+        forget(current_user.organisation_id)
         flash(_("The day is closed."), "success")
         return redirect(url_for(".closed_days"), 303)
     rows = get_session().scalars(
@@ -130,6 +132,7 @@ def remove_closed(row_id: int) -> Any:
         abort(404)
     remove_closed_day(db, current_org_fresh(), row.day)
     db.commit()
+    forget(current_user.organisation_id)
     flash(_("The day is open again."), "success")
     return redirect(url_for(".closed_days"), 303)
 

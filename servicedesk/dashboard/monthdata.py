@@ -1,0 +1,191 @@
+"""The figures the Month and Today pages show, from frozen reports or the metrics functions.
+
+Nothing here computes a KKiK figure: an organisation-wide month comes from its latest frozen
+report when there is one (what quality staff sign off), else from
+``servicedesk.metrics.queries.figures`` / ``servicedesk.reports.service.month_figures``; a team
+leader limited to some queues gets the same functions with their queue ids. Live results are
+kept for a short while per process, so that many open dashboards cost one computation.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from servicedesk.metrics.periods import Month
+from servicedesk.metrics.queries import figures, queue_names
+from servicedesk.orgs.models import Organisation
+from servicedesk.reports.models import Report
+from servicedesk.reports.service import month_figures
+
+#: Seconds a live computation is reused: the running month changes by the minute, older months
+#: only through late events (and get a frozen report on the 3rd working day).
+LIVE_TTL = 30
+PAST_TTL = 300
+TREND_MONTHS = 13
+
+_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+def cached(key: tuple[Any, ...], ttl: float, compute: Callable[[], Any]) -> Any:
+    """``compute()``, reused for ``ttl`` seconds within this process."""
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    value = compute()
+    with _lock:
+        if len(_cache) > 2000:
+            _cache.clear()
+        _cache[key] = (now + ttl, value)
+    return value
+
+
+def forget(org_id: int) -> None:
+    """Drop an organisation's cached figures (its settings changed)."""
+    with _lock:
+        for key in [k for k in _cache if k[1] == org_id]:
+            del _cache[key]
+
+
+def _ttl(month: Month, today: date) -> int:
+    return LIVE_TTL if month >= Month.of(today) else PAST_TTL
+
+
+def _key(kind: str, org: Organisation, *parts: Any) -> tuple[Any, ...]:
+    return (kind, org.id, org.service_level_seconds, *parts)
+
+
+@dataclass
+class MonthFigures:
+    month: Month
+    #: {"phone": ..., "email": ..., "survey": ...} (report JSON shapes)
+    total: dict[str, Any]
+    #: [(queue name, figures)] sorted by name
+    queues: list[tuple[str, dict[str, Any]]]
+    #: The frozen report they come from, or None when computed now.
+    report: Report | None = None
+
+
+def latest_reports(session: Session, org: Organisation, months: list[Month]) -> dict[str, Report]:
+    """The newest version of each month's report (one query)."""
+    wanted = [str(m) for m in months]
+    newest = (
+        sa.select(Report.month, sa.func.max(Report.version).label("v"))
+        .where(Report.organisation_id == org.id, Report.month.in_(wanted))
+        .group_by(Report.month)
+        .subquery()
+    )
+    rows = session.scalars(
+        sa.select(Report).join(
+            newest,
+            sa.and_(
+                Report.organisation_id == org.id,
+                Report.month == newest.c.month,
+                Report.version == newest.c.v,
+            ),
+        )
+    )
+    return {r.month: r for r in rows}
+
+
+def _from_report(month: Month, report: Report) -> MonthFigures:
+    doc = report.document
+    total = {k: doc[k] for k in ("phone", "email", "survey")}
+    queues = sorted(doc.get("queues", {}).items())
+    return MonthFigures(month, total, queues, report)
+
+
+def month_figures_for(
+    session: Session,
+    org: Organisation,
+    month: Month,
+    queue_ids: list[int] | None,
+    today: date,
+    report: Report | None = None,
+    with_queues: bool = True,
+) -> MonthFigures:
+    """One month's figures for the user's scope (frozen when possible)."""
+    if queue_ids is None and report is not None:
+        return _from_report(month, report)
+    scope = tuple(queue_ids) if queue_ids is not None else None
+    ttl = _ttl(month, today)
+    if queue_ids is None and with_queues:
+        doc = cached(
+            _key("month", org, str(month)),
+            ttl,
+            lambda: month_figures(session, org, month, days=False),
+        )
+        total = {k: doc[k] for k in ("phone", "email", "survey")}
+        return MonthFigures(month, total, sorted(doc["queues"].items()))
+    total = cached(
+        _key("total", org, str(month), scope),
+        ttl,
+        lambda: figures(session, org, month.first, month.last, queue_ids),
+    )
+    queues: list[tuple[str, dict[str, Any]]] = []
+    if with_queues:
+        names = queue_names(session, org)
+        per_queue = cached(
+            _key("queues", org, str(month), scope),
+            ttl,
+            lambda: figures(session, org, month.first, month.last, queue_ids, by="queue"),
+        )
+        queues = sorted((names.get(q, "–"), f) for q, f in per_queue.items() if q is not None)
+    return MonthFigures(month, total, queues)
+
+
+def trend(
+    session: Session,
+    org: Organisation,
+    month: Month,
+    queue_ids: list[int] | None,
+    today: date,
+    months: int = TREND_MONTHS,
+) -> list[MonthFigures]:
+    """The figures of the ``months`` months up to ``month``, oldest first."""
+    series = [month]
+    while len(series) < months:
+        series.insert(0, series[0].previous())
+    reports = latest_reports(session, org, series) if queue_ids is None else {}
+    return [
+        month_figures_for(session, org, m, queue_ids, today, reports.get(str(m)), with_queues=False)
+        for m in series
+    ]
+
+
+def day_figures(
+    session: Session, org: Organisation, day: date, queue_ids: list[int] | None
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """Today's figures, in total and by queue (reused for a few seconds across dashboards)."""
+    scope = tuple(queue_ids) if queue_ids is not None else None
+    names = queue_names(session, org)
+
+    def compute() -> tuple[dict[str, Any], dict[Any, Any]]:
+        return (
+            figures(session, org, day, day, queue_ids),
+            figures(session, org, day, day, queue_ids, by="queue"),
+        )
+
+    total, per_queue = cached(_key("day", org, day.isoformat(), scope), 10, compute)
+    queues = sorted((names.get(q, "–"), f) for q, f in per_queue.items() if q is not None)
+    return total, queues
+
+
+def dig(figs: dict[str, Any] | None, path: str) -> Any:
+    """A figure by its dotted path ("phone.wait_seconds.median"), None when absent."""
+    value: Any = figs
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value

@@ -1,0 +1,182 @@
+"""The charts of the Today and Month pages, with titles, captions and their numbers."""
+
+from __future__ import annotations
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from servicedesk import formatting as f
+from servicedesk.dashboard import queries
+from servicedesk.dashboard.charts import ChartView, Series, bar_chart, line_chart
+from servicedesk.dashboard.monthdata import MonthFigures, dig
+from servicedesk.dashboard.queries import EMAIL_BUCKETS, WAIT_BUCKETS
+from servicedesk.metrics.periods import Month
+from servicedesk.orgs.models import Organisation
+
+
+def _month_labels(series: list[MonthFigures]) -> list[str]:
+    return [format_date(m.month.first, "MMM yy") for m in series]
+
+
+def _values(series: list[MonthFigures], path: str) -> list[float | None]:
+    return [dig(m.total, path) for m in series]
+
+
+def _target_series(targets: dict[str, float], key: str, n: int) -> list[Series]:
+    if key not in targets:
+        return []
+    return [Series(_("Target"), [targets[key]] * n)]
+
+
+def month_charts(
+    session: Session,
+    org: Organisation,
+    month: Month,
+    queue_ids: list[int] | None,
+    series: list[MonthFigures],
+    targets: dict[str, float],
+    locale: str,
+) -> list[ChartView]:
+    """Trend lines over 13 months, and how waits, answer times and grades were spread."""
+    labels = _month_labels(series)
+    n = len(series)
+    period = _(
+        "%(first)s to %(last)s",
+        first=f.month_label(series[0].month.first),
+        last=f.month_label(month.first),
+    )
+    charts = [
+        line_chart(
+            "trend-phone",
+            _("Phone: direct answers and service level"),
+            _("Share of offered calls, per month, %(period)s.", period=period),
+            labels,
+            [
+                Series(_("Direct answers"), _values(series, "phone.direct_answer_rate")),
+                Series(_("Service level"), _values(series, "phone.service_level")),
+            ],
+            f.pct,
+            first_column=_("Month"),
+            y_range=(0, 100),
+            secondary=_target_series(targets, "phone.direct_answer_rate", n),
+        ),
+        line_chart(
+            "trend-email",
+            _("E-mail: answered within 1 and 2 working days"),
+            _("Share of received e-mails, per month, %(period)s.", period=period),
+            labels,
+            [
+                Series(_("Within 1 working day"), _values(series, "email.within_1_working_day")),
+                Series(_("Within 2 working days"), _values(series, "email.within_2_working_days")),
+            ],
+            f.pct,
+            first_column=_("Month"),
+            y_range=(0, 100),
+            secondary=_target_series(targets, "email.within_1_working_day", n),
+        ),
+        line_chart(
+            "trend-survey",
+            _("Citizens' ratings"),
+            _("Index 0–100 (grade 5 = 100, 1 = 0), per month, %(period)s.", period=period),
+            labels,
+            [
+                Series(_("Treatment"), _values(series, "survey.treatment.index")),
+                Series(_("Ease"), _values(series, "survey.ease.index")),
+                Series(_("Clarity"), _values(series, "survey.clarity.index")),
+            ],
+            f.index,
+            first_column=_("Month"),
+            y_range=(0, 100),
+        ),
+        line_chart(
+            "trend-volume",
+            _("Contacts per month"),
+            _("Calls offered and e-mails received, %(period)s.", period=period),
+            labels,
+            [
+                Series(_("Calls offered"), _values(series, "phone.offered")),
+                Series(_("E-mails received"), _values(series, "email.received")),
+            ],
+            f.num,
+            first_column=_("Month"),
+        ),
+    ]
+    waits = queries.wait_distribution(session, org, month.first, month.last, queue_ids)
+    wait_labels = []
+    low = 0
+    for high in WAIT_BUCKETS:
+        wait_labels.append(_("%(low)s–%(high)s s", low=low, high=high))
+        low = high
+    wait_labels.append(_("over %(low)s s", low=low))
+    charts.append(
+        bar_chart(
+            "dist-wait",
+            _("Wait before answer"),
+            _(
+                "Answered calls in %(month)s by how long the caller waited.",
+                month=f.month_label(month.first),
+            ),
+            wait_labels,
+            [Series(_("Answered calls"), waits)],
+            f.num,
+            first_column=_("Wait"),
+        )
+    )
+    spread = queries.email_answer_distribution(session, org, month.first, month.last, queue_ids)
+    email_labels = []
+    low = 0
+    for high in EMAIL_BUCKETS:
+        email_labels.append(_("%(low)s–%(high)s working days", low=low, high=high))
+        low = high
+    email_labels += [_("over %(low)s working days", low=low), _("not answered")]
+    charts.append(
+        bar_chart(
+            "dist-email",
+            _("E-mail answer time"),
+            _(
+                "E-mails received in %(month)s by working days to the first answer.",
+                month=f.month_label(month.first),
+            ),
+            email_labels,
+            [Series(_("E-mails"), spread)],
+            f.num,
+            first_column=_("Answer time"),
+        )
+    )
+    grades = queries.score_distribution(session, org, month.first, month.last, queue_ids)
+    names = {"treatment": _("Treatment"), "ease": _("Ease"), "clarity": _("Clarity")}
+    charts.append(
+        bar_chart(
+            "dist-grades",
+            _("Grades given by citizens"),
+            _(
+                "Survey answers about contacts of %(month)s, by grade (1 = worst, 5 = best).",
+                month=f.month_label(month.first),
+            ),
+            ["1", "2", "3", "4", "5"],
+            [Series(names[q], grades.get(q, [0] * 5)) for q in ("treatment", "ease", "clarity")],
+            f.num,
+            first_column=_("Grade"),
+        )
+    )
+    return charts
+
+
+def today_chart(hours: dict[int, tuple[int, int]], locale: str) -> ChartView:
+    """Calls offered and answered per hour of today."""
+    span = sorted(hours) or [8]
+    labels_hours = list(range(min(7, span[0]), max(17, span[-1]) + 1))
+    labels = [f"{h:02d}" for h in labels_hours]
+    return bar_chart(
+        "today-hours",
+        _("Calls per hour today"),
+        _("Calls offered and answered, by the hour they came in (local time)."),
+        labels,
+        [
+            Series(_("Offered"), [hours.get(h, (0, 0))[0] for h in labels_hours]),
+            Series(_("Answered"), [hours.get(h, (0, 0))[1] for h in labels_hours]),
+        ],
+        f.num,
+        first_column=_("Hour"),
+    )
