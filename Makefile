@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export SERVICEDESK_ENV ?= development
 
-.PHONY: run test lint install lock bench soak clean
+.PHONY: run test lint install lock bench soak clean chromium translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,23 @@ lint: install
 
 # Two processes by default: the machines have two cores, and every test has a database of its own.
 PYTEST_WORKERS ?= 2
-test: install lint
+test: install lint chromium
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
+
+# Debian's Chromium for the browser tests (tests/browser), installed once when missing.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" -eq 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: apt-get install chromium (as root)" >&2; exit 1; fi; }
+
+# Messages of the web pages: extract, merge into sv/nb/en, compile (the .mo files are committed).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --ignore-dirs=".venv .git" -o servicedesk/translations/messages.pot .
+	$(BIN)/pybabel update -i servicedesk/translations/messages.pot -d servicedesk/translations \
+	  --no-fuzzy-matching --ignore-obsolete -w 100
+	$(BIN)/pybabel compile -d servicedesk/translations
 
 # Re-pin every dependency from a clean resolve (run after changing pyproject.toml).
 lock:
