@@ -21,6 +21,7 @@ def _percent_pattern(locale: str, places: int) -> str:
 
 
 def num(value: Any, places: int = 0) -> str:
+    """A number with the locale's separators."""
     if value is None:
         return DASH
     return format_decimal(value, format="#,##0." + "0" * places if places else "#,##0")
@@ -68,7 +69,9 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
 
 
 def month_label(value: date, fmt: str = "LLLL yyyy") -> str:
-    return format_date(value, fmt)
+    """ "Juni 2026": Swedish and Norwegian month names are lower case, headings start upper."""
+    text = format_date(value, fmt)
+    return text[:1].upper() + text[1:]
 
 
 def signed(value: Any, places: int = 1, unit: str = "") -> str:

@@ -44,10 +44,11 @@ STYLE = Style(
     title_font_family=FONT,
     legend_font_family=FONT,
     no_data_font_family=FONT,
-    label_font_size=15,
-    major_label_font_size=15,
-    legend_font_size=15,
-    value_font_size=14,
+    label_font_size=16,
+    major_label_font_size=16,
+    legend_font_size=17,
+    value_font_size=15,
+    title_font_size=17,
     no_data_font_size=28,
 )
 
@@ -62,8 +63,8 @@ def base_config(**overrides: Any) -> dict[str, Any]:
         "style": STYLE,
         "js": [],
         "disable_xml_declaration": True,
-        "width": 760,
-        "height": 360,
+        "width": 720,
+        "height": 340,
         "margin": 12,
         "show_legend": True,
         "legend_at_bottom": True,
@@ -101,7 +102,8 @@ def to_markup(chart: Any, chart_id: str, label_id: str | None = None) -> Markup:
 def chart_css() -> str:
     """pygal's stylesheet for STYLE, scoped to every chart instead of one random id."""
     chart = pygal.Line(**base_config())
-    chart.add("x", [1, 2])
+    for n in range(len(COLOURS)):  # pygal writes a colour rule only for each series it has
+        chart.add(f"s{n}", [1, 2])
     svg = chart.render(is_unicode=True)
     uuid = _ID_RE.search(svg).group(1)  # type: ignore[union-attr]
     css = "".join(re.findall(r"<style[^>]*>(.*?)</style>", svg, re.S))
@@ -150,10 +152,11 @@ def line_chart(
     first_column: str,
     y_range: tuple[float, float] | None = None,
     secondary: Sequence[Series] = (),
+    axis_fmt: Callable[[float], str] | None = None,
 ) -> ChartView:
     """A trend line over periods, the numbers beside it."""
     config = base_config(
-        value_formatter=_formatted(fmt),
+        value_formatter=_formatted(axis_fmt or fmt),
         x_labels_major_every=3 if len(labels) > 8 else None,
         show_minor_x_labels=len(labels) <= 8,
         allow_interruptions=True,
@@ -191,6 +194,7 @@ def bar_chart(
     *,
     first_column: str,
     horizontal: bool = False,
+    x_title: str | None = None,
 ) -> ChartView:
     """Counts per bucket (a distribution), the numbers beside it."""
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
@@ -200,6 +204,7 @@ def bar_chart(
             show_legend=len(series) > 1,
             x_label_rotation=0,
             truncate_label=-1,
+            x_title=x_title,
         )
     )
     chart.x_labels = list(labels)

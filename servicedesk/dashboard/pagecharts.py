@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -13,6 +15,11 @@ from servicedesk.dashboard.monthdata import MonthFigures, dig
 from servicedesk.dashboard.queries import EMAIL_BUCKETS, WAIT_BUCKETS
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
+
+
+def _month_text(day: date) -> str:
+    """A month inside a sentence ("juni 2026" in Swedish)."""
+    return format_date(day, "LLLL yyyy")
 
 
 def _month_labels(series: list[MonthFigures]) -> list[str]:
@@ -43,8 +50,8 @@ def month_charts(
     n = len(series)
     period = _(
         "%(first)s to %(last)s",
-        first=f.month_label(series[0].month.first),
-        last=f.month_label(month.first),
+        first=_month_text(series[0].month.first),
+        last=_month_text(month.first),
     )
     charts = [
         line_chart(
@@ -60,6 +67,7 @@ def month_charts(
             first_column=_("Month"),
             y_range=(0, 100),
             secondary=_target_series(targets, "phone.direct_answer_rate", n),
+            axis_fmt=lambda v: f.pct(v, 0),
         ),
         line_chart(
             "trend-email",
@@ -74,6 +82,7 @@ def month_charts(
             first_column=_("Month"),
             y_range=(0, 100),
             secondary=_target_series(targets, "email.within_1_working_day", n),
+            axis_fmt=lambda v: f.pct(v, 0),
         ),
         line_chart(
             "trend-survey",
@@ -88,6 +97,7 @@ def month_charts(
             f.index,
             first_column=_("Month"),
             y_range=(0, 100),
+            axis_fmt=f.num,
         ),
         line_chart(
             "trend-volume",
@@ -106,42 +116,44 @@ def month_charts(
     wait_labels = []
     low = 0
     for high in WAIT_BUCKETS:
-        wait_labels.append(_("%(low)s–%(high)s s", low=low, high=high))
+        wait_labels.append(f"{low}–{high}")
         low = high
-    wait_labels.append(_("over %(low)s s", low=low))
+    wait_labels.append(f"> {low}")
     charts.append(
         bar_chart(
             "dist-wait",
             _("Wait before answer"),
             _(
                 "Answered calls in %(month)s by how long the caller waited.",
-                month=f.month_label(month.first),
+                month=_month_text(month.first),
             ),
             wait_labels,
             [Series(_("Answered calls"), waits)],
             f.num,
-            first_column=_("Wait"),
+            first_column=_("Seconds"),
+            x_title=_("Seconds in the queue"),
         )
     )
     spread = queries.email_answer_distribution(session, org, month.first, month.last, queue_ids)
     email_labels = []
     low = 0
     for high in EMAIL_BUCKETS:
-        email_labels.append(_("%(low)s–%(high)s working days", low=low, high=high))
+        email_labels.append(f"{low}–{high}")
         low = high
-    email_labels += [_("over %(low)s working days", low=low), _("not answered")]
+    email_labels += [f"> {low}", _("not answered")]
     charts.append(
         bar_chart(
             "dist-email",
             _("E-mail answer time"),
             _(
                 "E-mails received in %(month)s by working days to the first answer.",
-                month=f.month_label(month.first),
+                month=_month_text(month.first),
             ),
             email_labels,
             [Series(_("E-mails"), spread)],
             f.num,
-            first_column=_("Answer time"),
+            first_column=_("Working days"),
+            x_title=_("Working days to the first answer"),
         )
     )
     grades = queries.score_distribution(session, org, month.first, month.last, queue_ids)
@@ -152,12 +164,13 @@ def month_charts(
             _("Grades given by citizens"),
             _(
                 "Survey answers about contacts of %(month)s, by grade (1 = worst, 5 = best).",
-                month=f.month_label(month.first),
+                month=_month_text(month.first),
             ),
             ["1", "2", "3", "4", "5"],
             [Series(names[q], grades.get(q, [0] * 5)) for q in ("treatment", "ease", "clarity")],
             f.num,
             first_column=_("Grade"),
+            x_title=_("Grade"),
         )
     )
     return charts
@@ -179,4 +192,5 @@ def today_chart(hours: dict[int, tuple[int, int]], locale: str) -> ChartView:
         ],
         f.num,
         first_column=_("Hour"),
+        x_title=_("Hour of the day"),
     )
