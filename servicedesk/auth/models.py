@@ -31,6 +31,7 @@ class User(SQLModel, table=True):
     #: Part of the session identity: changing it (new password, deactivation) signs out everywhere.
     session_token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+    #: Not written at sign-in (that must not wait for a writer); kept for an audit to come.
     last_login_at: datetime | None = None
 
     # Flask-Login's user protocol. The id it keeps in the session includes session_token.

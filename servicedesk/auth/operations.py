@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from servicedesk.auth.models import ROLES, User, UserQueue
 from servicedesk.orgs.models import Organisation, Queue
-from servicedesk.timeutil import utcnow
 
 #: argon2id with the library's defaults (RFC 9106 "low memory" profile).
 _hasher = PasswordHasher()
@@ -151,8 +150,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    session.flush()
+        session.flush()
     return user
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -113,7 +113,7 @@ def _today_context() -> dict[str, Any]:
 def today() -> Any:
     return render_template(
         "dashboard/today.html",
-        refresh_seconds=REFRESH_SECONDS,
+        refresh_seconds=current_app.config.get("TODAY_REFRESH_SECONDS", REFRESH_SECONDS),
         queues=_visible_queues(),
         **_today_context(),
     )
