@@ -50,6 +50,11 @@ STYLE = Style(
     value_font_size=15,
     title_font_size=17,
     no_data_font_size=28,
+    guide_stroke_color="#dde3ea",
+    guide_stroke_dasharray="0",
+    major_guide_stroke_color="#c5cfd9",
+    major_guide_stroke_dasharray="0",
+    stroke_width=2.5,
 )
 
 _ID_RE = re.compile(r'id="chart-([0-9a-f-]{36})"')
@@ -66,6 +71,10 @@ def base_config(**overrides: Any) -> dict[str, Any]:
         "width": 720,
         "height": 340,
         "margin": 12,
+        # pygal measures text with a fixed-width guess; the system fonts run wider.
+        "margin_bottom": 36,
+        "margin_right": 34,
+        "spacing": 14,
         "show_legend": True,
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 3,
