@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from servicedesk.auth.access import (
     DASHBOARD,
@@ -108,6 +109,21 @@ def _today_context() -> dict[str, Any]:
     }
 
 
+#: Seconds one rendering of the live part is shared by every open dashboard of the same scope.
+LIVE_TTL = 5
+
+
+def _live_html() -> Markup:
+    """The changing part of Today, shared for a few seconds by every dashboard that polls it."""
+    org = current_org()
+    queue_ids = _requested_queues()
+    key = ("today", org.id, tuple(queue_ids) if queue_ids else None, str(get_locale()))
+    html = cached(
+        key, LIVE_TTL, lambda: render_template("dashboard/_today_live.html", **_today_context())
+    )
+    return Markup(html)
+
+
 @bp.route("/")
 @roles_required(*DASHBOARD)
 def today() -> Any:
@@ -115,7 +131,9 @@ def today() -> Any:
         "dashboard/today.html",
         refresh_seconds=current_app.config.get("TODAY_REFRESH_SECONDS", REFRESH_SECONDS),
         queues=_visible_queues(),
-        **_today_context(),
+        today=local_date(utcnow(), current_org().timezone),
+        queue_ids=_requested_queues(),
+        live_html=_live_html(),
     )
 
 
@@ -123,7 +141,7 @@ def today() -> Any:
 @roles_required(*DASHBOARD)
 def today_live() -> Any:
     """The changing part of the Today page, fetched by the page itself every 30 seconds."""
-    return render_template("dashboard/_today_live.html", **_today_context())
+    return _live_html()
 
 
 def _month_arg(today: date) -> Month:
