@@ -1,0 +1,296 @@
+"""Page timings: the Month page on a year of 100,000 contacts a month, Today under 50 dashboards.
+
+The run loads 13 months of contacts straight into the tables (``--contacts`` a month, 70 %
+phone, 8 queues, survey answers for a fifth of the answered contacts), freezes the 12 finished
+months with ``generate_report`` (as the scheduler does), then, with the clock at the 20th of
+the 13th month:
+
+- times ``GET /month`` in-process (Flask test client) for the running month and for a frozen
+  month, cold (every cache emptied before each request) and warm (as when many people look
+  within the cache's life), against ``GET /login`` as the baseline of the same run;
+- starts gunicorn (2 workers) and lets 50 signed-in dashboards poll ``/today/live`` at once,
+  several rounds, reporting the latency every poll saw.
+
+Goal (issue 4): the Month page within 150 ms at the 95th percentile.
+
+    python bench/pages.py [--contacts 100000] [--rounds 5] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+import time_machine  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from bench.common import gunicorn, write_section  # noqa: E402
+from bench.report import QUEUES, _load  # noqa: E402
+from servicedesk import create_app  # noqa: E402
+from servicedesk.auth.operations import create_user  # noqa: E402
+from servicedesk.calendars.service import ensure_calendar  # noqa: E402
+from servicedesk.calendars.worktime import local_parts  # noqa: E402
+from servicedesk.dashboard import monthdata  # noqa: E402
+from servicedesk.db import make_engine  # noqa: E402
+from servicedesk.metrics.periods import Month  # noqa: E402
+from servicedesk.migrate import upgrade  # noqa: E402
+from servicedesk.orgs.models import Organisation  # noqa: E402
+from servicedesk.orgs.operations import create_organisation  # noqa: E402
+from servicedesk.reports.service import generate_report  # noqa: E402
+
+TZ = "Europe/Stockholm"
+LAST = Month(2026, 6)
+NOW = datetime(2026, 6, 20, 10, 0, tzinfo=ZoneInfo(TZ))
+PASSWORD = "bench password 123"
+_CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def _month_rows(org_id: int, queue_ids: list[int], month: Any, n: int, rng: random.Random):
+    """``n`` contacts over the days of ``month`` (a Month, or a list of days)."""
+    zone = ZoneInfo(TZ)
+    days = month if isinstance(month, list) else month.days()
+    weights = [1.0 if d.weekday() < 5 else 0.15 for d in days]
+    contacts, surveys = [], []
+    for i, day in enumerate(rng.choices(days, weights, k=n)):
+        phone = rng.random() < 0.7
+        local = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(
+            seconds=rng.uniform(7.5 * 3600, 17 * 3600)
+        )
+        started = local.astimezone(UTC)
+        answered = ended = wait = direct = None
+        if phone:
+            if rng.random() < 0.9:
+                wait = round(rng.expovariate(1 / 45), 3)
+                answered = started + timedelta(seconds=wait)
+                direct = rng.random() < 0.55
+                ended = answered + timedelta(seconds=rng.uniform(30, 600))
+        elif rng.random() < 0.95:
+            answered = started + timedelta(hours=rng.uniform(0.2, 80))
+        a_day, a_seconds = local_parts(answered, TZ) if answered else (None, None)
+        cid = f"{days[0]}-{'c' if phone else 'm'}{i}"
+        contacts.append((
+            org_id, "phone" if phone else "email", cid, queue_ids[i % len(queue_ids)],
+            f"agent-{i % 40}", f"k1:{i:040x}", started, day, answered, ended, wait, direct,
+            3 if phone else 2, started, local_parts(started, TZ)[1], a_day, a_seconds,
+        ))  # fmt: skip
+        if answered is not None and rng.random() < 0.2:
+            for q in ("treatment", "ease") if phone else ("ease", "clarity"):
+                score = rng.choices([1, 2, 3, 4, 5], [5, 7, 18, 35, 35])[0]
+                surveys.append((
+                    org_id, cid, "phone" if phone else "email", q, score,
+                    answered + timedelta(hours=1), f"s-{q}-{cid}",
+                ))  # fmt: skip
+    contacts.sort(key=lambda row: row[6])
+    return contacts, surveys
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def _login(get: Any, post: Any, email: str) -> None:
+    html = get("/login")
+    token = _CSRF.search(html).group(1)  # type: ignore[union-attr]
+    post("/login", {"email": email, "password": PASSWORD, "csrf_token": token})
+
+
+def _time(fn: Any, n: int, before: Any = None) -> list[float]:
+    out = []
+    for _ in range(n):
+        if before:
+            before()
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=100_000, help="contacts a month")
+    parser.add_argument("--rounds", type=int, default=5, help="polls of each dashboard")
+    parser.add_argument("--dashboards", type=int, default=50)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory()
+    url = f"sqlite:///{tmp.name}/pages.sqlite"
+    upgrade(url)
+    engine = make_engine(url)
+    months = [LAST]
+    while len(months) < 13:
+        months.insert(0, months[0].previous())
+    with Session(engine, expire_on_commit=False) as session:
+        org = create_organisation(session, slug="bench", name="Bench kommun", country="SE")
+        now = datetime.now(UTC)
+        for name in QUEUES:
+            session.execute(
+                sa.text(
+                    "INSERT INTO queues (organisation_id, name, created_at) VALUES (:o, :n, :c)"
+                ),
+                {"o": org.id, "n": name, "c": now},
+            )
+        ensure_calendar(session, org)
+        create_user(session, org, email="quality@bench.se", password=PASSWORD, role="quality")
+        session.commit()
+        queue_ids = list(session.execute(sa.text("SELECT id FROM queues")).scalars())
+    rng = random.Random(2026)
+    started = time.perf_counter()
+    for month in months:
+        contacts, surveys = _month_rows(org.id, queue_ids, month, args.contacts, rng)
+        _load(engine, contacts, surveys)
+    # The real clock's last 60 days too, so that the polled Today (gunicorn runs on real time)
+    # has a day of calls and two months of e-mails to look through.
+    today = date.today()
+    recent = [today - timedelta(days=n) for n in range(59, -1, -1)]
+    contacts, surveys = _month_rows(org.id, queue_ids, recent, args.contacts * 2, rng)
+    _load(engine, contacts, surveys)
+    print(f"loaded {15 * args.contacts:,} contacts in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    with time_machine.travel(NOW, tick=False), Session(engine) as session:
+        org_row = session.get(Organisation, org.id)
+        for month in months[:-1]:
+            generate_report(session, org_row, month, trigger="bench")
+        session.commit()
+    print(f"froze 12 months in {time.perf_counter() - started:.0f} s", flush=True)
+    engine.dispose()
+
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789",
+         "PSEUDONYM_KEY": b"bench-pseudonym-key-012345", "RATELIMIT_ENABLED": False}
+    )  # fmt: skip
+    results: dict[str, tuple[float, float]] = {}
+    with time_machine.travel(NOW, tick=True):
+        client = app.test_client()
+        _login(
+            lambda p: client.get(p).get_data(as_text=True),
+            lambda p, d: client.post(p, data=d),
+            "quality@bench.se",
+        )
+
+        def get(path: str) -> Any:
+            def _get() -> None:
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+
+            return _get
+
+        def clear() -> None:
+            monthdata._cache.clear()
+
+        get("/login")()
+        results["baseline: GET /login"] = _percentiles(_time(get("/login"), 50))
+        for label, path in (
+            ("running month", f"/month?month={LAST}"),
+            ("frozen month", f"/month?month={LAST.previous()}"),
+        ):
+            results[f"{label}, cold"] = _percentiles(_time(get(path), 10, clear))
+            get(path)()
+            results[f"{label}, warm"] = _percentiles(_time(get(path), 50))
+        results["Today, cold"] = _percentiles(_time(get("/today/live"), 10, clear))
+        results["Today, warm"] = _percentiles(_time(get("/today/live"), 50))
+    for name, (p50, p95) in results.items():
+        print(f"{name}: p50 {p50:.0f} ms, p95 {p95:.0f} ms", flush=True)
+
+    polls = _poll(url, args.dashboards, args.rounds)
+    p50, p95 = _percentiles(polls["latency"])
+    print(
+        f"{args.dashboards} dashboards x {args.rounds} polls at once: p50 {p50:.0f} ms, "
+        f"p95 {p95:.0f} ms, {polls['rate']:.0f} polls/s",
+        flush=True,
+    )
+    if not args.no_write:
+        _write(args, results, (p50, p95, polls["rate"]))
+
+
+def _poll(url: str, dashboards: int, rounds: int) -> dict[str, Any]:
+    """Many signed-in browsers polling the live part of Today against gunicorn (2 workers)."""
+    env = {
+        "DATABASE_URL": url,
+        "SERVICEDESK_ENV": "production",
+        "SERVICEDESK_SECRET_KEY": "bench-secret-key-0123456789",
+        "SERVICEDESK_PSEUDONYM_KEY": "bench-pseudonym-key-012345",
+    }
+    latencies: list[float] = []
+    lock = threading.Lock()
+    with gunicorn("servicedesk:create_app()", env, workers=2) as port:
+        base = f"http://127.0.0.1:{port}"
+        clients = []
+        for _ in range(dashboards):
+            c = httpx.Client(base_url=base, timeout=60)
+            _login(
+                lambda p, c=c: c.get(p).text,
+                lambda p, d, c=c: c.post(p, data=d),
+                "quality@bench.se",
+            )
+            clients.append(c)
+
+        def dashboard(c: httpx.Client) -> None:
+            for _ in range(rounds):
+                started = time.perf_counter()
+                response = c.get("/today/live")
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, response.status_code
+                with lock:
+                    latencies.append(elapsed)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=dashboard, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        total = time.perf_counter() - started
+        for c in clients:
+            c.close()
+    return {"latency": latencies, "rate": len(latencies) / total}
+
+
+def _write(args: Any, results: dict[str, tuple[float, float]], polls: tuple) -> None:
+    rows = "\n".join(f"| {k} | {v[0]:,.0f} ms | {v[1]:,.0f} ms |" for k, v in results.items())
+    base = results["baseline: GET /login"][1]
+    warm = results["running month, warm"][1]
+    text = f"""## Dashboard pages (bench/pages.py)
+
+`python bench/pages.py`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, SQLite,
+{platform.processor() or platform.machine()}, Python {platform.python_version()},
+{os.cpu_count()} cores.
+13 months of {args.contacts:,} contacts each (70 % phone, 8 queues), the 12 finished months frozen
+as reports; the clock at {NOW:%Y-%m-%d %H:%M} local. In-process requests (Flask test client) by a
+signed-in quality officer; "cold" empties every cache before each request, "warm" is the page
+within the cache's life (30 s for the running month, 5 min for older ones, 5 s for Today).
+
+| request | p50 | p95 |
+|---|---|---|
+{rows}
+
+Warm Month page p95 = **{warm:,.0f} ms** (goal < 150 ms), {warm / base:.1f}x the sign-in page.
+The cold running month is the figures of 100,000 contacts computed by the metrics queries
+plus the distributions; it is paid once per cache life and scope, not per viewer.
+
+Today under polling: {args.dashboards} signed-in dashboards polling `/today/live` at the same
+moment, {args.rounds} rounds, gunicorn with 2 workers: p50 {polls[0]:,.0f} ms, p95
+{polls[1]:,.0f} ms, {polls[2]:,.0f} polls/s served (50 dashboards polling every 30 s need 1.7/s).
+"""
+    write_section("pages", text)
+
+
+if __name__ == "__main__":
+    main()
