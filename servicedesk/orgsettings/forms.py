@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -43,6 +44,25 @@ class OrganisationForm(FlaskForm):
     )
 
 
+class LocaleFloatField(FloatField):
+    """A number typed the local way: "80,5" in Swedish and Norwegian, "80.5" in English."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        text = format(self.data, "g")
+        return text.replace(".", ",") if str(get_locale()) in ("sv", "nb") else text
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist:
+            valuelist = [
+                v.replace("\u00a0", "").replace(" ", "").replace(",", ".") for v in valuelist
+            ]
+        super().process_formdata(valuelist)
+
+
 def targets_form_class() -> type[FlaskForm]:
     """One optional number per figure with a target."""
 
@@ -53,7 +73,7 @@ def targets_form_class() -> type[FlaskForm]:
         setattr(
             TargetsForm,
             spec.key.replace(".", "__"),
-            FloatField(spec.label, validators=[Optional(), NumberRange(spec.low, spec.high)]),
+            LocaleFloatField(spec.label, validators=[Optional(), NumberRange(spec.low, spec.high)]),
         )
     return TargetsForm
 

@@ -31,7 +31,7 @@ def main(base: str) -> None:
         for name, path in shots:
             wall.goto(base + path)
             wall.wait_for_load_state("networkidle")
-            wall.screenshot(path=str(OUT / f"{name}.png"), full_page=name != "month")
+            wall.screenshot(path=str(OUT / f"{name}.png"), full_page=name in ("today", "reports"))
         wall.goto(base + "/month")
         wall.screenshot(path=str(OUT / "month-full.png"), full_page=True)
         admin = b.new_page(viewport={"width": 1400, "height": 900}, locale="sv-SE")
