@@ -150,3 +150,31 @@ def test_pages_have_no_inline_script_or_style(client, org, signed_in):
         assert "<script>" not in html and "<style" not in html and " style=" not in html, url
         assert "http://" not in html.replace("http://www.w3.org", "")
         assert "https://" not in html
+
+
+def test_rate_limits_are_shared_through_redis(database_url, tmp_path, org, make_user):
+    """With SERVICEDESK_REDIS_URL the counts live in Redis, so every worker sees them."""
+    import uuid
+
+    from servicedesk import create_app
+    from tests.conftest import PSEUDONYM_KEY
+
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "LOGIN_RATE_LIMIT": "2 per minute",
+    }
+    user = make_user(org)
+    workers = [create_app(dict(config)), create_app(dict(config))]
+    try:
+        assert workers[0].config["RATELIMIT_STORAGE_URI"].startswith("redis://")
+        assert login(workers[0].test_client(), user.email, "wrong password!!").status_code == 401
+        assert login(workers[1].test_client(), user.email, "wrong password!!").status_code == 401
+        assert login(workers[0].test_client(), user.email).status_code == 429
+    finally:
+        for worker in workers:
+            worker.extensions["servicedesk.engine"].dispose()
