@@ -20,7 +20,6 @@ from servicedesk.audit import record
 from servicedesk.auth.access import public
 from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
 from servicedesk.auth.operations import authenticate
-from servicedesk.db import get_session
 from servicedesk.web import limiter, writing
 
 bp = Blueprint("auth", __name__)
@@ -62,9 +61,7 @@ def login() -> Any:
         return redirect(safe_next(form.next.data, url_for("dashboard.today")))
     error = False
     if form.validate_on_submit():
-        # Only reads (unless an old hash is upgraded): signing in must not wait for a writer,
-        # such as a monthly report being frozen on SQLite.
-        db = get_session()
+        db = writing()  # the audit log records every attempt
         user = authenticate(db, form.email.data or "", form.password.data or "")
         if user is not None:
             record(db, user.organisation_id, user.email, "auth.sign_in", _client())

@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, current_org, roles_required
 from servicedesk.dashboard.figures import GROUPS
 from servicedesk.dashboard.monthdata import MonthFigures, dig
@@ -17,6 +19,7 @@ from servicedesk.reports import formats
 from servicedesk.reports.exports import audit_csv_chunks, report_xlsx
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import report_versions, reported_months
+from servicedesk.web import writing
 
 bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
 
@@ -119,6 +122,15 @@ def download(month: str, version: int, fmt: str) -> Response:
         body = formats.report_csv(doc)
     else:
         body = formats.days_csv(doc)
+    db = writing()
+    record(
+        db,
+        current_org().id,
+        current_user.email,
+        "report.export",
+        {"month": str(m), "format": fmt, "version": version, "via": "web"},
+    )
+    db.commit()
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from servicedesk.audit.models import AuditEntry
 from servicedesk.dashboard import monthdata
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Queue
@@ -172,6 +173,9 @@ def test_reports_versions_diff_and_downloads(client, org, traffic, signed_in, db
         assert kind in response.headers["Content-Type"]
         assert "attachment" in response.headers["Content-Disposition"]
         assert len(response.data) > 20
+    db.rollback()
+    exports = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "report.export")).all()
+    assert len(exports) == 5 and {e.details["via"] for e in exports} == {"web"}
     assert client.get("/reports/2026-06/v2/print").status_code == 200
     assert client.get("/reports/2026-06/v3/print").status_code == 404
     assert client.get("/reports/2026-06/v2/download/exe").status_code == 404
