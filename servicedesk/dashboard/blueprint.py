@@ -26,7 +26,6 @@ from servicedesk.dashboard.monthdata import (
     cached,
     day_figures,
     dig,
-    month_figures_for,
     trend,
 )
 from servicedesk.dashboard.pagecharts import month_charts, today_chart
@@ -166,7 +165,7 @@ def month() -> Any:
     month = _month_arg(today)
     queue_ids = _requested_queues()
     series = trend(db, org, month, queue_ids, today)
-    current = month_figures_for(db, org, month, queue_ids, today, series[-1].report)
+    current = series[-1]
     previous = series[-2]
     year_before = series[0]
     targets = org_targets(db, org)

@@ -157,8 +157,9 @@ def trend(
     while len(series) < months:
         series.insert(0, series[0].previous())
     reports = latest_reports(session, org, series) if queue_ids is None else {}
+    # The chosen month comes with its queues (the page shows them): one computation serves both.
     return [
-        month_figures_for(session, org, m, queue_ids, today, reports.get(str(m)), with_queues=False)
+        month_figures_for(session, org, m, queue_ids, today, reports.get(str(m)), m == month)
         for m in series
     ]
 
