@@ -225,11 +225,11 @@ def _measure(args: Any, url: str) -> None:
     p50, p95 = _percentiles(polls["latency"])
     print(
         f"{args.dashboards} dashboards x {args.rounds} polls at once: p50 {p50:.0f} ms, "
-        f"p95 {p95:.0f} ms, {polls['rate']:.0f} polls/s",
+        f"p95 {p95:.0f} ms, {polls['rate']:.0f} polls/s, {len(polls['errors'])} failed",
         flush=True,
     )
     if not args.no_write:
-        _write(args, results, (p50, p95, polls["rate"]))
+        _write(args, results, (p50, p95, polls["rate"], len(polls["errors"])))
 
 
 def _poll(url: str, dashboards: int, rounds: int) -> dict[str, Any]:
@@ -255,14 +255,28 @@ def _poll(url: str, dashboards: int, rounds: int) -> dict[str, Any]:
             )
             clients.append(c)
 
+        errors: list[str] = []
+        # Warm each worker once (the first dashboard of a scope pays the computation).
+        for c in clients[:4]:
+            try:
+                c.get("/today/live", timeout=120)
+            except httpx.HTTPError as exc:
+                errors.append(f"warm-up: {exc!r}")
+
         def dashboard(c: httpx.Client) -> None:
             for _ in range(rounds):
                 started = time.perf_counter()
-                response = c.get("/today/live")
+                try:
+                    response = c.get("/today/live")
+                    ok = response.status_code == 200
+                except httpx.HTTPError as exc:
+                    ok, response = False, exc
                 elapsed = (time.perf_counter() - started) * 1000
-                assert response.status_code == 200, response.status_code
                 with lock:
-                    latencies.append(elapsed)
+                    if ok:
+                        latencies.append(elapsed)
+                    else:
+                        errors.append(repr(response))
 
         started = time.perf_counter()
         threads = [threading.Thread(target=dashboard, args=(c,)) for c in clients]
@@ -273,7 +287,11 @@ def _poll(url: str, dashboards: int, rounds: int) -> dict[str, Any]:
         total = time.perf_counter() - started
         for c in clients:
             c.close()
-    return {"latency": latencies, "rate": len(latencies) / total}
+    return {
+        "latency": latencies or [float("nan")],
+        "rate": len(latencies) / total,
+        "errors": errors,
+    }
 
 
 def _write(args: Any, results: dict[str, tuple[float, float]], polls: tuple) -> None:
@@ -296,12 +314,15 @@ within the cache's life (30 s for the running month, 5 min for older ones, 5 s f
 
 Warm Month page p95 = **{warm:,.0f} ms** (goal < 150 ms), {warm / base:.1f}x the Reports page
 (the baseline: a signed-in page with one small query).
-The cold running month is the figures of 100,000 contacts computed by the metrics queries
-plus the distributions; it is paid once per cache life and scope, not per viewer.
+"Cold" is dominated by `servicedesk.metrics.queries.figures` over the month's 100,000 contacts
+(the page adds the wait, answer-time and grade distributions); it is paid once per cache life,
+scope and process, not per viewer. The cold figures are far over the goal: the goal holds only
+for the warm page, and the first viewer after the cache expires waits for the computation.
 
 Today under polling: {args.dashboards} signed-in dashboards polling `/today/live` at the same
 moment, {args.rounds} rounds, gunicorn with 2 workers: p50 {polls[0]:,.0f} ms, p95
-{polls[1]:,.0f} ms, {polls[2]:,.0f} polls/s served (50 dashboards polling every 30 s need 1.7/s).
+{polls[1]:,.0f} ms, {polls[2]:,.0f} polls/s served (50 dashboards polling every 30 s need 1.7/s),
+{polls[3]} polls failed.
 """
     write_section("pages", text)
 
