@@ -152,8 +152,9 @@ def test_pages_have_no_inline_script_or_style(client, org, signed_in):
         assert "https://" not in html
 
 
-def test_rate_limits_are_shared_through_redis(database_url, tmp_path, org, make_user):
+def test_rate_limits_are_shared_through_redis(database_url, org, make_user):
     """With SERVICEDESK_REDIS_URL the counts live in Redis, so every worker sees them."""
+    import random
     import uuid
 
     from servicedesk import create_app
@@ -165,16 +166,23 @@ def test_rate_limits_are_shared_through_redis(database_url, tmp_path, org, make_
         "PSEUDONYM_KEY": PSEUDONYM_KEY,
         "SECRET_KEY": "test-secret-key-0123456789",
         "REDIS_URL": "redis://127.0.0.1:6379/15",
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "LOGIN_RATE_LIMIT": "2 per minute",
     }
-    user = make_user(org)
+    # Redis outlives the test: an address and a client of their own keep runs apart.
+    user = make_user(org, email=f"{uuid.uuid4().hex}@kumla.se")
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
     workers = [create_app(dict(config)), create_app(dict(config))]
+
+    def client(worker):
+        c = worker.test_client()
+        c.environ_base["REMOTE_ADDR"] = address
+        return c
+
     try:
         assert workers[0].config["RATELIMIT_STORAGE_URI"].startswith("redis://")
-        assert login(workers[0].test_client(), user.email, "wrong password!!").status_code == 401
-        assert login(workers[1].test_client(), user.email, "wrong password!!").status_code == 401
-        assert login(workers[0].test_client(), user.email).status_code == 429
+        assert login(client(workers[0]), user.email, "wrong password!!").status_code == 401
+        assert login(client(workers[1]), user.email, "wrong password!!").status_code == 401
+        assert login(client(workers[0]), user.email).status_code == 429
     finally:
         for worker in workers:
             worker.extensions["servicedesk.engine"].dispose()
