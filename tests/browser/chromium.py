@@ -34,5 +34,6 @@ def sign_in(page: Any, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("form button[type=submit] >> nth=-1")
+    with page.expect_navigation():
+        page.click("form button[type=submit] >> nth=-1")
     page.wait_for_load_state("networkidle")

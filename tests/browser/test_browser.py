@@ -123,8 +123,8 @@ def test_month_shows_figures_and_charts(page, live_server, world):
     assert page.locator("figure.chart table").count() == 7
     box = page.locator("#trend-phone-figure svg").bounding_box()
     assert box["width"] > 300 and box["height"] > 100
-    page.click("[data-figure='phone.direct_answer_rate'] a")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-figure='phone.direct_answer_rate'] a")
     assert page.locator("[data-total]").get_attribute("data-total") == "1"
     assert page.problems == []
 
@@ -132,11 +132,11 @@ def test_month_shows_figures_and_charts(page, live_server, world):
 def test_switch_language(page, live_server, world):
     sign_in(page, live_server, "quality@kumla.se", PASSWORD)
     assert page.inner_text("header nav").startswith("I dag")
-    page.select_option("#lang-select", "nb")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the switch submits itself on change
+        page.select_option("#lang-select", "nb")
     assert "Logg ut" in page.inner_text("header")
-    page.select_option("#lang-select", "en")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.select_option("#lang-select", "en")
     assert "Sign out" in page.inner_text("header")
     assert page.get_attribute("html", "lang") == "en"
 
