@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from servicedesk.auth.models import User
+from servicedesk.auth.operations import authenticate
 from servicedesk.contacts.models import Contact
 from servicedesk.ingest.models import Event, IngestToken
+from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
+from servicedesk.reports.models import Report
+from servicedesk.timeutil import local_date, utcnow
 from tests.helpers import event, post
 
 
@@ -81,7 +86,7 @@ def test_token_for_unknown_org(runner):
 
 
 def test_demo_fills_an_organisation_through_ingest(runner, db):
-    result = runner.invoke(args=["demo", "--days", "10", "--calls-per-day", "40"])
+    result = runner.invoke(args=["demo", "--days", "40", "--calls-per-day", "15"])
     assert result.exit_code == 0, result.output
     org = db.scalars(sa.select(Organisation)).one()
     assert org.slug == "demo"
@@ -95,6 +100,24 @@ def test_demo_fills_an_organisation_through_ingest(runner, db):
         )
     )
     assert 0.6 < answered / phone < 0.99, "some callers give up, most are answered"
+    # Every kind of user can sign in with the demo password, and the complete months are frozen.
+    roles = dict(db.execute(sa.select(User.email, User.role)).all())
+    assert roles == {
+        "admin@demo.se": "admin",
+        "kvalitet@demo.se": "quality",
+        "teamledare@demo.se": "team_leader",
+        "bygglov@demo.se": "team_leader",
+    }
+    assert authenticate(db, "kvalitet@demo.se", "demo-servicedesk") is not None
+    assert "demo-servicedesk" in result.output
+    first = min(db.scalars(sa.select(Contact.start_date)))
+    months = sorted(db.scalars(sa.select(Report.month)))
+    expected = []
+    month = Month.of(first)
+    while month < Month.of(local_date(utcnow(), "Europe/Stockholm")):
+        expected.append(str(month))
+        month = month.next()
+    assert months == expected
     again = runner.invoke(args=["demo", "--if-empty"])
     assert again.exit_code == 0 and "no demo data" in again.output
 

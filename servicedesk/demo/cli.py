@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from datetime import timedelta
 
 import click
 import sqlalchemy as sa
@@ -10,14 +12,19 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from servicedesk.auth.operations import UserError
 from servicedesk.db import get_engine, mark_write
+from servicedesk.demo.people import create_demo_users, freeze_past_months
 from servicedesk.demo.traffic import DemoShape, demo_events
 from servicedesk.ingest.schemas import MAX_BATCH, parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import OrganisationError, create_organisation, get_organisation
 from servicedesk.secrets import require_keys
-from servicedesk.timeutil import utcnow
+from servicedesk.timeutil import local_date, utcnow
+
+#: The demo users' password outside production: it is demo data, and the README names it.
+DEMO_PASSWORD = "demo-servicedesk"
 
 
 @click.command("demo")
@@ -29,6 +36,11 @@ from servicedesk.timeutil import utcnow
 @click.option("--emails-per-day", default=45, show_default=True, type=click.IntRange(0, 100000))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when any organisation exists.")
+@click.option(
+    "--password",
+    default=None,
+    help="The demo users' password (default outside production: demo-servicedesk).",
+)
 @with_appcontext
 def demo_cli(
     slug: str,
@@ -39,6 +51,7 @@ def demo_cli(
     emails_per_day: int,
     seed: int,
     if_empty: bool,
+    password: str | None,
 ) -> None:
     """Create a demo organisation with a year of events, sent through the ingest path."""
     require_keys()
@@ -93,3 +106,20 @@ def demo_cli(
     if batch:
         flush()
     click.echo(f"demo organisation {slug}: {total} events")
+    if password is None:
+        production = current_app.config.get("ENV_NAME") == "production"
+        password = secrets.token_urlsafe(12) if production else DEMO_PASSWORD
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            users = create_demo_users(session, org, password)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+    now = utcnow()
+    first_day = local_date(now, org.timezone) - timedelta(days=days - 1)
+    months = freeze_past_months(engine, org, first_day, now)
+    if months:
+        click.echo(f"frozen reports: {months[0]} to {months[-1]}")
+    click.echo(f"sign in with password {password!r} as:")
+    for line in users:
+        click.echo(f"  {line}")
