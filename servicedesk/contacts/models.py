@@ -23,6 +23,8 @@ class Contact(SQLModel, table=True):
         sa.Index("ix_contacts_period", "organisation_id", "channel", "start_date"),
         sa.Index("ix_contacts_queue_period", "organisation_id", "queue_id", "start_date"),
         sa.Index("ix_contacts_caller", "organisation_id", "caller_hash"),
+        # Survey responses find their contact by (organisation, contact id) whatever the channel.
+        sa.Index("ix_contacts_contact_id", "organisation_id", "contact_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
