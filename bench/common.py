@@ -98,3 +98,34 @@ def write_section(name: str, text: str) -> None:
 
 def dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run ``servicedesk ARGS`` and return the last line it printed (a token, a URL path)."""
+    out = subprocess.run(
+        [str(BIN / "servicedesk"), *args], env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def stored_events(database_url: str) -> int:
+    """How many events the database holds (the "nothing lost" check)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def totals(results: list[dict[str, float]]) -> dict[str, float]:
+    """The client processes' counts added up, and accepted events per second of the longest."""
+    elapsed = max(r["elapsed"] for r in results)
+    accepted = sum(r["accepted"] for r in results)
+    return {
+        "per_s": accepted / elapsed,
+        "requests_per_s": sum(r.get("requests", 0) for r in results) / elapsed,
+        "accepted": accepted,
+        "errors": sum(r["errors"] for r in results),
+    }

@@ -14,7 +14,6 @@ import argparse
 import http.client
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,16 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BIN, dumps, gunicorn, post_json, run_clients, write_section  # noqa: E402
+from bench.common import (  # noqa: E402
+    cli,
+    dumps,
+    gunicorn,
+    post_json,
+    run_clients,
+    stored_events,
+    totals,
+    write_section,
+)
 from integrations.twilio import compute_signature  # noqa: E402
 
 AUTH_TOKEN = "bench-twilio-auth-token-0123456789"
@@ -98,30 +106,7 @@ def _measure(port: int, kind: str, target: str, seconds: float, clients: int) ->
     results = run_clients(
         _client, [(port, kind, target, seconds, f"{run}{i}") for i in range(clients)]
     )
-    elapsed = max(r["elapsed"] for r in results)
-    accepted = sum(r["accepted"] for r in results)
-    return {
-        "per_s": accepted / elapsed,
-        "accepted": accepted,
-        "errors": sum(r["errors"] for r in results),
-    }
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(
-        [str(BIN / "servicedesk"), *args], env=env, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-def _stored(database_url: str) -> int:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(database_url)
-    with engine.connect() as conn:
-        count = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
-    engine.dispose()
-    return int(count)
+    return totals(results)
 
 
 def main() -> None:
@@ -139,12 +124,10 @@ def main() -> None:
         "SERVICEDESK_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789",
     }
     full_env = {**os.environ, **env}
-    subprocess.run(
-        [str(BIN / "servicedesk"), "db", "upgrade"], env=full_env, check=True, capture_output=True
-    )
-    _cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
-    token = _cli(full_env, "token", "create", "--org", "bench")
-    hook = _cli(
+    cli(full_env, "db", "upgrade")
+    cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
+    token = cli(full_env, "token", "create", "--org", "bench")
+    hook = cli(
         full_env,
         "integration",
         "add",
@@ -158,7 +141,7 @@ def main() -> None:
     with gunicorn("servicedesk:create_app()", env) as port:
         api = _measure(port, "api", token, opts.seconds, opts.clients)
         twilio = _measure(port, "twilio", hook, opts.seconds, opts.clients)
-    stored = _stored(database_url)
+    stored = stored_events(database_url)
     accepted = api["accepted"] + twilio["accepted"]
     ratio = twilio["per_s"] / api["per_s"]
     lines = [

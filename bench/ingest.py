@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BIN, dumps, gunicorn, post_json, run_clients, write_section  # noqa: E402
+from bench.common import (  # noqa: E402
+    cli,
+    dumps,
+    gunicorn,
+    post_json,
+    run_clients,
+    stored_events,
+    totals,
+    write_section,
+)
 
 
 def _events(prefix: str, start: int, count: int) -> list[dict[str, Any]]:
@@ -83,31 +91,7 @@ def _measure(port: int, token: str, seconds: float, clients: int, batch: int) ->
     results = run_clients(
         _client, [(port, token, seconds, batch, f"{run}-{i}") for i in range(clients)]
     )
-    elapsed = max(r["elapsed"] for r in results)
-    accepted = sum(r["accepted"] for r in results)
-    return {
-        "events_per_s": accepted / elapsed,
-        "requests_per_s": sum(r["requests"] for r in results) / elapsed,
-        "accepted": accepted,
-        "errors": sum(r["errors"] for r in results),
-    }
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(
-        [str(BIN / "servicedesk"), *args], env=env, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-def _stored(database_url: str) -> int:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.connect() as conn:
-        count = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
-    engine.dispose()
-    return int(count)
+    return totals(results)
 
 
 def main() -> None:
@@ -128,11 +112,9 @@ def main() -> None:
     import os
 
     full_env = {**os.environ, **env}
-    subprocess.run(
-        [str(BIN / "servicedesk"), "db", "upgrade"], env=full_env, check=True, capture_output=True
-    )
-    _cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
-    token = _cli(full_env, "token", "create", "--org", "bench")
+    cli(full_env, "db", "upgrade")
+    cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
+    token = cli(full_env, "token", "create", "--org", "bench")
 
     with gunicorn("bench.bare_app:app", env) as port:
         bare_single = _measure(port, token, opts.seconds, opts.clients, 1)
@@ -140,10 +122,10 @@ def main() -> None:
     with gunicorn("servicedesk:create_app()", env) as port:
         single = _measure(port, token, opts.seconds, opts.clients, 1)
         batch = _measure(port, token, opts.seconds, opts.clients, 500)
-    stored = _stored(database_url)
+    stored = stored_events(database_url)
     accepted = single["accepted"] + batch["accepted"]
     engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-    ratio = single["events_per_s"] / bare_single["events_per_s"]
+    ratio = single["per_s"] / bare_single["per_s"]
     lines = [
         f"## Ingest throughput ({engine})",
         "",
@@ -153,17 +135,17 @@ def main() -> None:
         "",
         "| run | events/s | requests/s | errors |",
         "|---|---:|---:|---:|",
-        f"| bare Flask endpoint, 1 event/request | {bare_single['events_per_s']:,.0f} | "
+        f"| bare Flask endpoint, 1 event/request | {bare_single['per_s']:,.0f} | "
         f"{bare_single['requests_per_s']:,.0f} | {bare_single['errors']:.0f} |",
-        f"| servicedesk, 1 event/request | {single['events_per_s']:,.0f} | "
+        f"| servicedesk, 1 event/request | {single['per_s']:,.0f} | "
         f"{single['requests_per_s']:,.0f} | {single['errors']:.0f} |",
-        f"| bare Flask endpoint, 500 events/request | {bare_batch['events_per_s']:,.0f} | "
+        f"| bare Flask endpoint, 500 events/request | {bare_batch['per_s']:,.0f} | "
         f"{bare_batch['requests_per_s']:,.0f} | {bare_batch['errors']:.0f} |",
-        f"| servicedesk, 500 events/request | {batch['events_per_s']:,.0f} | "
+        f"| servicedesk, 500 events/request | {batch['per_s']:,.0f} | "
         f"{batch['requests_per_s']:,.0f} | {batch['errors']:.0f} |",
         "",
         f"- single-event ratio to the bare endpoint: **{ratio:.2f}** (goal ≥ 0.5)",
-        f"- batches of 500: **{batch['events_per_s']:,.0f} events/s** (goal ≥ 25,000 on SQLite)",
+        f"- batches of 500: **{batch['per_s']:,.0f} events/s** (goal ≥ 25,000 on SQLite)",
         f"- events accepted (202): {accepted:,.0f}; stored in the database: {stored:,}; "
         f"lost: {accepted - stored:,.0f}",
     ]
