@@ -41,3 +41,23 @@ def ingest(session: Any, org: Any, *events: dict[str, Any]) -> None:
     parsed = [EventIn.model_validate(e) for e in events]
     ingest_events(session, org, parsed, RawDelivery("test", b"{}"), pseudonym_key=PSEUDONYM_KEY)
     session.flush()
+
+
+def export_report(
+    runner: Any, fmt: str, output: Any, *, org: str = "kumla", month: str = "2026-06"
+) -> Any:
+    """``servicedesk report export`` through the test CLI runner."""
+    return runner.invoke(
+        args=[
+            "report",
+            "export",
+            "--org",
+            org,
+            "--month",
+            month,
+            "--format",
+            fmt,
+            "--output",
+            str(output),
+        ]
+    )

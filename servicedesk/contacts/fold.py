@@ -22,7 +22,7 @@ from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation, Queue
-from servicedesk.timeutil import local_date, to_utc, utcnow
+from servicedesk.timeutil import local_date, utcnow
 
 #: The event that opens a contact of each channel.
 START_TYPE = {"phone": "call.queued", "email": "email.received"}
@@ -195,10 +195,8 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
         )
         for channel, contact_id, *rest in rows:
             if (channel, contact_id) in keys:
-                event = FoldEvent(*rest)
-                by_key[(channel, contact_id)].append(
-                    event if event.occurred_at.tzinfo else _with_utc(event)
-                )
+                # occurred_at comes back aware UTC from its column type on both engines.
+                by_key[(channel, contact_id)].append(FoldEvent(*rest))
     computed = {key: compute_contact(key[0], events) for key, events in by_key.items()}
     queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})  # type: ignore[arg-type]
     now = utcnow()
@@ -225,18 +223,6 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
 def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any]:
     """The local wall-clock parts the e-mail working-time arithmetic reads (see calendars/)."""
     return contact_local_times(c["started_at"], c["answered_at"], org.timezone)
-
-
-def _with_utc(event: FoldEvent) -> FoldEvent:
-    return FoldEvent(
-        event.event_id,
-        event.type,
-        to_utc(event.occurred_at),
-        event.queue,
-        event.agent,
-        event.caller_hash,
-        event.direct_answer,
-    )
 
 
 def record_survey_responses(session: Session, org: Organisation, events: list[Any]) -> int:

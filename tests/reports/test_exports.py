@@ -12,7 +12,7 @@ from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
 from servicedesk.reports.exports import AUDIT_HEADER, audit_csv, report_xlsx
 from servicedesk.reports.service import generate_report
-from tests.helpers import ingest
+from tests.helpers import export_report, ingest
 from tests.metrics.test_queries import call, worked_example
 
 JUNE = Month(2026, 6)
@@ -100,36 +100,10 @@ def test_export_commands_xlsx_and_audit(runner, db, org, tmp_path) -> None:
     runner.invoke(args=["report", "generate", "--org", "kumla", "--month", "2026-06"])
     for fmt, name in (("xlsx", "r.xlsx"), ("audit-csv", "audit.csv"), ("csv", "r.csv")):
         out = tmp_path / name
-        result = runner.invoke(
-            args=[
-                "report",
-                "export",
-                "--org",
-                "kumla",
-                "--month",
-                "2026-06",
-                "--format",
-                fmt,
-                "--output",
-                str(out),
-            ]
-        )
+        result = export_report(runner, fmt, out)
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
     assert openpyxl.load_workbook(tmp_path / "r.xlsx")["Phone"]["D2"].value == 4
     assert len((tmp_path / "audit.csv").read_text().splitlines()) == 8
-    result = runner.invoke(
-        args=[
-            "report",
-            "export",
-            "--org",
-            "kumla",
-            "--month",
-            "2026-06",
-            "--format",
-            "pdf",
-            "--output",
-            str(tmp_path / "x"),
-        ]
-    )
+    result = export_report(runner, "pdf", tmp_path / "x")
     assert result.exit_code != 0 and "pdf" in result.output

@@ -18,7 +18,7 @@ from servicedesk.reports.service import (
     latest_report,
     report_versions,
 )
-from tests.helpers import ingest
+from tests.helpers import export_report, ingest
 from tests.metrics.test_queries import EXPECTED_EMAIL, EXPECTED_PHONE, call, grade, worked_example
 
 JUNE = Month(2026, 6)
@@ -157,38 +157,12 @@ def test_cli_generate_show_and_export(runner, db, org, tmp_path) -> None:
     assert {r["queue"] for r in rows if r["scope"] == "queue"} == {"Bygglov"}
 
     out = tmp_path / "june.json"
-    result = runner.invoke(
-        args=[
-            "report",
-            "export",
-            "--org",
-            "kumla",
-            "--month",
-            "2026-06",
-            "--format",
-            "json",
-            "--output",
-            str(out),
-        ]
-    )
+    result = export_report(runner, "json", out)
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text()) == doc
 
     days = tmp_path / "days.csv"
-    runner.invoke(
-        args=[
-            "report",
-            "export",
-            "--org",
-            "kumla",
-            "--month",
-            "2026-06",
-            "--format",
-            "days-csv",
-            "--output",
-            str(days),
-        ]
-    )
+    export_report(runner, "days-csv", days)
     day_rows = list(csv.DictReader(io.StringIO(days.read_text())))
     assert len(day_rows) == 30
     assert day_rows[9]["date"] == "2026-06-10" and day_rows[9]["phone.offered"] == "4"

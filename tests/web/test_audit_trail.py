@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from servicedesk.audit.models import AuditEntry
+from tests.helpers import export_report
 from tests.web.conftest import login
 
 
@@ -34,20 +35,7 @@ def test_report_export_is_logged(runner, db, org, tmp_path):
         == 0
     )
     out = tmp_path / "r.json"
-    result = runner.invoke(
-        args=[
-            "report",
-            "export",
-            "--org",
-            "kumla",
-            "--month",
-            "2026-06",
-            "--format",
-            "json",
-            "--output",
-            str(out),
-        ]
-    )
+    result = export_report(runner, "json", out)
     assert result.exit_code == 0, result.output
     (entry,) = [e for e in _entries(db) if e.action == "report.export"]
     assert entry.organisation_id == org.id and entry.actor.startswith("cli")
