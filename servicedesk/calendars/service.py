@@ -8,6 +8,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from servicedesk.calendars.contacts import C as CONTACTS
+from servicedesk.calendars.contacts import set_email_working_times
 from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.calendars.rules import RULES_VERSION, day_kind, days
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
@@ -34,6 +36,8 @@ def ensure_calendar(session: Session, org: Organisation) -> bool:
 
     Cheap when nothing changed (two small reads), so every metrics query can call it first: a
     closed day added by any route, a new holidays release or a changed country is picked up.
+    A rebuild also recomputes the working time of the e-mails whose span covers a day that
+    changed (all of them when there was no calendar before).
     """
     closed = _closed_days(session, org.id)
     fingerprint = _fingerprint(closed)
@@ -45,7 +49,7 @@ def ensure_calendar(session: Session, org: Organisation) -> bool:
         and cal.closed_fingerprint == fingerprint
     ):
         return False
-    _build(session, org, closed)
+    _build(session, org, closed, had_calendar=cal is not None)
     if cal is None:
         cal = Calendar(
             organisation_id=org.id,
@@ -80,8 +84,14 @@ def calendar_rows(
     return rows
 
 
-def _build(session: Session, org: Organisation, closed: list[date]) -> None:
+def _build(session: Session, org: Organisation, closed: list[date], had_calendar: bool) -> None:
     table = CalendarDay.__table__
+    old = dict(
+        session.execute(
+            sa.select(table.c.day, table.c.is_working).where(table.c.organisation_id == org.id)
+        ).all()
+    )
+    rows = calendar_rows(org.country, set(closed))
     session.execute(sa.delete(table).where(table.c.organisation_id == org.id))
     session.execute(
         sa.insert(table),
@@ -93,9 +103,20 @@ def _build(session: Session, org: Organisation, closed: list[date]) -> None:
                 "kind": kind,
                 "working_seconds_before": before,
             }
-            for day, working, kind, before in calendar_rows(org.country, set(closed))
+            for day, working, kind, before in rows
         ],
     )
+    changed = [day for day, working, _, _ in rows if old.get(day) != working]
+    if not had_calendar or not old:
+        set_email_working_times(session, org.id)
+    elif changed:
+        # Working time over a span depends only on which of its days are working days.
+        set_email_working_times(
+            session,
+            org.id,
+            CONTACTS.c.start_date <= max(changed),
+            CONTACTS.c.answered_local_date >= min(changed),
+        )
 
 
 def add_closed_day(session: Session, org: Organisation, day: date, reason: str = "") -> ClosedDay:

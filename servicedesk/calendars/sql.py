@@ -54,3 +54,16 @@ def join_calendars(
             *extra,
         ),
     )
+
+
+def working_clock_of(contact: Any, day: Any, seconds: Any) -> Any:
+    """W(t) of a contact's local (date, seconds-of-day) as a scalar subquery (for UPDATEs).
+
+    Null when the date is outside the calendar.
+    """
+    cal = CalendarDay.__table__  # type: ignore[attr-defined]
+    return (
+        sa.select(working_clock(cal.c, seconds))
+        .where(cal.c.organisation_id == contact.organisation_id, cal.c.day == day)
+        .scalar_subquery()
+    )

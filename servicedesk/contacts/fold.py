@@ -7,6 +7,7 @@ sender's event id, never by arrival.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,8 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from servicedesk.calendars.contacts import C as CONTACTS
+from servicedesk.calendars.contacts import set_email_working_times
+from servicedesk.calendars.service import ensure_calendar
 from servicedesk.calendars.worktime import contact_local_times
-from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.contacts.models import Contact
+from servicedesk.contacts.surveys import link_surveys, record_survey_responses
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation, Queue
@@ -109,26 +114,6 @@ def _contact_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _survey_upsert(dialect: str) -> Any:
-    table = SurveyResponse.__table__  # type: ignore[attr-defined]
-    stmt = insert_for(dialect, table)
-    newer = sa.or_(
-        stmt.excluded.occurred_at > table.c.occurred_at,
-        sa.and_(
-            stmt.excluded.occurred_at == table.c.occurred_at,
-            stmt.excluded.event_id > table.c.event_id,
-        ),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=["organisation_id", "contact_id", "question"],
-        set_={
-            name: stmt.excluded[name] for name in ("channel", "score", "occurred_at", "event_id")
-        },
-        where=newer,
-    )
-
-
-@lru_cache(maxsize=4)
 def _queue_insert(dialect: str) -> Any:
     table = Queue.__table__  # type: ignore[attr-defined]
     stmt = insert_for(dialect, table)
@@ -203,13 +188,17 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
     rows = []
     for (channel, contact_id), c in sorted(computed.items()):
         queue = c.pop("queue")
+        start_date = local_date(c["started_at"], org.timezone)
         rows.append(
             {
                 "organisation_id": org.id,
                 "channel": channel,
                 "contact_id": contact_id,
                 "queue_id": queues.get(queue) if queue else None,
-                "start_date": local_date(c["started_at"], org.timezone),
+                "start_date": start_date,
+                "start_month": start_date.year * 100 + start_date.month,
+                # E-mail: the working time, from the calendar just below.
+                "answer_seconds": c["wait_seconds"],
                 "updated_at": now,
                 **c,
                 **_working_time_columns(c, org),
@@ -217,6 +206,15 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
         )
     if rows:
         session.connection().execute(_contact_upsert(dialect_of(session), tuple(rows[0])), rows)
+    answered_emails = [
+        r["contact_id"] for r in rows if r["channel"] == "email" and r["answered_at"]
+    ]
+    if answered_emails:
+        ensure_calendar(session, org)
+        for start in range(0, len(answered_emails), 500):
+            set_email_working_times(
+                session, org.id, CONTACTS.c.contact_id.in_(answered_emails[start : start + 500])
+            )
     return len(rows)
 
 
@@ -225,29 +223,39 @@ def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any
     return contact_local_times(c["started_at"], c["answered_at"], org.timezone)
 
 
-def record_survey_responses(session: Session, org: Organisation, events: list[Any]) -> int:
-    """Keep the latest answer per (contact, question); an older or repeated one changes nothing."""
-    latest: dict[tuple[str, str], Any] = {}
-    for e in events:
-        key = (e["contact_id"], e["question"])
-        if key not in latest or (e["occurred_at"], e["event_id"]) > (
-            latest[key]["occurred_at"],
-            latest[key]["event_id"],
-        ):
-            latest[key] = e
-    if not latest:
-        return 0
-    rows = [
-        {
-            "organisation_id": org.id,
-            "contact_id": e["contact_id"],
-            "channel": e["channel"],
-            "question": e["question"],
-            "score": e["score"],
-            "occurred_at": e["occurred_at"],
-            "event_id": e["event_id"],
-        }
-        for _, e in sorted(latest.items())
-    ]
-    session.connection().execute(_survey_upsert(dialect_of(session)), rows)
-    return len(rows)
+def _lock_key(org_id: int, contact_id: str) -> int:
+    digest = hashlib.blake2b(f"contact:{org_id}:{contact_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+_LOCK = sa.text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k"
+    " ORDER BY k) AS keys"
+)
+
+
+def lock_contacts(session: Session, org_id: int, contact_ids: set[str]) -> None:
+    """Serialise the transactions that fold the same contact ids, until they end.
+
+    A contact is recomputed from the events its transaction can see; two deliveries about one
+    call folded at the same moment on PostgreSQL would each miss the other's event (READ
+    COMMITTED) and the last write would win. A transaction-level advisory lock per contact id,
+    taken in one sorted order (no deadlocks), makes the second fold wait and then see both.
+    SQLite needs none: its writers already take turns (BEGIN IMMEDIATE).
+    """
+    if contact_ids and dialect_of(session) == "postgresql":
+        keys = sorted({_lock_key(org_id, cid) for cid in contact_ids})
+        session.connection().execute(_LOCK, {"keys": keys})
+
+
+def fold_events(session: Session, org: Organisation, new: list[dict[str, Any]]) -> None:
+    """Bring the contacts and survey responses in line with newly stored events (rows)."""
+    keys = {(r["channel"], r["contact_id"]) for r in new if r["type"] != "survey.response"}
+    surveys = [r for r in new if r["type"] == "survey.response"]
+    ids = {r["contact_id"] for r in new}
+    if not ids:
+        return
+    lock_contacts(session, org.id, ids)  # type: ignore[arg-type]
+    fold_contacts(session, org, keys)
+    record_survey_responses(session, org.id, surveys)  # type: ignore[arg-type]
+    link_surveys(session, org.id, ids)  # type: ignore[arg-type]

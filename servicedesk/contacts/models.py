@@ -9,6 +9,11 @@ from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
 
+#: A contact with at least one survey score (the partial index of the survey figures).
+SURVEYED = sa.text(
+    "treatment_score IS NOT NULL OR ease_score IS NOT NULL OR clarity_score IS NOT NULL"
+)
+
 
 class Contact(SQLModel, table=True):
     """One call or e-mail thread, derived from all of its events (never edited by hand).
@@ -19,13 +24,47 @@ class Contact(SQLModel, table=True):
 
     __tablename__ = "contacts"
     __table_args__ = (
-        sa.UniqueConstraint("organisation_id", "channel", "contact_id"),
-        sa.Index("ix_contacts_period", "organisation_id", "channel", "start_date"),
-        sa.Index("ix_contacts_queue_period", "organisation_id", "queue_id", "start_date"),
+        # (organisation, contact id) first: survey responses find their contact(s) by it whatever
+        # the channel, and the fold's upsert names the same three columns as its conflict target.
+        sa.UniqueConstraint("organisation_id", "contact_id", "channel"),
         sa.Index("ix_contacts_caller", "organisation_id", "caller_hash"),
-        # Survey responses find their contact by (organisation, contact id) whatever the channel.
-        sa.Index("ix_contacts_contact_id", "organisation_id", "contact_id"),
-    )
+        # The indexes below are what makes a month's report a few index walks (see
+        # servicedesk/metrics/): every figure query is answered from one of them alone.
+        # Additive figures of a date range, grouped by (day, queue, channel) in index order.
+        sa.Index(
+            "ix_contacts_rollup",
+            "organisation_id",
+            "start_date",
+            "queue_id",
+            "channel",
+            "answered_local_date",
+            "answer_seconds",
+            "direct_answer",
+            "event_count",
+        ),
+        # Exact percentiles: the answered contacts' times in order, per month, per month and
+        # queue, and per day (LIMIT/OFFSET walks these instead of sorting).
+        sa.Index("ix_contacts_month_times", "organisation_id", "channel", "start_month",
+                 "answer_seconds"),
+        sa.Index("ix_contacts_month_queue_times", "organisation_id", "channel", "start_month",
+                 "queue_id", "answer_seconds"),
+        sa.Index("ix_contacts_day_times", "organisation_id", "channel", "start_date",
+                 "answer_seconds"),
+        # The survey figures read only contacts that got a response (a small share of them).
+        sa.Index(
+            "ix_contacts_surveyed",
+            "organisation_id",
+            "start_date",
+            "queue_id",
+            "channel",
+            "answered_at",
+            "treatment_score",
+            "ease_score",
+            "clarity_score",
+            sqlite_where=SURVEYED,
+            postgresql_where=SURVEYED,
+        ),
+    )  # fmt: skip
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
     channel: str = Field(max_length=8)
@@ -37,6 +76,8 @@ class Contact(SQLModel, table=True):
     started_at: datetime
     #: The local calendar date of started_at in the organisation's time zone (the period key).
     start_date: date
+    #: The month of start_date as year * 100 + month (202606): the key of the month indexes.
+    start_month: int
     #: Phone: the earliest call.answered. E-mail: the first email.replied after received.
     answered_at: datetime | None = None
     #: Phone: the latest call.ended.
@@ -50,6 +91,15 @@ class Contact(SQLModel, table=True):
     #: The local date and wall-clock seconds-of-day of answered_at (working time, see calendars/).
     answered_local_date: date | None = None
     answered_local_seconds: float | None = None
+    #: The time to the answer that the percentiles are of, answered contacts only. Phone: the
+    #: wait (= wait_seconds). E-mail: working seconds from receipt to answer by the
+    #: organisation's calendar, set by the fold and recomputed when the calendar changes.
+    answer_seconds: float | None = None
+    #: The contact's survey scores (1-5), copied from survey_responses by the fold so that the
+    #: survey figures need no join: see contacts/surveys.py for which response is whose.
+    treatment_score: int | None = Field(default=None, sa_type=sa.SmallInteger)
+    ease_score: int | None = Field(default=None, sa_type=sa.SmallInteger)
+    clarity_score: int | None = Field(default=None, sa_type=sa.SmallInteger)
     event_count: int = 0
     updated_at: datetime
 
@@ -60,7 +110,13 @@ class SurveyResponse(SQLModel, table=True):
     __tablename__ = "survey_responses"
     __table_args__ = (
         sa.UniqueConstraint("organisation_id", "contact_id", "question"),
-        sa.Index("ix_survey_responses_contact", "organisation_id", "contact_id"),
+        sa.Index(
+            "ix_survey_responses_unmatched",
+            "organisation_id",
+            "occurred_at",
+            sqlite_where=sa.text("NOT matched"),
+            postgresql_where=sa.text("NOT matched"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
@@ -71,3 +127,6 @@ class SurveyResponse(SQLModel, table=True):
     score: int
     occurred_at: datetime
     event_id: str = Field(max_length=128)
+    #: Whether a contact with this contact id exists (kept by the fold): the report counts the
+    #: responses about contacts never seen from the small partial index, not by probing.
+    matched: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

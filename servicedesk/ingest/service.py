@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlmodel import Session
 
-from servicedesk.contacts.fold import fold_contacts, record_survey_responses
+from servicedesk.contacts.fold import fold_events
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.gdpr.operations import rekey_callers
 from servicedesk.ingest.models import Delivery, Event
@@ -175,9 +175,7 @@ def ingest_events(
         # During a key rotation, a returning caller's older rows move to the current key.
         callers = [e.caller for e in unique.values() if e.caller and e.id in inserted]
         rekey_callers(session, org, callers, pseudonym_key, previous_keys)
-    keys = {(r["channel"], r["contact_id"]) for r in new if r["type"] != "survey.response"}
-    fold_contacts(session, org, keys)
-    record_survey_responses(session, org, [r for r in new if r["type"] == "survey.response"])
+    fold_events(session, org, new)
     duplicates = len(events) - len(new)
     if duplicates:
         session.connection().execute(

@@ -10,9 +10,14 @@ Every function takes an inclusive range of local dates (a day, a week, a month: 
 
 A group appears when it has a contact of either channel (a queue with e-mails only shows
 ``offered: 0`` for phone); survey results list groups with responses. Only aggregates and, for
-percentiles, the rows around each position leave the database; nothing loops over contacts in
-Python. The functions only read (apart from ``ensure_calendar``, which may rebuild a stale
+percentiles, the values at the ranks they need leave the database; nothing loops over contacts
+in Python. The functions only read (apart from ``ensure_calendar``, which may rebuild a stale
 calendar and flushes, and per-transaction tuning of the connection: see ``_roomy_session``).
+
+A month's figures are three index walks (see the indexes on ``Contact``): one pass over
+``ix_contacts_rollup`` for every additive measure of both channels, one over the small
+``ix_contacts_surveyed`` for the surveys (the fold copies the scores onto the contacts), and
+the ordered reads of ``servicedesk.metrics.percentiles`` for medians and 90th percentiles.
 """
 
 from __future__ import annotations
@@ -27,28 +32,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk.calendars import sql as calsql
 from servicedesk.calendars.service import ensure_calendar
-from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.contacts.models import Contact
 from servicedesk.metrics.definitions import (
     CHANNELS,
     ONE_WORKING_DAY,
     QUESTIONS,
     TWO_WORKING_DAYS,
 )
+from servicedesk.metrics.percentiles import MEDIAN, P90, group_key, percentiles
 from servicedesk.orgs.models import Organisation, Queue
 
 C = Contact.__table__  # type: ignore[attr-defined]
-SR = SurveyResponse.__table__  # type: ignore[attr-defined]
-
-#: Percentile positions as exact fractions (integer arithmetic in SQL, same on both engines).
-MEDIAN = (1, 2)
-P90 = (9, 10)
 
 BY = (None, "queue", "day", "queue_day")
-
-#: Below every period: what a response without its contact compares as.
-NO_DAY = date(1, 1, 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,11 +73,6 @@ def _check(bys: Iterable[str | None]) -> list[str | None]:
     return bys
 
 
-def _key(by: str | None, queue_id: Any, day: Any) -> Any:
-    """The group a (queue, day) cell rolls up into."""
-    return {None: None, "queue": queue_id, "day": day, "queue_day": (queue_id, day)}[by]
-
-
 def _sort_key(key: Any) -> Any:
     """Groups in a stable order (None, a queue without name, first)."""
     parts = key if isinstance(key, tuple) else (key,)
@@ -96,7 +88,7 @@ def _roll(cells: dict[tuple[Any, Any], Sequence[Any]], by: str | None, width: in
     """Sum the (queue, day) cells of additive measures into the groups ``by`` asks for."""
     out: dict[Any, list[Any]] = {}
     for (queue_id, day), values in cells.items():
-        _add(out.setdefault(_key(by, queue_id, day), [0] * width), values)
+        _add(out.setdefault(group_key(by, queue_id, day), [0] * width), values)
     return out
 
 
@@ -111,67 +103,10 @@ def _ids(queue_ids: Iterable[int] | None) -> list[int] | None:
     return list(queue_ids) if queue_ids is not None else None
 
 
-def _interpolate(points: dict[int, float], n: int, fraction: tuple[int, int]) -> float | None:
-    """Linear interpolation between closest ranks (percentile_cont) from the rows fetched."""
-    if n == 0:
-        return None
-    num, den = fraction
-    lo, rest = divmod((n - 1) * num, den)
-    low = points[lo]
-    if rest == 0:
-        return low
-    return low + (points[lo + 1] - low) * rest / den
-
-
-def _percentiles(
-    session: Session,
-    base: sa.Select[Any],
-    bys: list[str | None],
-    fractions: Sequence[tuple[int, int]],
-) -> dict[str | None, dict[Any, list[float | None]]]:
-    """Percentiles of ``base``'s ``x`` per group, for each grouping in ``bys`` at once.
-
-    ``base`` selects ``queue_id``, ``start_date`` and ``x``. ``ROW_NUMBER`` and ``COUNT``
-    window functions rank the values inside the database, one window per grouping over the same
-    rows; only the rows at the ranks the percentiles need are fetched (integer division picks
-    them: the same on SQLite and PostgreSQL).
-    """
-    v = base.subquery("v")
-    parts = {None: [], "queue": [v.c.queue_id], "day": [v.c.start_date],
-             "queue_day": [v.c.queue_id, v.c.start_date]}  # fmt: skip
-    windows = []
-    for i, by in enumerate(bys):
-        over = {"partition_by": parts[by]} if parts[by] else {}
-        windows += [
-            (sa.func.row_number().over(order_by=v.c.x, **over) - 1).label(f"rn{i}"),
-            sa.func.count().over(**over).label(f"n{i}"),
-        ]
-    ranked = sa.select(v.c.queue_id, v.c.start_date, v.c.x, *windows).subquery("r")
-    wanted = []
-    for i in range(len(bys)):
-        rn, n = ranked.c[f"rn{i}"], ranked.c[f"n{i}"]
-        for num, den in fractions:
-            lo = ((n - 1) * num).op("/")(den)
-            wanted += [rn == lo, rn == lo + 1]
-    rows = session.execute(sa.select(ranked).where(sa.or_(*wanted))).all()
-    result: dict[str | None, dict[Any, list[float | None]]] = {}
-    for i, by in enumerate(bys):
-        points: dict[Any, dict[int, float]] = defaultdict(dict)
-        counts: dict[Any, int] = {}
-        for row in rows:
-            key = _key(by, row.queue_id, row.start_date)
-            counts[key] = row._mapping[f"n{i}"]
-            points[key][row._mapping[f"rn{i}"]] = float(row.x)
-        result[by] = {
-            key: [_interpolate(points[key], counts[key], f) for f in fractions] for key in counts
-        }
-    return result
-
-
 # ---------------------------------------------------------------------------------------------
 # contacts: one pass for every additive measure of both channels
 
-#: The additive measures of a (queue, day) cell, in the order the query returns them.
+#: The additive measures of a (queue, day) cell, in the order ``_contact_cells`` fills them.
 MEASURES = (
     "phone_offered",
     "phone_answered",
@@ -183,72 +118,58 @@ MEASURES = (
     "email_within_1",
     "email_within_2",
     "events",
+    "email_timed",
 )
-
-
-def _calendars() -> tuple[Any, Any, Any]:
-    cs, ca = calsql.calendar_alias("cal_start"), calsql.calendar_alias("cal_answer")
-    return cs, ca, calsql.email_working_seconds(C.c, cs, ca)
+#: Where each channel's sums go in a cell: (count, answered, within 1, within 2, direct,
+#: sum of times, timed); None where the channel has no such measure.
+_SLOTS = {
+    "phone": (0, 1, 2, None, 3, 4, None),
+    "email": (5, 6, 7, 8, None, None, 10),
+}
+_EVENTS = 9
 
 
 def _contact_cells(
     session: Session, org: Organisation, start: date, end: date, queue_ids: list[int] | None
-) -> dict[tuple[Any, Any], tuple[Any, ...]]:
+) -> dict[tuple[Any, Any], list[Any]]:
     """Every additive measure per (queue, local day) in a single pass over the period's rows.
 
-    Grouped by (queue_id, start_date), the order of ix_contacts_queue_period, so SQLite streams
-    the groups instead of sorting; the channel is a condition inside each sum.
+    Read from ix_contacts_rollup alone and grouped in its order (day, queue, channel), so
+    neither engine sorts or visits the table. "Within" means the phone wait within the
+    service level, and the e-mail's working time within one and two working days.
     """
-    ensure_calendar(session, org)
-    cs, ca, worked = _calendars()
-    phone, email = C.c.channel == "phone", C.c.channel == "email"
-    answered = C.c.answered_at.is_not(None)
+    x = C.c.answer_seconds
+    phone = C.c.channel == "phone"
+    limit_1 = sa.case((phone, org.service_level_seconds), else_=ONE_WORKING_DAY)
 
     def count(*conds: Any) -> Any:
         return sa.func.sum(sa.case((sa.and_(*conds), 1), else_=0))
 
-    stmt = calsql.join_calendars(
+    stmt = (
         sa.select(
-            C.c.queue_id,
             C.c.start_date,
-            count(phone),
-            count(phone, answered),
-            count(phone, answered, C.c.wait_seconds <= org.service_level_seconds),
-            count(phone, C.c.direct_answer.is_(True)),
-            sa.func.sum(sa.case((sa.and_(phone, answered), C.c.wait_seconds), else_=0.0)),
-            count(email),
-            count(email, answered),
-            count(email, worked <= ONE_WORKING_DAY),
-            count(email, worked <= TWO_WORKING_DAYS),
+            C.c.queue_id,
+            C.c.channel,
+            sa.func.count(),
+            sa.func.count(C.c.answered_local_date),
+            count(x <= limit_1),
+            count(x <= TWO_WORKING_DAYS),
+            count(C.c.direct_answer.is_(True)),
+            sa.func.sum(x),
+            sa.func.count(x),
             sa.func.sum(C.c.event_count),
-        ).select_from(C),
-        C.c,
-        cs,
-        ca,
-        only_email=True,
+        )
+        .where(*_period(org, start, end, queue_ids), C.c.channel.in_(CHANNELS))
+        .group_by(C.c.start_date, C.c.queue_id, C.c.channel)
     )
-    stmt = stmt.where(*_period(org, start, end, queue_ids)).group_by(C.c.queue_id, C.c.start_date)
-    return {(row[0], row[1]): tuple(row[2:]) for row in session.execute(stmt)}
-
-
-def _wait_base(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
-    return sa.select(C.c.queue_id, C.c.start_date, C.c.wait_seconds.label("x")).where(
-        *_period(org, start, end, queue_ids),
-        C.c.channel == "phone",
-        C.c.answered_at.is_not(None),
-    )
-
-
-def _worked_base(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
-    cs, ca, worked = _calendars()
-    return calsql.join_calendars(
-        sa.select(C.c.queue_id, C.c.start_date, worked.label("x")).select_from(C), C.c, cs, ca
-    ).where(
-        *_period(org, start, end, queue_ids),
-        C.c.channel == "email",
-        C.c.answered_at.is_not(None),
-        worked.is_not(None),
-    )
+    cells: dict[tuple[Any, Any], list[Any]] = {}
+    for day, queue_id, channel, *sums in session.execute(stmt):
+        cell = cells.setdefault((queue_id, day), [0] * len(MEASURES))
+        for slot, value in zip(_SLOTS[channel], sums[:-1], strict=True):
+            if slot is not None:
+                cell[slot] = value or 0
+        cell[_EVENTS] += sums[-1] or 0
+    return cells
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,80 +262,41 @@ def email_figures(
 # surveys
 
 
-def survey_join(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> Any:
-    """Survey responses joined to their contact of the period (see docs/metrics.md, Surveys).
-
-    Returns (the join, the WHERE conditions). The responses drive the join (far fewer rows than
-    contacts): it is written as an outer join whose period test goes through COALESCE, which
-    keeps SQLite's planner from turning it round and probing the responses once per contact of
-    the month (a response without its contact fails the test, so the result is the inner join).
-    """
-    other = C.alias("c_phone")
-    phone_twin = sa.exists().where(
-        other.c.organisation_id == C.c.organisation_id,
-        other.c.channel == "phone",
-        other.c.contact_id == C.c.contact_id,
-    )
-    matches = sa.or_(
-        SR.c.channel == C.c.channel,
-        sa.and_(SR.c.channel.is_(None), sa.or_(C.c.channel == "phone", ~phone_twin)),
-    )
-    day = sa.func.coalesce(C.c.start_date, NO_DAY)
-    conds = [SR.c.organisation_id == org.id, day >= start, day <= end]
-    if queue_ids is not None:
-        conds.append(C.c.queue_id.in_(queue_ids))
-    join = SR.outerjoin(
-        C,
-        sa.and_(
-            C.c.organisation_id == SR.c.organisation_id,
-            C.c.channel.in_(CHANNELS),
-            C.c.contact_id == SR.c.contact_id,
-            matches,
-        ),
-    )
-    return join, conds
-
-
 def _survey_cells(
     session: Session, org: Organisation, start: date, end: date, queue_ids: list[int] | None
 ) -> tuple[dict, dict]:
     """Per (queue, day): {(question, channel): (responses, index sum, good)} and
-    {channel: answered contacts with a response}, from one join of responses to contacts.
-
-    The inner query makes one row per responding contact (its score for each question: the
-    unique (contact, question) constraint leaves at most one); the outer one sums those rows.
-    """
-    join, conds = survey_join(org, start, end, queue_ids)
-    answered = sa.case((C.c.answered_at.is_not(None), 1), else_=0)
-    per_contact = (
-        sa.select(
-            C.c.queue_id,
-            C.c.start_date,
-            C.c.channel,
-            answered.label("answered"),
-            *(sa.func.max(sa.case((SR.c.question == q, SR.c.score))).label(q) for q in QUESTIONS),
-        )
-        .select_from(join)
-        .where(*conds)
-        .group_by(C.c.id, C.c.queue_id, C.c.start_date, C.c.channel, C.c.answered_at)
-        .subquery("per_contact")
-    )
-    p = per_contact.c
+    {channel: answered contacts with a response}, from the scores the fold keeps on the
+    contacts (ix_contacts_surveyed holds only the contacts that have one)."""
     sums = []
     for q in QUESTIONS:
+        score = C.c[f"{q}_score"]
         sums += [
-            sa.func.count(p[q]),
-            sa.func.sum((p[q] - 1) * 25),
-            sa.func.sum(sa.case((p[q] >= 4, 1), else_=0)),
+            sa.func.count(score),
+            sa.func.sum((score - 1) * 25),
+            sa.func.sum(sa.case((score >= 4, 1), else_=0)),
         ]
-    stmt = sa.select(p.queue_id, p.start_date, p.channel, sa.func.sum(p.answered), *sums).group_by(
-        p.queue_id, p.start_date, p.channel
+    stmt = (
+        sa.select(
+            C.c.start_date,
+            C.c.queue_id,
+            C.c.channel,
+            sa.func.count(C.c.answered_at),
+            *sums,
+        )
+        .where(
+            *_period(org, start, end, queue_ids),
+            C.c.channel.in_(CHANNELS),
+            # The predicate of the partial index, so that the planners use it.
+            sa.or_(*(C.c[f"{q}_score"].is_not(None) for q in QUESTIONS)),
+        )
+        .group_by(C.c.start_date, C.c.queue_id, C.c.channel)
     )
     cells: dict[tuple[Any, Any], dict] = defaultdict(dict)
     responding: dict[tuple[Any, Any], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(CHANNELS, 0)
     )
-    for queue_id, day, channel, n_answered, *values in session.execute(stmt):
+    for day, queue_id, channel, n_answered, *values in session.execute(stmt):
         responding[(queue_id, day)][channel] = int(n_answered or 0)
         for k, q in enumerate(QUESTIONS):
             n, index_sum, good = values[3 * k : 3 * k + 3]
@@ -452,7 +334,7 @@ def _survey_figures(cells: dict[tuple[str, str], Sequence[int]]) -> dict[str, An
 def _roll_survey(cells: dict, by: str | None) -> dict[Any, dict[tuple[str, str], list[int]]]:
     out: dict[Any, dict[tuple[str, str], list[int]]] = defaultdict(dict)
     for (queue_id, day), cell in cells.items():
-        group = out[_key(by, queue_id, day)]
+        group = out[group_key(by, queue_id, day)]
         for qc, values in cell.items():
             _add(group.setdefault(qc, [0, 0, 0]), values)
     return out
@@ -461,7 +343,7 @@ def _roll_survey(cells: dict, by: str | None) -> dict[Any, dict[tuple[str, str],
 def _roll_responding(cells: dict, by: str | None) -> dict[Any, dict[str, int]]:
     out: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CHANNELS, 0))
     for (queue_id, day), per_channel in cells.items():
-        group = out[_key(by, queue_id, day)]
+        group = out[group_key(by, queue_id, day)]
         for channel, n in per_channel.items():
             group[channel] += n
     return out
@@ -562,6 +444,7 @@ def figures_by(
     email_contacts, events) out of the same pass.
     """
     with _roomy_session(session):
+        ensure_calendar(session, org)
         ids = _ids(queue_ids)
         cells = _contact_cells(session, org, start_date, end_date, ids)
         if counts is not None:
@@ -572,6 +455,17 @@ def figures_by(
                 events=int(total[9]),
             )
         return _figures_by(session, org, start_date, end_date, _check(bys), ids, parts, cells)
+
+
+def _sizes(cells: dict, bys: list[str | None], slot: int) -> dict[str | None, dict[Any, int]]:
+    """How many values each group's percentiles are of, per grouping, from the cells."""
+    sizes: dict[str | None, dict[Any, int]] = {}
+    for by in bys:
+        groups: dict[Any, int] = defaultdict(int)
+        for (queue_id, day), m in cells.items():
+            groups[group_key(by, queue_id, day)] += int(m[slot] or 0)
+        sizes[by] = dict(groups)
+    return sizes
 
 
 def _figures_by(
@@ -586,11 +480,11 @@ def _figures_by(
 ) -> dict[str | None, Any]:
     waits = medians = None
     if "phone" in parts:
-        base = _wait_base(org, start_date, end_date, ids)
-        waits = _percentiles(session, base, bys, [MEDIAN, P90])
+        sizes = _sizes(cells, bys, MEASURES.index("phone_answered"))
+        waits = percentiles(session, org, "phone", start_date, end_date, ids, sizes, [MEDIAN, P90])
     if "email" in parts:
-        base = _worked_base(org, start_date, end_date, ids)
-        medians = _percentiles(session, base, bys, [MEDIAN])
+        sizes = _sizes(cells, bys, MEASURES.index("email_timed"))
+        medians = percentiles(session, org, "email", start_date, end_date, ids, sizes, [MEDIAN])
     survey_cells = responding_cells = None
     if "survey" in parts:
         survey_cells, responding_cells = _survey_cells(session, org, start_date, end_date, ids)

@@ -11,9 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk.calendars import sql as calsql
 from servicedesk.calendars.service import ensure_calendar
-from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.contacts.models import Contact
 from servicedesk.metrics.definitions import (
     DEFINITIONS_VERSION,
     FIGURE_DEFINITIONS,
@@ -22,13 +21,11 @@ from servicedesk.metrics.definitions import (
     TWO_WORKING_DAYS,
 )
 from servicedesk.metrics.periods import Month
-from servicedesk.metrics.queries import survey_join
 from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.reports import formats
 from servicedesk.reports.models import Report
 
 C = Contact.__table__  # type: ignore[attr-defined]
-SR = SurveyResponse.__table__  # type: ignore[attr-defined]
 
 SECTION_TITLES = {"phone": "Phone", "email": "E-mail", "survey": "Survey"}
 
@@ -215,24 +212,14 @@ def _iso(value: Any) -> str:
 
 
 def audit_query(org: Organisation, month: Month) -> sa.Select[Any]:
-    """Every contact of the month with what each figure saw of it (one row per contact)."""
-    join, conds = survey_join(org, month.first, month.last, None)
-    scores = (
-        sa.select(
-            C.c.id.label("cid"),
-            *(sa.func.max(sa.case((SR.c.question == q, SR.c.score))).label(q) for q in QUESTIONS),
-        )
-        .select_from(join)
-        .where(*conds)
-        .group_by(C.c.id)
-        .subquery("scores")
-    )
-    cs, ca = calsql.calendar_alias("cal_start"), calsql.calendar_alias("cal_answer")
-    worked = sa.case(
-        (C.c.channel == "email", calsql.email_working_seconds(C.c, cs, ca)), else_=None
-    )
+    """Every contact of the month with what each figure saw of it (one row per contact).
+
+    The working time and the scores are the contact's own columns, the very values the
+    figures were computed from.
+    """
     q = Queue.__table__  # type: ignore[attr-defined]
-    stmt = calsql.join_calendars(
+    worked = sa.case((C.c.channel == "email", C.c.answer_seconds), else_=None)
+    return (
         sa.select(
             C.c.channel,
             C.c.contact_id,
@@ -246,20 +233,17 @@ def audit_query(org: Organisation, month: Month) -> sa.Select[Any]:
             C.c.wait_seconds,
             worked.label("worked"),
             C.c.direct_answer,
-            *(scores.c[qn] for qn in QUESTIONS),
+            *(C.c[f"{qn}_score"] for qn in QUESTIONS),
         )
         .select_from(C)
         .outerjoin(q, q.c.id == C.c.queue_id)
-        .outerjoin(scores, scores.c.cid == C.c.id),
-        C.c,
-        cs,
-        ca,
+        .where(
+            C.c.organisation_id == org.id,
+            C.c.start_date >= month.first,
+            C.c.start_date <= month.last,
+        )
+        .order_by(C.c.start_date, C.c.started_at, C.c.channel, C.c.contact_id)
     )
-    return stmt.where(
-        C.c.organisation_id == org.id,
-        C.c.start_date >= month.first,
-        C.c.start_date <= month.last,
-    ).order_by(C.c.start_date, C.c.started_at, C.c.channel, C.c.contact_id)
 
 
 def _flag(value: bool | None) -> str:
