@@ -92,9 +92,9 @@ def upgrade() -> None:
             "ix_contacts_rollup",
             [
                 "organisation_id",
+                "channel",
                 "start_date",
                 "queue_id",
-                "channel",
                 "answered_local_date",
                 "answer_seconds",
                 "direct_answer",

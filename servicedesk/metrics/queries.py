@@ -120,55 +120,57 @@ MEASURES = (
     "events",
     "email_timed",
 )
-#: Where each channel's sums go in a cell: (count, answered, within 1, within 2, direct,
-#: sum of times, timed); None where the channel has no such measure.
-_SLOTS = {
-    "phone": (0, 1, 2, None, 3, 4, None),
-    "email": (5, 6, 7, 8, None, None, 10),
-}
-_EVENTS = 9
+_EVENTS = MEASURES.index("events")
+
+
+def _count_if(cond: Any) -> Any:
+    """How many rows meet ``cond`` (COUNT of a CASE without ELSE: the same on both engines)."""
+    return sa.func.count(sa.case((cond, 1)))
+
+
+def _channel_sums(org: Organisation, channel: str) -> tuple[list[int], list[Any]]:
+    """The cell slots one channel's pass fills, and the aggregates it reads for them."""
+    x = C.c.answer_seconds
+    if channel == "phone":
+        return [0, 1, 2, 3, 4], [
+            sa.func.count(),
+            sa.func.count(x),
+            _count_if(x <= org.service_level_seconds),
+            _count_if(C.c.direct_answer),
+            sa.func.sum(x),
+        ]
+    return [5, 6, 7, 8, 10], [
+        sa.func.count(),
+        sa.func.count(C.c.answered_local_date),
+        _count_if(x <= ONE_WORKING_DAY),
+        _count_if(x <= TWO_WORKING_DAYS),
+        sa.func.count(x),
+    ]
 
 
 def _contact_cells(
     session: Session, org: Organisation, start: date, end: date, queue_ids: list[int] | None
 ) -> dict[tuple[Any, Any], list[Any]]:
-    """Every additive measure per (queue, local day) in a single pass over the period's rows.
+    """Every additive measure per (queue, local day): one pass per channel over its rows.
 
-    Read from ix_contacts_rollup alone and grouped in its order (day, queue, channel), so
-    neither engine sorts or visits the table. "Within" means the phone wait within the
-    service level, and the e-mail's working time within one and two working days.
+    Read from ix_contacts_rollup alone and grouped in its order (channel, day, queue), so
+    neither engine sorts or visits the table, and each pass computes only its channel's
+    measures. "Within" is the phone wait within the service level, and the e-mail's working
+    time within one and two working days.
     """
-    x = C.c.answer_seconds
-    phone = C.c.channel == "phone"
-    limit_1 = sa.case((phone, org.service_level_seconds), else_=ONE_WORKING_DAY)
-
-    def count(*conds: Any) -> Any:
-        return sa.func.sum(sa.case((sa.and_(*conds), 1), else_=0))
-
-    stmt = (
-        sa.select(
-            C.c.start_date,
-            C.c.queue_id,
-            C.c.channel,
-            sa.func.count(),
-            sa.func.count(C.c.answered_local_date),
-            count(x <= limit_1),
-            count(x <= TWO_WORKING_DAYS),
-            count(C.c.direct_answer.is_(True)),
-            sa.func.sum(x),
-            sa.func.count(x),
-            sa.func.sum(C.c.event_count),
-        )
-        .where(*_period(org, start, end, queue_ids), C.c.channel.in_(CHANNELS))
-        .group_by(C.c.start_date, C.c.queue_id, C.c.channel)
-    )
     cells: dict[tuple[Any, Any], list[Any]] = {}
-    for day, queue_id, channel, *sums in session.execute(stmt):
-        cell = cells.setdefault((queue_id, day), [0] * len(MEASURES))
-        for slot, value in zip(_SLOTS[channel], sums[:-1], strict=True):
-            if slot is not None:
+    for channel in CHANNELS:
+        slots, sums = _channel_sums(org, channel)
+        stmt = (
+            sa.select(C.c.start_date, C.c.queue_id, *sums, sa.func.sum(C.c.event_count))
+            .where(*_period(org, start, end, queue_ids), C.c.channel == channel)
+            .group_by(C.c.start_date, C.c.queue_id)
+        )
+        for day, queue_id, *values in session.execute(stmt):
+            cell = cells.setdefault((queue_id, day), [0] * len(MEASURES))
+            for slot, value in zip(slots, values[:-1], strict=True):
                 cell[slot] = value or 0
-        cell[_EVENTS] += sums[-1] or 0
+            cell[_EVENTS] += values[-1] or 0
     return cells
 
 
@@ -271,11 +273,7 @@ def _survey_cells(
     sums = []
     for q in QUESTIONS:
         score = C.c[f"{q}_score"]
-        sums += [
-            sa.func.count(score),
-            sa.func.sum((score - 1) * 25),
-            sa.func.sum(sa.case((score >= 4, 1), else_=0)),
-        ]
+        sums += [sa.func.count(score), sa.func.sum(score), _count_if(score >= 4)]
     stmt = (
         sa.select(
             C.c.start_date,
@@ -299,9 +297,11 @@ def _survey_cells(
     for day, queue_id, channel, n_answered, *values in session.execute(stmt):
         responding[(queue_id, day)][channel] = int(n_answered or 0)
         for k, q in enumerate(QUESTIONS):
-            n, index_sum, good = values[3 * k : 3 * k + 3]
+            n, total, good = values[3 * k : 3 * k + 3]
             if n:
-                cells[(queue_id, day)][(q, channel)] = (int(n), int(index_sum or 0), int(good or 0))
+                # The sum of (score - 1) * 25, in integers: the same on every engine.
+                index_sum = 25 * (int(total) - int(n))
+                cells[(queue_id, day)][(q, channel)] = (int(n), index_sum, int(good or 0))
     return cells, responding
 
 
