@@ -169,6 +169,179 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
     }
 
 
+REPORT = {
+    "type": "object",
+    "description": (
+        "A frozen monthly report (CONTRACT.md, docs/reports.md), as `report show --format json` "
+        "prints it; `kolada` only when the organisation compares national figures"
+    ),
+    "required": [
+        "organisation",
+        "month",
+        "version",
+        "generated_at",
+        "phone",
+        "email",
+        "survey",
+        "queues",
+        "sha256",
+    ],
+    "properties": {
+        "organisation": {"type": "string"},
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+        "version": {"type": "integer", "minimum": 1},
+        "generated_at": {"type": "string", "format": "date-time"},
+        "phone": {"type": "object"},
+        "email": {"type": "object"},
+        "survey": {"type": "object"},
+        "queues": {"type": "object", "additionalProperties": {"type": "object"}},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "kolada": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+REPORT_LIST = {
+    "type": "object",
+    "required": ["organisation", "reports"],
+    "properties": {
+        "organisation": {"type": "string"},
+        "reports": {
+            "type": "array",
+            "description": "Newest month first; within a month the newest version first",
+            "items": {
+                "type": "object",
+                "required": ["month", "version", "generated_at", "sha256", "latest", "links"],
+                "properties": {
+                    "month": {"type": "string"},
+                    "version": {"type": "integer", "minimum": 1},
+                    "generated_at": {"type": "string", "format": "date-time"},
+                    "sha256": {"type": "string"},
+                    "latest": {"type": "boolean", "description": "The month's newest version"},
+                    "links": {
+                        "type": "object",
+                        "required": ["self", "month", "json", "csv", "xlsx"],
+                        "additionalProperties": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+}
+
+_MONTH = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2026-06"]}
+_MONTH_IN_PATH = {"name": "month", "in": "path", "required": True, "schema": _MONTH}
+_VERSION_IN_PATH = {
+    "name": "version",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+}
+_FORMAT_IN_QUERY = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "Instead of a suffix on the path; default json",
+    "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]},
+}
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "An ETag from an earlier answer: 304 when the report is still the same",
+    "schema": {"type": "string"},
+}
+_CACHE_HEADERS = {
+    "ETag": {
+        "required": True,
+        "description": "The report's sha256 (with a national comparison: and that one's hash)",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"required": True, "schema": {"type": "string", "const": "private"}},
+}
+_REPORT_MEDIA = {
+    "json": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}},
+    "csv": {"text/csv": {"schema": {"type": "string"}}},
+    "xlsx": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}
+        }
+    },
+}
+_REPORTS_REFUSALS = {
+    "401": _problem(
+        "No token, or an unknown or revoked one",
+        **{"WWW-Authenticate": {"schema": {"type": "string"}}},
+    ),
+    "403": _problem("The token is not a reports:read token (an ingest token, say)"),
+    "422": _problem("A malformed month, version or format; the field is named"),
+    "503": _problem("The database is unreachable; retry", **{"Retry-After": _RETRY_AFTER}),
+}
+
+
+def _report_path(version: bool, suffix: str | None) -> dict[str, Any]:
+    """One of the reports API's report URLs: latest or one version, with a format suffix or not."""
+    parameters = [_MONTH_IN_PATH, *([_VERSION_IN_PATH] if version else [])]
+    if suffix is None:
+        parameters.append(_FORMAT_IN_QUERY)
+        media = {k: v for part in _REPORT_MEDIA.values() for k, v in part.items()}
+    else:
+        media = _REPORT_MEDIA[suffix]
+    name = ("getReportVersion" if version else "getReport") + (suffix or "").capitalize()
+    which = "One version" if version else "The latest version"
+    return {
+        "get": {
+            "operationId": name,
+            "summary": f"{which} of the month's report" + (f" as {suffix}" if suffix else ""),
+            "security": [{"reportsToken": []}],
+            "parameters": [*parameters, _IF_NONE_MATCH],
+            "responses": {
+                "200": {
+                    "description": "The report; JSON exactly as `report show --format json`",
+                    "headers": _CACHE_HEADERS,
+                    "content": media,
+                },
+                "304": {"description": "Not modified (If-None-Match)", "headers": _CACHE_HEADERS},
+                "404": _problem("No report for the month, or no such version"),
+                **_REPORTS_REFUSALS,
+            },
+        }
+    }
+
+
+def _reports_paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/api/v1/reports": {
+            "get": {
+                "operationId": "listReports",
+                "summary": "The organisation's report versions, newest first",
+                "security": [{"reportsToken": []}],
+                "parameters": [
+                    {"name": "month", "in": "query", "required": False, "schema": _MONTH}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Every version (of the month, if asked)",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ReportList"}
+                            }
+                        },
+                    },
+                    **_REPORTS_REFUSALS,
+                },
+            }
+        }
+    }
+    for version, base in (
+        (False, "/api/v1/reports/{month}"),
+        (True, "/api/v1/reports/{month}/versions/{version}"),
+    ):
+        paths[base] = _report_path(version, None)
+        for suffix in _REPORT_MEDIA:
+            paths[f"{base}.{suffix}"] = _report_path(version, suffix)
+    return paths
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the service's public HTTP API."""
     from importlib.metadata import version
@@ -178,7 +351,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "servicedesk",
             "version": version("servicedesk"),
-            "description": "Service desk metrics for Nordic municipalities: the ingest API.",
+            "description": (
+                "Service desk metrics for Nordic municipalities: the ingest API and the "
+                "reports API."
+            ),
         },
         "paths": {
             "/api/v1/events": {
@@ -227,6 +403,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **_reports_paths(),
             "/hooks/{provider}/{token}": _webhook(with_kind=False),
             "/hooks/{provider}/{token}/{kind}": _webhook(with_kind=True),
             "/healthz": {
@@ -275,13 +452,23 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "Problem": PROBLEM,
+                "Report": REPORT,
+                "ReportList": REPORT_LIST,
             },
             "securitySchemes": {
                 "ingestToken": {
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An ingest token from `servicedesk token create`",
-                }
+                },
+                "reportsToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "A report-reading token from "
+                        "`servicedesk token create --scope reports:read`"
+                    ),
+                },
             },
         },
     }

@@ -201,8 +201,8 @@ def make_org(db: Session) -> Callable[..., Organisation]:
 
 @pytest.fixture
 def make_token(db: Session) -> Callable[..., str | tuple[str, str]]:
-    def _make(org: Organisation, *, signing: bool = False) -> Any:
-        row, token = create_token(db, org, signing=signing)
+    def _make(org: Organisation, *, signing: bool = False, scope: str = "ingest") -> Any:
+        row, token = create_token(db, org, signing=signing, scope=scope)
         db.commit()
         return (token, row.signing_secret) if signing else token
 

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import parse_events
+from servicedesk.metrics.periods import Month
+from servicedesk.reports.service import generate_report
 from tests.helpers import event
 
 CHECKS = [
@@ -100,7 +103,7 @@ def _fuzz_operation(app, token: str, operation, mode, seen: list[int]) -> None:
     check()
 
 
-def _run_schemathesis(app, token: str, mode: schemathesis.GenerationMode) -> list[int]:
+def _run_schemathesis(app, token: str, reader: str, mode: schemathesis.GenerationMode) -> list[int]:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     seen: list[int] = []
     operations = [("/api/v1/events", "POST")]
@@ -112,17 +115,76 @@ def _run_schemathesis(app, token: str, mode: schemathesis.GenerationMode) -> lis
     ]
     for path, method in operations:
         _fuzz_operation(app, token, schema[path][method], mode, seen)
+    for path in REPORT_PATHS:
+        _fuzz_operation(app, reader, schema[path]["GET"], mode, seen)
     return seen
 
 
-def test_schemathesis_valid_requests_are_documented_and_never_fail(app, token):
-    seen = _run_schemathesis(app, token, schemathesis.GenerationMode.POSITIVE)
+#: The reports API, fuzzed with a reports:read token.
+REPORT_PATHS = [
+    "/api/v1/reports",
+    *(
+        base + suffix
+        for base in ("/api/v1/reports/{month}", "/api/v1/reports/{month}/versions/{version}")
+        for suffix in ("", ".json", ".csv", ".xlsx")
+    ),
+]
+
+
+@pytest.fixture
+def reader(db, org, make_token) -> str:
+    """A reports:read token, and a June 2026 report for it to find."""
+    generate_report(db, org, Month(2026, 6))
+    db.commit()
+    return make_token(org, scope="reports:read")
+
+
+def test_the_reports_api_answers_as_documented(app, reader, token):
+    """Found, not found, not modified, wrong token: each answer checked against the document."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    cases = [
+        ("/api/v1/reports", {}, {}, reader, 200),
+        ("/api/v1/reports", {}, {"month": "2026-06"}, token, 403),
+        ("/api/v1/reports/{month}", {"month": "2026-06"}, {}, reader, 200),
+        ("/api/v1/reports/{month}", {"month": "2026-06"}, {"format": "xlsx"}, reader, 200),
+        ("/api/v1/reports/{month}", {"month": "2026-07"}, {}, reader, 404),
+        ("/api/v1/reports/{month}.csv", {"month": "2026-06"}, {}, reader, 200),
+        ("/api/v1/reports/{month}.xlsx", {"month": "2026-06"}, {}, "sdk_unknown", 401),
+        (
+            "/api/v1/reports/{month}/versions/{version}",
+            {"month": "2026-06", "version": 1},
+            {},
+            reader,
+            200,
+        ),
+        (
+            "/api/v1/reports/{month}/versions/{version}.json",
+            {"month": "2026-06", "version": 2},
+            {},
+            reader,
+            404,
+        ),
+    ]
+    for path, parameters, query, bearer, status in cases:
+        case = schema[path]["GET"].Case(path_parameters=parameters, query=query)
+        response = case.call(headers={"Authorization": f"Bearer {bearer}"})
+        assert response.status_code == status, (path, parameters, query)
+        case.validate_response(response, checks=CHECKS)
+        etag = response.headers.get("etag", [None])[0]
+        if status == 200 and etag:
+            again = case.call(headers={"Authorization": f"Bearer {bearer}", "If-None-Match": etag})
+            assert again.status_code == 304
+            case.validate_response(again, checks=CHECKS)
+
+
+def test_schemathesis_valid_requests_are_documented_and_never_fail(app, token, reader):
+    seen = _run_schemathesis(app, token, reader, schemathesis.GenerationMode.POSITIVE)
     assert 202 in seen
     assert all(status < 500 for status in seen)
 
 
-def test_schemathesis_invalid_requests_are_rejected_as_problems(app, token):
-    seen = _run_schemathesis(app, token, schemathesis.GenerationMode.NEGATIVE)
+def test_schemathesis_invalid_requests_are_rejected_as_problems(app, token, reader):
+    seen = _run_schemathesis(app, token, reader, schemathesis.GenerationMode.NEGATIVE)
     assert 422 in seen
     assert all(status < 500 for status in seen)
 

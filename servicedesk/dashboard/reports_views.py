@@ -16,7 +16,7 @@ from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
 from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
-from servicedesk.reports.exports import audit_csv_chunks, report_xlsx
+from servicedesk.reports.exports import DOCUMENT_FORMATS, audit_csv_chunks, document_bytes
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import report_versions, reported_months
 from servicedesk.web import writing
@@ -25,10 +25,7 @@ bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
 
 #: Download formats: (file suffix, media type).
 DOWNLOADS = {
-    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "csv": ("csv", "text/csv; charset=utf-8"),
-    "json": ("json", "application/json"),
-    "days-csv": ("days.csv", "text/csv; charset=utf-8"),
+    **DOCUMENT_FORMATS,
     "audit-csv": ("contacts.csv", "text/csv; charset=utf-8"),
 }
 
@@ -108,20 +105,13 @@ def download(month: str, version: int, fmt: str) -> Response:
         abort(404)
     m = _month(month)
     report = _version(m, version)
-    doc = report.document
     suffix, mimetype = DOWNLOADS[fmt]
     name = f"servicedesk-{current_org().slug}-{m}-v{version}.{suffix}"
     if fmt == "audit-csv":
         org = current_org()
         body: Any = stream_with_context(audit_csv_chunks(get_session(), org, m))
-    elif fmt == "xlsx":
-        body = report_xlsx(doc)
-    elif fmt == "json":
-        body = formats.report_json(doc)
-    elif fmt == "csv":
-        body = formats.report_csv(doc)
     else:
-        body = formats.days_csv(doc)
+        body = document_bytes(report.document, fmt)
     db = writing()
     record(
         db,

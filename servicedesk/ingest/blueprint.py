@@ -10,18 +10,12 @@ from servicedesk.db import get_engine, get_session, mark_write, serialized_write
 from servicedesk.ingest import signatures
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
-from servicedesk.ingest.tokens import find_sender
+from servicedesk.ingest.tokens import bearer, find_sender
 from servicedesk.ingest.web import read_body, reject_delivery
 from servicedesk.problems import problem
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 @bp.post("/events")
@@ -43,7 +37,7 @@ def _post_events() -> Response:
         headers=dict(request.headers),
     )
     session = get_session()
-    presented = _bearer()
+    presented = bearer(request.headers.get("Authorization"))
     sender = find_sender(session, presented) if presented else None
     if sender is None:
         return reject_delivery(

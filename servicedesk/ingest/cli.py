@@ -1,4 +1,4 @@
-"""``servicedesk token ...``"""
+"""``servicedesk token ...``: ingest tokens and report-reading tokens."""
 
 from __future__ import annotations
 
@@ -8,25 +8,35 @@ from flask.cli import AppGroup
 from sqlmodel import Session
 
 from servicedesk.db import get_engine
-from servicedesk.ingest.models import IngestToken
-from servicedesk.ingest.tokens import create_token, forget_senders
+from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
+from servicedesk.ingest.tokens import TokenError, create_token, forget_senders
 from servicedesk.orgs.cli import require_org
 from servicedesk.timeutil import utcnow
 
-token_cli = AppGroup("token", help="Ingest tokens for the events API.")
+token_cli = AppGroup("token", help="Tokens for the events API (ingest) and the reports API.")
 
 
 @token_cli.command("create")
 @click.option("--org", "slug", required=True)
 @click.option("--signing", is_flag=True, help="Also require Standard Webhooks signatures.")
 @click.option("--label", default="", help="What the token is for.")
-def create(slug: str, signing: bool, label: str) -> None:
+@click.option(
+    "--scope",
+    type=click.Choice(SCOPES),
+    default=INGEST,
+    show_default=True,
+    help="ingest: send events; reports:read: read the reports API.",
+)
+def create(slug: str, signing: bool, label: str, scope: str) -> None:
     """Create a token; the last line is the token (with --signing, then the whsec_ secret)."""
     with Session(get_engine()) as session:
         org = require_org(session, slug)
-        row, token = create_token(session, org, signing=signing, label=label)
+        try:
+            row, token = create_token(session, org, signing=signing, label=label, scope=scope)
+        except TokenError as exc:
+            raise click.ClickException(f"--{exc}") from None
         session.commit()
-        click.echo(f"token {row.prefix}... for {org.slug}; it is shown only now", err=True)
+        click.echo(f"{scope} token {row.prefix}... for {org.slug}; it is shown only now", err=True)
         click.echo(token)
         if row.signing_secret:
             click.echo(row.signing_secret)
@@ -35,16 +45,20 @@ def create(slug: str, signing: bool, label: str) -> None:
 @token_cli.command("list")
 @click.option("--org", "slug", required=True)
 def list_(slug: str) -> None:
-    """List an organisation's tokens (prefixes only)."""
+    """List an organisation's tokens (prefixes only); the scope is the last column."""
     with Session(get_engine()) as session:
         org = require_org(session, slug)
         rows = session.scalars(
-            sa.select(IngestToken).where(IngestToken.organisation_id == org.id)
+            sa.select(IngestToken)
+            .where(IngestToken.organisation_id == org.id)
+            .order_by(IngestToken.id)
         ).all()
         for t in rows:
             state = "revoked" if t.revoked_at else "active"
             signed = "signed" if t.signing_secret else "bearer"
-            click.echo(f"{t.id}\t{t.prefix}...\t{signed}\t{state}\t{t.label}")
+            # The scope came last, after the label, so scripts that read the columns before it
+            # see what they always saw.
+            click.echo(f"{t.id}\t{t.prefix}...\t{signed}\t{state}\t{t.label}\t{t.scope}")
 
 
 @token_cli.command("revoke")

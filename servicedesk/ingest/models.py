@@ -11,12 +11,24 @@ from sqlmodel import JSON, Column, Field, SQLModel
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
 from servicedesk.timeutil import utcnow
 
+#: What a token may do. An ingest token lives in a telephony system's configuration, so it must
+#: not read reports; a reports token lives in a BI tool, so it must not send events.
+INGEST = "ingest"
+REPORTS_READ = "reports:read"
+SCOPES = (INGEST, REPORTS_READ)
+
 
 class IngestToken(SQLModel, table=True):
-    """A bearer token for the events API; only its SHA-256 is stored.
+    """A bearer token of an organisation; only its SHA-256 is stored.
 
     The token carries 256 random bits, so a fast hash is as safe as a slow one here. The signing
     secret cannot be hashed: verifying an HMAC needs the key itself.
+
+    Every token has exactly one ``scope`` (``SCOPES``). Report-reading tokens are rows of this
+    same table rather than of a table of their own: they are made, listed, revoked, hashed and
+    looked up (with the same short cache) exactly like ingest tokens, so one column keeps one
+    code path for all of that, and one unique hash index means a token can never be found as
+    two things. The table keeps its old name, which is merely historical now.
     """
 
     __tablename__ = "ingest_tokens"
@@ -27,6 +39,8 @@ class IngestToken(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     label: str = Field(default="", max_length=200)
     signing_secret: str | None = Field(default=None, max_length=200)
+    #: One of SCOPES; rows made before scopes existed are ingest tokens.
+    scope: str = Field(default=INGEST, max_length=32, sa_column_kwargs={"server_default": INGEST})
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
 

@@ -1,4 +1,4 @@
-"""Ingest tokens: made once, shown once, stored as a hash."""
+"""Bearer tokens (ingest, reports:read): made once, shown once, stored as a hash."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from servicedesk.ingest.models import IngestToken
+from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
 from servicedesk.orgs.models import Organisation
 
 TOKEN_PREFIX = "sdk_"
@@ -26,10 +26,23 @@ def new_signing_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+class TokenError(ValueError):
+    """A token that cannot be made as asked; the message names the option at fault."""
+
+
 def create_token(
-    session: Session, org: Organisation, *, signing: bool = False, label: str = ""
+    session: Session,
+    org: Organisation,
+    *,
+    signing: bool = False,
+    label: str = "",
+    scope: str = INGEST,
 ) -> tuple[IngestToken, str]:
     """A new token row and the token itself (the only time it exists in clear)."""
+    if scope not in SCOPES:
+        raise TokenError(f"scope: one of {', '.join(SCOPES)}")
+    if signing and scope != INGEST:
+        raise TokenError("signing: only ingest tokens sign their deliveries")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = IngestToken(
         organisation_id=org.id,  # type: ignore[arg-type]
@@ -37,26 +50,34 @@ def create_token(
         prefix=token[: len(TOKEN_PREFIX) + 6],
         label=label,
         signing_secret=new_signing_secret() if signing else None,
+        scope=scope,
     )
     session.add(row)
     session.flush()
     return row, token
 
 
+def bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, else None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 @dataclass(frozen=True, slots=True)
 class Sender:
-    """Who a presented token speaks for, and the secret its deliveries are signed with."""
+    """Who a presented token speaks for, what it may do, and the secret its deliveries carry."""
 
     token_id: int
     organisation: Organisation
     signing_secret: str | None
+    scope: str
 
 
 _TOKENS = IngestToken.__table__  # type: ignore[attr-defined]
 _ORGS = Organisation.__table__  # type: ignore[attr-defined]
 # One statement for the token and its organisation: this runs on every ingest request.
 _SENDER_SELECT = (
-    sa.select(_TOKENS.c.id.label("token_id"), _TOKENS.c.signing_secret, *_ORGS.c)
+    sa.select(_TOKENS.c.id.label("token_id"), _TOKENS.c.signing_secret, _TOKENS.c.scope, *_ORGS.c)
     .join(_ORGS, _ORGS.c.id == _TOKENS.c.organisation_id)
     .where(_TOKENS.c.token_hash == sa.bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
 )
@@ -68,12 +89,23 @@ SENDER_CACHE_SECONDS = 10.0
 _sender_cache: dict[str, tuple[float, Sender]] = {}
 
 
-def find_sender(session: Session, token: str) -> Sender | None:
+def find_sender(session: Session, token: str, scope: str | None = INGEST) -> Sender | None:
     """The live token's sender for a presented bearer token, or None.
+
+    None also when the token has another scope than ``scope`` (the default keeps every caller
+    that predates scopes an ingest-only caller); ``scope=None`` finds a token of any scope, for
+    a caller that answers a wrong scope differently from an unknown token.
 
     Known senders are remembered for SENDER_CACHE_SECONDS, which spares the database a query on
     every ingest request; unknown tokens are never cached, so a new token works at once.
     """
+    sender = _lookup(session, token)
+    if sender is None or (scope is not None and sender.scope != scope):
+        return None
+    return sender
+
+
+def _lookup(session: Session, token: str) -> Sender | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     token_hash = hash_token(token)
@@ -88,7 +120,7 @@ def find_sender(session: Session, token: str) -> Sender | None:
         _sender_cache.pop(token_hash, None)
         return None
     org = Organisation(**{c.name: row[c.name] for c in _ORGS.c})
-    sender = Sender(row["token_id"], org, row["signing_secret"])
+    sender = Sender(row["token_id"], org, row["signing_secret"], row["scope"])
     if len(_sender_cache) > 10_000:
         _sender_cache.clear()
     _sender_cache[token_hash] = (now, sender)

@@ -27,7 +27,7 @@ from servicedesk.dashboard.monthdata import forget
 from servicedesk.dashboard.targets import TARGETS, org_targets, set_targets
 from servicedesk.db import get_session
 from servicedesk.ingest.models import IngestToken
-from servicedesk.ingest.tokens import create_token
+from servicedesk.ingest.tokens import create_token, forget_senders
 from servicedesk.orgs.models import ClosedDay, Queue
 from servicedesk.orgsettings.forms import (
     ClosedDayForm,
@@ -192,6 +192,7 @@ def revoke_token(token_id: int) -> Any:
         abort(404)
     row.revoked_at = row.revoked_at or utcnow()
     db.commit()
+    forget_senders()  # this worker refuses it at once; the others within SENDER_CACHE_SECONDS
     flash(_("The token is revoked."), "success")
     return redirect(url_for(".tokens"), 303)
 

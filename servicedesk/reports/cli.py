@@ -11,11 +11,12 @@ from sqlmodel import Session
 from servicedesk.audit import record
 from servicedesk.audit.operations import cli_actor
 from servicedesk.db import get_engine, mark_write
-from servicedesk.kolada.operations import comparison, comparison_lines
+from servicedesk.kolada.operations import comparison_lines
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.cli import require_org
 from servicedesk.reports import formats
 from servicedesk.reports.models import Report
+from servicedesk.reports.published import published_document, published_json
 from servicedesk.reports.service import generate_report, latest_report
 
 report_cli = AppGroup("report", help="Monthly reports (frozen, versioned).")
@@ -69,14 +70,15 @@ def show(slug: str, month: str, fmt: str) -> None:
     """Print the latest version of the month's report."""
     m = _month(month)
     with Session(get_engine()) as session:
-        doc = _latest(session, slug, m).document
-        national = comparison(session, require_org(session, slug), doc)
+        report = _latest(session, slug, m)
+        shown = published_document(session, require_org(session, slug), report)
+    doc = report.document
     if fmt == "json":
-        click.echo(formats.report_json({**doc, "kolada": national} if national else doc))
+        click.echo(published_json(shown), nl=False)
     elif fmt == "csv":
         click.echo(formats.report_csv(doc), nl=False)
     else:
-        click.echo(formats.report_table(doc) + comparison_lines(national), nl=False)
+        click.echo(formats.report_table(doc) + comparison_lines(shown.get("kolada", [])), nl=False)
 
 
 @report_cli.command("export")

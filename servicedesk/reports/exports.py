@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +31,36 @@ C = Contact.__table__  # type: ignore[attr-defined]
 SECTION_TITLES = {"phone": "Phone", "email": "E-mail", "survey": "Survey"}
 
 
+#: The formats made from the frozen document alone: (file suffix, media type). Their bytes never
+#: change for a given version, so the report's sha256 can stand for them (an HTTP ETag).
+DOCUMENT_FORMATS = {
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "json": ("json", "application/json"),
+    "days-csv": ("days.csv", "text/csv; charset=utf-8"),
+}
+
+
+def document_bytes(doc: dict[str, Any], fmt: str) -> bytes:
+    """The frozen document in one of DOCUMENT_FORMATS."""
+    if fmt == "xlsx":
+        return report_xlsx(doc)
+    if fmt == "json":
+        return formats.report_json(doc).encode()
+    if fmt == "csv":
+        return formats.report_csv(doc).encode()
+    if fmt == "days-csv":
+        return formats.days_csv(doc).encode()
+    raise ValueError(f"format: unknown format {fmt!r}")
+
+
 def write(session: Session, report: Report, fmt: str, output: Path) -> int:
     """Write ``report`` as ``fmt`` to ``output``; returns the bytes written."""
-    doc = report.document
-    if fmt == "xlsx":
-        data = report_xlsx(doc)
-    elif fmt == "json":
-        data = formats.report_json(doc).encode()
-    elif fmt == "csv":
-        data = formats.report_csv(doc).encode()
-    elif fmt == "days-csv":
-        data = formats.days_csv(doc).encode()
-    elif fmt == "audit-csv":
+    if fmt == "audit-csv":
         org = session.get(Organisation, report.organisation_id)
         assert org is not None
         return _write_stream(output, audit_csv_chunks(session, org, Month.parse(report.month)))
-    else:
-        raise ValueError(f"format: unknown format {fmt!r}")
+    data = document_bytes(report.document, fmt)
     output.write_bytes(data)
     return len(data)
 
@@ -72,6 +86,11 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # The workbook's creation time is the report's, not the export's: the same version then
+    # gives the same bytes every time (XlsxWriter fixes the zip entries' dates itself).
+    made = _generated_at(doc)
+    if made is not None:
+        book.set_properties({"created": made})
     fmt = {
         "title": book.add_format({"bold": True, "font_size": 14}),
         "head": book.add_format({"bold": True, "bottom": 1, "text_wrap": True}),
@@ -87,6 +106,13 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
     _definitions_sheet(book, fmt)
     book.close()
     return buffer.getvalue()
+
+
+def _generated_at(doc: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.strptime(str(doc.get("generated_at")), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
 
 
 def _cell(sheet: Any, fmt: dict[str, Any], row: int, col: int, figure: str, value: Any) -> None:

@@ -97,3 +97,17 @@ def test_admin_adds_and_limits_users(app, client, org, signed_in, db):
     db.rollback()
     db.refresh(admin)
     assert admin.role == "admin"
+
+
+def test_a_reports_token_is_listed_with_its_scope_and_can_be_revoked(
+    client, org, signed_in, db, make_token
+):
+    reader = make_token(org, scope="reports:read")
+    auth = {"Authorization": f"Bearer {reader}"}
+    assert client.get("/api/v1/reports", headers=auth).status_code == 200
+    signed_in(org, "admin")
+    assert "<code>reports:read</code>" in client.get("/settings/tokens").get_data(as_text=True)
+    row = db.scalars(sa.select(IngestToken)).one()
+    revoked = post_form(client, f"/settings/tokens/{row.id}/revoke", {}, page="/settings/tokens")
+    assert revoked.status_code == 303
+    assert client.get("/api/v1/reports", headers=auth).status_code == 401
