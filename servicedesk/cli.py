@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from servicedesk.audit.cli import audit_cli
 from servicedesk.auth.cli import user_cli
+from servicedesk.calendars.cli import calendar_cli
 from servicedesk.demo.cli import demo_cli
 from servicedesk.gdpr.cli import gdpr_cli
 from servicedesk.hooks.cli import asterisk_cli, integration_cli
@@ -95,6 +96,7 @@ COMMANDS = [
     kolada_cli,
     gdpr_cli,
     audit_cli,
+    calendar_cli,
 ]
 
 

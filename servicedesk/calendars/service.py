@@ -144,6 +144,28 @@ def remove_closed_day(session: Session, org: Organisation, day: date) -> bool:
     return bool(result.rowcount)
 
 
+def closed_days(session: Session, org: Organisation, year: int | None = None) -> list[ClosedDay]:
+    """The organisation's closed days, oldest first; of one year when ``year`` is given."""
+    query = sa.select(ClosedDay).where(ClosedDay.organisation_id == org.id).order_by(ClosedDay.day)
+    if year is not None:
+        query = query.where(ClosedDay.day.between(date(year, 1, 1), date(year, 12, 31)))  # type: ignore[attr-defined]
+    return list(session.scalars(query))
+
+
+def calendar_days(
+    session: Session, org: Organisation, first: date, last: date
+) -> list[CalendarDay]:
+    """The organisation's calendar rows from ``first`` to ``last``, as the metrics count them."""
+    ensure_calendar(session, org)
+    return list(
+        session.scalars(
+            sa.select(CalendarDay)
+            .where(CalendarDay.organisation_id == org.id, CalendarDay.day.between(first, last))  # type: ignore[attr-defined]
+            .order_by(CalendarDay.day)
+        )
+    )
+
+
 def calendar_day(session: Session, org: Organisation, day: date) -> CalendarDay | None:
     """The organisation's calendar row for one local date (None outside the calendar)."""
     ensure_calendar(session, org)
