@@ -59,7 +59,7 @@ def test_scope_errors_are_one_line(runner, org):
 
 def test_tokens_made_before_scopes_are_ingest_tokens(engine_name, request, tmp_path):
     url = fresh_database(engine_name, request, tmp_path)
-    command.downgrade(alembic_config(url), "0009")
+    command.downgrade(alembic_config(url), "0010")  # the revision before scopes
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
