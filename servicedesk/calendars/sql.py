@@ -19,43 +19,6 @@ def working_clock(cal: Any, local_seconds: Any) -> sa.ColumnElement[float]:
     return cal.working_seconds_before + sa.case((cal.is_working, local_seconds), else_=0.0)
 
 
-def email_working_seconds(contact: Any, cal_start: Any, cal_answer: Any) -> sa.ColumnElement[float]:
-    """Working seconds from an e-mail's receipt to its answer; null when unanswered.
-
-    The query must outer-join ``cal_start`` on (organisation_id, start_date) and ``cal_answer``
-    on (organisation_id, answered_local_date), as ``join_calendars`` does.
-    """
-    return working_clock(cal_answer, contact.answered_local_seconds) - working_clock(
-        cal_start, contact.start_local_seconds
-    )
-
-
-def join_calendars(
-    select: sa.Select[Any], contact: Any, cal_start: Any, cal_answer: Any, only_email: bool = False
-) -> Any:
-    """Outer-join the two calendar rows an e-mail's working time needs.
-
-    With ``only_email`` the calendar is not even looked up for calls (their working time is
-    null), which saves two index probes per call when a query reads both channels.
-    """
-    extra = [contact.channel == "email"] if only_email else []
-    return select.outerjoin(
-        cal_start,
-        sa.and_(
-            cal_start.organisation_id == contact.organisation_id,
-            cal_start.day == contact.start_date,
-            *extra,
-        ),
-    ).outerjoin(
-        cal_answer,
-        sa.and_(
-            cal_answer.organisation_id == contact.organisation_id,
-            cal_answer.day == contact.answered_local_date,
-            *extra,
-        ),
-    )
-
-
 def working_clock_of(contact: Any, day: Any, seconds: Any) -> Any:
     """W(t) of a contact's local (date, seconds-of-day) as a scalar subquery (for UPDATEs).
 

@@ -10,7 +10,8 @@ has 86,400 wall-clock seconds and working time is the difference of two "working
 
 The database holds the first term per organisation and date (``calendar_days``) and each contact
 holds the local date and seconds-of-day of its start and answer, so the figure is two index
-lookups and a subtraction in SQL on either engine. ``reference_working_seconds`` walks the days
+lookups and a subtraction in SQL on either engine; the result is stored on the e-mail contact
+(``answer_seconds``) and recomputed when the calendar changes (``calendars/contacts.py``). ``reference_working_seconds`` walks the days
 one by one; the tests use it as the oracle for the arithmetic.
 """
 
@@ -65,7 +66,7 @@ def contact_local_times(
     """The Contact columns the working-time arithmetic reads, from the two instants it spans.
 
     The fold sets these beside start_date; they depend only on the events and the time zone,
-    never on the calendar, so closing a day later changes no contact row.
+    never on the calendar, so a calendar change can recompute the working time from them.
     """
     _day, start_seconds = local_parts(started_at, tz)
     if answered_at is None:

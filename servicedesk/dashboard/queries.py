@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from servicedesk.calendars import sql as calsql
 from servicedesk.calendars.service import calendar_day, ensure_calendar
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
-from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.contacts.models import Contact
+from servicedesk.metrics.definitions import QUESTIONS
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import to_utc
 
 C = Contact.__table__  # type: ignore[attr-defined]
-SR = SurveyResponse.__table__  # type: ignore[attr-defined]
 
 #: Upper bounds (seconds) of the wait-time buckets; the last bucket is open.
 WAIT_BUCKETS = (30, 60, 120, 300, 600)
@@ -176,9 +176,8 @@ def email_answer_distribution(
     session: Session, org: Organisation, first: date, last: date, queue_ids: Any = None
 ) -> list[int]:
     """E-mails per answer time in working days (EMAIL_BUCKETS, the open last, unanswered)."""
-    ensure_calendar(session, org)
-    cs, ca = calsql.calendar_alias("cal_start"), calsql.calendar_alias("cal_answer")
-    worked = calsql.email_working_seconds(C.c, cs, ca)
+    ensure_calendar(session, org)  # the stored working times follow the current calendar
+    worked = C.c.answer_seconds
     cases = []
     low = None
     for high in EMAIL_BUCKETS:
@@ -188,41 +187,35 @@ def email_answer_distribution(
         low = bound
     cases.append(sa.func.sum(sa.case((worked > low, 1), else_=0)))
     cases.append(sa.func.sum(sa.case((C.c.answered_at.is_(None), 1), else_=0)))
-    stmt = calsql.join_calendars(sa.select(*cases).select_from(C), C.c, cs, ca).where(
-        *_period(org, "email", first, last, queue_ids)
-    )
+    stmt = sa.select(*cases).where(*_period(org, "email", first, last, queue_ids))
     return [int(v or 0) for v in session.execute(stmt).one()]
 
 
 def score_distribution(
     session: Session, org: Organisation, first: date, last: date, queue_ids: Any = None
 ) -> dict[str, list[int]]:
-    """Responses per grade 1-5 for each question, about contacts started in the period."""
-    join = SR.join(
-        C,
-        sa.and_(
-            C.c.organisation_id == SR.c.organisation_id,
-            C.c.contact_id == SR.c.contact_id,
-            sa.or_(SR.c.channel.is_(None), SR.c.channel == C.c.channel),
-        ),
-    )
+    """Responses per grade 1-5 for each question, about contacts started in the period.
+
+    Read from the scores the fold keeps on the contacts, so a response counts here exactly
+    where it counts in the figures (docs/metrics.md, Surveys).
+    """
     conds = [
-        SR.c.organisation_id == org.id,
+        C.c.organisation_id == org.id,
         C.c.start_date >= first,
         C.c.start_date <= last,
+        sa.or_(*(C.c[f"{q}_score"].is_not(None) for q in QUESTIONS)),
     ]
     if queue_ids is not None:
         conds.append(C.c.queue_id.in_(list(queue_ids)))
-    rows = session.execute(
-        sa.select(SR.c.question, SR.c.score, sa.func.count())
-        .select_from(join)
-        .where(*conds)
-        .group_by(SR.c.question, SR.c.score)
-    )
     result: dict[str, list[int]] = {}
-    for question, score, n in rows:
-        if 1 <= score <= 5:
-            result.setdefault(question, [0] * 5)[score - 1] += int(n)
+    for question in QUESTIONS:
+        score = C.c[f"{question}_score"]
+        rows = session.execute(
+            sa.select(score, sa.func.count()).where(*conds, score.is_not(None)).group_by(score)
+        )
+        for value, n in rows:
+            if 1 <= value <= 5:
+                result.setdefault(question, [0] * 5)[value - 1] += int(n)
     return result
 
 
@@ -256,9 +249,8 @@ def contacts(
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The contacts matching ``flt`` (total count, one page), newest first, pseudonymised."""
-    ensure_calendar(session, org)
-    cs, ca = calsql.calendar_alias("cal_start"), calsql.calendar_alias("cal_answer")
-    worked = calsql.email_working_seconds(C.c, cs, ca)
+    ensure_calendar(session, org)  # the stored working times follow the current calendar
+    worked = sa.case((C.c.channel == "email", C.c.answer_seconds), else_=None)
     conds = [C.c.organisation_id == org.id, C.c.channel == flt.channel]
     if flt.first:
         conds.append(C.c.start_date >= flt.first)
@@ -286,50 +278,33 @@ def contacts(
             met = sa.and_(worked.is_not(None), worked <= flt.deadline_days * DAY_SECONDS)
         conds.append(met if flt.deadline == "met" else sa.not_(met))
     if flt.rating is not None or flt.question:
-        sr_conds = [
-            SR.c.organisation_id == C.c.organisation_id,
-            SR.c.contact_id == C.c.contact_id,
-            sa.or_(SR.c.channel.is_(None), SR.c.channel == C.c.channel),
-        ]
+        questions = [flt.question] if flt.question in QUESTIONS else list(QUESTIONS)
+        scores = [C.c[f"{q}_score"] for q in questions]
         if flt.rating is not None:
-            sr_conds.append(SR.c.score == flt.rating)
-        if flt.question:
-            sr_conds.append(SR.c.question == flt.question)
-        conds.append(sa.exists().where(*sr_conds))
-    base = calsql.join_calendars(sa.select(C.c.id).select_from(C), C.c, cs, ca).where(*conds)
+            conds.append(sa.or_(*(score == flt.rating for score in scores)))
+        else:
+            conds.append(sa.or_(*(score.is_not(None) for score in scores)))
+    base = sa.select(C.c.id).where(*conds)
     total = session.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
     rows = session.execute(
-        calsql.join_calendars(
-            sa.select(
-                C.c.id,
-                C.c.contact_id,
-                C.c.queue_id,
-                C.c.agent,
-                C.c.caller_hash,
-                C.c.started_at,
-                C.c.answered_at,
-                C.c.wait_seconds,
-                C.c.direct_answer,
-                worked.label("worked"),
-            ).select_from(C),
-            C.c,
-            cs,
-            ca,
+        sa.select(
+            C.c.id,
+            C.c.contact_id,
+            C.c.queue_id,
+            C.c.agent,
+            C.c.caller_hash,
+            C.c.started_at,
+            C.c.answered_at,
+            C.c.wait_seconds,
+            C.c.direct_answer,
+            worked.label("worked"),
+            *(C.c[f"{q}_score"] for q in QUESTIONS),
         )
         .where(*conds)
         .order_by(C.c.started_at.desc(), C.c.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
-    grades: dict[str, dict[str, int]] = {}
-    ids = [r.contact_id for r in rows]
-    if ids:
-        for cid, question, score in session.execute(
-            sa.select(SR.c.contact_id, SR.c.question, SR.c.score).where(
-                SR.c.organisation_id == org.id, SR.c.contact_id.in_(ids)
-            )
-        ):
-            grades.setdefault(cid, {})[question] = int(score)
     names = queue_names(session, org)
     result = []
     for r in rows:
@@ -355,7 +330,11 @@ def contacts(
                 "direct_answer": r.direct_answer,
                 "working_hours": (float(r.worked) / 3600) if r.worked is not None else None,
                 "deadline_met": deadline_met,
-                "grades": grades.get(r.contact_id, {}),
+                "grades": {
+                    q: int(r._mapping[f"{q}_score"])
+                    for q in QUESTIONS
+                    if r._mapping[f"{q}_score"] is not None
+                },
             }
         )
     return int(total), result
