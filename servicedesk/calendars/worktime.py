@@ -11,8 +11,9 @@ has 86,400 wall-clock seconds and working time is the difference of two "working
 The database holds the first term per organisation and date (``calendar_days``) and each contact
 holds the local date and seconds-of-day of its start and answer, so the figure is two index
 lookups and a subtraction in SQL on either engine; the result is stored on the e-mail contact
-(``answer_seconds``) and recomputed when the calendar changes (``calendars/contacts.py``). ``reference_working_seconds`` walks the days
-one by one; the tests use it as the oracle for the arithmetic.
+(``answer_seconds``) and recomputed when the calendar changes (``calendars/contacts.py``).
+``reference_working_seconds`` walks the days one by one; the tests use it as the oracle for the
+arithmetic.
 """
 
 from __future__ import annotations

@@ -20,9 +20,8 @@ from sqlmodel import Session
 
 from servicedesk.calendars.contacts import C as CONTACTS
 from servicedesk.calendars.contacts import set_email_working_times
-from servicedesk.calendars.service import ensure_calendar
 from servicedesk.calendars.worktime import contact_local_times
-from servicedesk.contacts.models import Contact
+from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys, record_survey_responses
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.ingest.models import Event
@@ -126,22 +125,34 @@ _QUEUE_SELECT = sa.select(Queue.__table__.c.name, Queue.__table__.c.id).where(  
 )
 
 _EV = Event.__table__  # type: ignore[attr-defined]
-_FOLD_SELECT = sa.select(
-    _EV.c.channel,
-    _EV.c.contact_id,
-    _EV.c.event_id,
-    _EV.c.type,
-    _EV.c.occurred_at,
-    _EV.c.queue,
-    _EV.c.agent,
-    _EV.c.caller_hash,
-    _EV.c.direct_answer,
-).where(
-    _EV.c.organisation_id == sa.bindparam("org_id"),
-    _EV.c.contact_id.in_(sa.bindparam("ids", expanding=True)),
-    _EV.c.channel.in_(("phone", "email")),
-    _EV.c.type != "survey.response",
-)
+_SR = SurveyResponse.__table__  # type: ignore[attr-defined]
+_IDS = sa.bindparam("ids", expanding=True)
+_ORG = sa.bindparam("org_id")
+#: The contacts' events, and in the same round trip which of the ids have survey responses
+#: (rows of type "survey.response" with nothing else): only those need their scores linked.
+_FOLD_SELECT = sa.union_all(
+    sa.select(
+        _EV.c.channel,
+        _EV.c.contact_id,
+        _EV.c.event_id,
+        _EV.c.type,
+        _EV.c.occurred_at,
+        _EV.c.queue,
+        _EV.c.agent,
+        _EV.c.caller_hash,
+        _EV.c.direct_answer,
+    ).where(
+        _EV.c.organisation_id == _ORG,
+        _EV.c.contact_id.in_(_IDS),
+        _EV.c.channel.in_(("phone", "email")),
+        _EV.c.type != "survey.response",
+    ),
+    sa.select(
+        sa.null(), _SR.c.contact_id, sa.null(), sa.literal("survey.response"), sa.null(),
+        sa.null(), sa.null(), sa.null(), sa.null(),
+    )
+    .where(_SR.c.organisation_id == _ORG, _SR.c.contact_id.in_(_IDS)),
+)  # fmt: skip
 
 
 def queue_ids(session: Session, org_id: int, names: set[str]) -> dict[str, int]:
@@ -168,10 +179,12 @@ def queue_ids(session: Session, org_id: int, names: set[str]) -> dict[str, int]:
     return found
 
 
-def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) -> int:
-    """Recompute the contacts with these keys from all their stored events; returns how many."""
+def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) -> set[str]:
+    """Recompute the contacts with these keys from all their stored events; returns the
+    contact ids among them that have survey responses."""
+    surveyed: set[str] = set()
     if not keys:
-        return 0
+        return surveyed
     by_key: dict[ContactKey, list[FoldEvent]] = defaultdict(list)
     ids = sorted({cid for _, cid in keys})
     for start in range(0, len(ids), 500):
@@ -179,7 +192,9 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
             _FOLD_SELECT, {"org_id": org.id, "ids": ids[start : start + 500]}
         )
         for channel, contact_id, *rest in rows:
-            if (channel, contact_id) in keys:
+            if rest[1] == "survey.response":
+                surveyed.add(contact_id)
+            elif (channel, contact_id) in keys:
                 # occurred_at comes back aware UTC from its column type on both engines.
                 by_key[(channel, contact_id)].append(FoldEvent(*rest))
     computed = {key: compute_contact(key[0], events) for key, events in by_key.items()}
@@ -206,16 +221,14 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
         )
     if rows:
         session.connection().execute(_contact_upsert(dialect_of(session), tuple(rows[0])), rows)
-    answered_emails = [
-        r["contact_id"] for r in rows if r["channel"] == "email" and r["answered_at"]
-    ]
-    if answered_emails:
-        ensure_calendar(session, org)
-        for start in range(0, len(answered_emails), 500):
+    # By the calendar as it is now: a reader's ensure_calendar recomputes these if it was stale.
+    answered = [r["contact_id"] for r in rows if r["channel"] == "email" and r["answered_at"]]
+    if answered:
+        for start in range(0, len(answered), 500):
             set_email_working_times(
-                session, org.id, CONTACTS.c.contact_id.in_(answered_emails[start : start + 500])
+                session, org.id, CONTACTS.c.contact_id.in_(answered[start : start + 500])
             )
-    return len(rows)
+    return surveyed
 
 
 def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any]:
@@ -256,6 +269,7 @@ def fold_events(session: Session, org: Organisation, new: list[dict[str, Any]]) 
     if not ids:
         return
     lock_contacts(session, org.id, ids)  # type: ignore[arg-type]
-    fold_contacts(session, org, keys)
+    surveyed = fold_contacts(session, org, keys)
     record_survey_responses(session, org.id, surveys)  # type: ignore[arg-type]
-    link_surveys(session, org.id, ids)  # type: ignore[arg-type]
+    # Scores and matched change only where responses exist (most calls have none).
+    link_surveys(session, org.id, surveyed | {r["contact_id"] for r in surveys})  # type: ignore[arg-type]

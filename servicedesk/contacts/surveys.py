@@ -113,7 +113,7 @@ _SET_SCORES = (
     .where(
         C.c.organisation_id == _ORG,
         C.c.contact_id.in_(_IDS),
-        # Only ids that have responses (or had: scores set before stay right): most calls have none.
+        # Only contacts with responses (or scores from before, which may have to go).
         sa.or_(
             sa.exists().where(SR.c.organisation_id == _ORG, SR.c.contact_id == C.c.contact_id),
             C.c.treatment_score.is_not(None),
@@ -139,6 +139,8 @@ _SET_MATCHED = (
 def link_surveys(session: Session, org_id: int, contact_ids: set[str]) -> None:
     """Recompute the scores on the contacts and ``matched`` on the responses of these ids."""
     ids = sorted(contact_ids)
+    if not ids:
+        return
     conn = session.connection()
     for start in range(0, len(ids), 500):
         params = {"org_id": org_id, "ids": ids[start : start + 500]}

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from servicedesk.calendars.service import ensure_calendar
 from servicedesk.contacts.models import Contact
 from tests.helpers import ingest
 
@@ -33,6 +34,7 @@ def test_email_folded_with_local_times(db, make_org) -> None:
     assert contact.start_local_seconds == 9.5 * 3600
     assert contact.answered_local_date == date(2026, 6, 22)
     assert contact.answered_local_seconds == 10 * 3600
+    ensure_calendar(db, org)
     db.refresh(contact)
     # Midsommarafton and the weekend count nothing: only Monday 00:00-10:00.
     assert contact.answer_seconds == pytest.approx(10 * 3600)

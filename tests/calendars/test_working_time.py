@@ -22,7 +22,7 @@ from servicedesk.calendars.service import (
 )
 from servicedesk.calendars.worktime import local_parts, reference_working_seconds, working_clock
 from servicedesk.contacts.models import Contact
-from servicedesk.orgs.models import DEFAULT_TIMEZONES
+from servicedesk.orgs.models import DEFAULT_TIMEZONES, Organisation
 
 H = 3600
 SE, NO = ZoneInfo("Europe/Stockholm"), ZoneInfo("Europe/Oslo")
@@ -34,7 +34,9 @@ def t(zone: ZoneInfo, *args: int) -> datetime:
 
 
 def sql_working_seconds(session, contact: Contact) -> float | None:
-    """The working time the figures read: the contact's stored ``answer_seconds``."""
+    """The working time the figures read: the contact's stored ``answer_seconds`` (after the
+    readers' ``ensure_calendar``, which builds or refreshes the calendar it follows)."""
+    ensure_calendar(session, session.get(Organisation, contact.organisation_id))
     c = Contact.__table__
     return session.execute(sa.select(c.c.answer_seconds).where(c.c.id == contact.id)).scalar_one()
 
