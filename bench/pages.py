@@ -41,11 +41,10 @@ import time_machine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bench.common import gunicorn, write_section  # noqa: E402
-from bench.report import QUEUES, _load  # noqa: E402
+from bench.synthetic import QUEUES, contact_rows, load  # noqa: E402
 from servicedesk import create_app  # noqa: E402
 from servicedesk.auth.operations import create_user  # noqa: E402
 from servicedesk.calendars.service import ensure_calendar  # noqa: E402
-from servicedesk.calendars.worktime import local_parts  # noqa: E402
 from servicedesk.dashboard import monthdata  # noqa: E402
 from servicedesk.db import make_engine  # noqa: E402
 from servicedesk.metrics.periods import Month  # noqa: E402
@@ -59,45 +58,6 @@ LAST = Month(2026, 6)
 NOW = datetime(2026, 6, 20, 10, 0, tzinfo=ZoneInfo(TZ))
 PASSWORD = "bench password 123"
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-
-
-def _month_rows(org_id: int, queue_ids: list[int], month: Any, n: int, rng: random.Random):
-    """``n`` contacts over the days of ``month`` (a Month, or a list of days)."""
-    zone = ZoneInfo(TZ)
-    days = month if isinstance(month, list) else month.days()
-    weights = [1.0 if d.weekday() < 5 else 0.15 for d in days]
-    contacts, surveys = [], []
-    for i, day in enumerate(rng.choices(days, weights, k=n)):
-        phone = rng.random() < 0.7
-        local = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(
-            seconds=rng.uniform(7.5 * 3600, 17 * 3600)
-        )
-        started = local.astimezone(UTC)
-        answered = ended = wait = direct = None
-        if phone:
-            if rng.random() < 0.9:
-                wait = round(rng.expovariate(1 / 45), 3)
-                answered = started + timedelta(seconds=wait)
-                direct = rng.random() < 0.55
-                ended = answered + timedelta(seconds=rng.uniform(30, 600))
-        elif rng.random() < 0.95:
-            answered = started + timedelta(hours=rng.uniform(0.2, 80))
-        a_day, a_seconds = local_parts(answered, TZ) if answered else (None, None)
-        cid = f"{days[0]}-{'c' if phone else 'm'}{i}"
-        contacts.append((
-            org_id, "phone" if phone else "email", cid, queue_ids[i % len(queue_ids)],
-            f"agent-{i % 40}", f"k1:{i:040x}", started, day, answered, ended, wait, direct,
-            3 if phone else 2, started, local_parts(started, TZ)[1], a_day, a_seconds,
-        ))  # fmt: skip
-        if answered is not None and rng.random() < 0.2:
-            for q in ("treatment", "ease") if phone else ("ease", "clarity"):
-                score = rng.choices([1, 2, 3, 4, 5], [5, 7, 18, 35, 35])[0]
-                surveys.append((
-                    org_id, cid, "phone" if phone else "email", q, score,
-                    answered + timedelta(hours=1), f"s-{q}-{cid}",
-                ))  # fmt: skip
-    contacts.sort(key=lambda row: row[6])
-    return contacts, surveys
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -160,14 +120,14 @@ def main() -> None:
     rng = random.Random(2026)
     started = time.perf_counter()
     for month in months:
-        contacts, surveys = _month_rows(org.id, queue_ids, month, args.contacts, rng)
-        _load(engine, contacts, surveys)
+        contacts, surveys = contact_rows(org.id, queue_ids, month.days(), args.contacts, rng)
+        load(engine, org.id, contacts, surveys)
     # The real clock's last 60 days too, so that the polled Today (gunicorn runs on real time)
     # has a day of calls and two months of e-mails to look through.
     today = date.today()
     recent = [today - timedelta(days=n) for n in range(59, -1, -1)]
-    contacts, surveys = _month_rows(org.id, queue_ids, recent, args.contacts * 2, rng)
-    _load(engine, contacts, surveys)
+    contacts, surveys = contact_rows(org.id, queue_ids, recent, args.contacts * 2, rng)
+    load(engine, org.id, contacts, surveys)
     print(
         f"loaded {15 * args.contacts:,} contacts in {time.perf_counter() - started:.0f} s",
         flush=True,

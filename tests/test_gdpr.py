@@ -181,3 +181,40 @@ def test_the_scheduler_purges_daily_and_counts_its_runs(app, client, token, db, 
     assert 'servicedesk_scheduler_runs_total{job="retention",outcome="ok"}' in client.get(
         "/metrics"
     ).get_data(as_text=True)
+
+
+def test_erase_leaves_no_score_whose_response_is_gone(client, token, runner, db, org):
+    """A call and an e-mail share an id; the response without a channel is the call's. Erasing
+    the e-mail's sender deletes the e-mail and every response that may be hers (the ones
+    without a channel too): the call keeps no score whose response is gone."""
+    at = "2026-06-01T10:00:00+02:00"
+    events = [
+        event("call.queued", contact_id="t1", at=at, caller=ANNA),
+        event("email.received", contact_id="t1", at=at, caller=BERIT),
+        event("survey.response", contact_id="t1", at=at, question="ease", score=5),
+        event("survey.response", contact_id="t1", at=at, question="clarity", score=2,
+              channel="email"),
+    ]  # fmt: skip
+    assert post(client, token, {"events": events}).status_code == 202
+    db.rollback()
+    scores = sa.select(Contact.channel, Contact.ease_score, Contact.clarity_score)
+    assert sorted(tuple(r) for r in db.execute(scores)) == [("email", None, 2), ("phone", 5, None)]
+    result = runner.invoke(args=["gdpr", "erase", "--org", "kumla", "--caller", BERIT])
+    assert result.exit_code == 0, result.output
+    db.rollback()
+    assert [tuple(r) for r in db.execute(scores)] == [("phone", None, None)]
+
+
+def test_purge_makes_responses_about_purged_contacts_unmatched_again(
+    client, token, runner, db, org
+):
+    now = utcnow()
+    old_at = (now - timedelta(days=500)).isoformat()
+    _call(client, token, "gone", ANNA, at=old_at)
+    later = event("survey.response", contact_id="gone", at=(now - timedelta(days=5)).isoformat(),
+                  question="treatment", score=3)  # fmt: skip
+    assert post(client, token, later).status_code == 202
+    runner.invoke(args=["gdpr", "retention", "--org", "kumla", "--contact-months", "13"])
+    assert runner.invoke(args=["gdpr", "purge"]).exit_code == 0
+    db.rollback()
+    assert db.scalars(sa.select(SurveyResponse.matched)).all() == [False]

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from servicedesk.audit import record
 from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.contacts.surveys import link_surveys
 from servicedesk.gdpr.models import DEFAULT_CONTACT_MONTHS, DEFAULT_RAW_DAYS, RetentionPolicy
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.orgs.models import Organisation
@@ -106,6 +107,7 @@ def _delete_contact_rows(
     session: Session, org_id: int, contact_keys: Iterable[tuple[str, str]]
 ) -> tuple[int, int, int]:
     """Delete contacts with their events and survey responses; returns the three counts."""
+    contact_keys = list(contact_keys)
     events = contacts = responses = 0
     for channel, contact_id in contact_keys:
         events += _count(
@@ -125,6 +127,8 @@ def _delete_contact_rows(
                 Contact.contact_id == contact_id,
             ),
         )
+    # A twin contact with the same id may have lost a response: its scores follow the rows left.
+    link_surveys(session, org_id, {contact_id for _, contact_id in contact_keys})
     return events, contacts, responses
 
 
@@ -171,6 +175,19 @@ def purge(session: Session, org: Organisation, *, now: datetime | None = None) -
         ),
     )
     contacts = _count(session, sa.delete(Contact).where(Contact.id.in_(old)))
+    # Later responses about a contact that is gone count as unmatched again.
+    session.execute(
+        sa.update(SurveyResponse)
+        .where(
+            SurveyResponse.organisation_id == org.id,
+            SurveyResponse.matched.is_(True),
+            ~sa.exists().where(
+                Contact.organisation_id == SurveyResponse.organisation_id,
+                Contact.contact_id == SurveyResponse.contact_id,
+            ),
+        )
+        .values(matched=False)
+    )
     removed = Removed(deliveries, events, contacts, responses)
     if any(asdict(removed).values()):
         record(
