@@ -57,6 +57,8 @@ TZ = "Europe/Stockholm"
 LAST = Month(2026, 6)
 NOW = datetime(2026, 6, 20, 10, 0, tzinfo=ZoneInfo(TZ))
 PASSWORD = "bench password 123"
+#: Issue 4: the Month page within this many ms at the 95th percentile.
+GOAL_MS = 150
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -258,6 +260,14 @@ def _write(args: Any, results: dict[str, tuple[float, float]], polls: tuple) -> 
     rows = "\n".join(f"| {k} | {v[0]:,.0f} ms | {v[1]:,.0f} ms |" for k, v in results.items())
     base = results["baseline: GET /reports/"][1]
     warm = results["running month, warm"][1]
+    cold = results["running month, cold"][1]
+    if cold < GOAL_MS:
+        verdict = f"The cold page meets the goal too ({cold:,.0f} ms at the 95th percentile)."
+    else:
+        verdict = (
+            f"The cold page ({cold:,.0f} ms at the 95th percentile) is over the goal: the first "
+            "viewer after the cache expires waits for the computation."
+        )
     text = f"""## Dashboard pages (bench/pages.py)
 
 `python bench/pages.py`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, SQLite,
@@ -273,12 +283,11 @@ for Today).
 |---|---|---|
 {rows}
 
-Warm Month page p95 = **{warm:,.0f} ms** (goal < 150 ms), {warm / base:.1f}x the Reports page
-(the baseline: a signed-in page with one small query).
-"Cold" is dominated by `servicedesk.metrics.queries.figures` over the month's 100,000 contacts
-(the page adds the wait, answer-time and grade distributions); it is paid once per cache life,
-scope and process, not per viewer. The cold figures are far over the goal: the goal holds only
-for the warm page, and the first viewer after the cache expires waits for the computation.
+Warm Month page p95 = **{warm:,.0f} ms** (goal < {GOAL_MS} ms), {warm / base:.1f}x the Reports
+page (the baseline: a signed-in page with one small query).
+"Cold" is mostly `servicedesk.metrics.queries.figures` over the month's {args.contacts:,}
+contacts and the page's wait, answer-time and grade distributions; it is paid once per cache
+life, scope and process, not per viewer. {verdict}
 
 Today under polling: {args.dashboards} signed-in dashboards polling `/today/live` at the same
 moment, {args.rounds} rounds, gunicorn with 2 workers: p50 {polls[0]:,.0f} ms, p95
