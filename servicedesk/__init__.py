@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -79,4 +80,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
     for target in BLUEPRINTS:
         module, _, attribute = target.partition(":")
         app.register_blueprint(getattr(import_module(module), attribute))
+    if not app.testing:
+        # What start-up allocated (modules, table metadata, templates, catalogs) lives as long
+        # as the process: moved out of the collector's reach, a full collection no longer walks
+        # it. Measured: the warm Month page took 30 ms, and 150 ms every dozen requests when
+        # the oldest generation was collected. Not under tests, which make an app per test.
+        gc.freeze()
     return app
