@@ -8,8 +8,15 @@ import click
 from flask.cli import AppGroup
 from sqlmodel import Session
 
+from servicedesk.audit.operations import cli_actor, record
 from servicedesk.auth.models import ROLES
-from servicedesk.auth.operations import UserError, create_user, org_users, user_queue_ids
+from servicedesk.auth.operations import (
+    UserError,
+    create_user,
+    org_users,
+    user_details,
+    user_queue_ids,
+)
 from servicedesk.db import get_engine, mark_write
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.cli import require_org
@@ -50,6 +57,7 @@ def create(slug: str, email: str, role: str, queues: tuple[str, ...], locale: st
             )
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
+        record(session, org.id, cli_actor(), "user.create", user_details(user))
         session.commit()
         click.echo(f"created {user.email} ({user.role}) in {org.slug}")
 

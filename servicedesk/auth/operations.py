@@ -182,3 +182,8 @@ def org_users(session: Session, org: Organisation) -> list[User]:
     return list(
         session.scalars(sa.select(User).where(User.organisation_id == org.id).order_by(User.email))
     )
+
+
+def user_details(user: User) -> dict[str, object]:
+    """What the audit log keeps of a new account (never the password or its hash)."""
+    return {"user_id": user.id, "email": user.email, "role": user.role}

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from sqlmodel import Session
 
+from servicedesk.audit.operations import cli_actor, record
 from servicedesk.db import get_engine
 from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
-from servicedesk.ingest.tokens import TokenError, create_token, forget_senders
+from servicedesk.ingest.tokens import TokenError, create_token, forget_senders, token_details
 from servicedesk.orgs.cli import require_org
 from servicedesk.timeutil import utcnow
 
@@ -35,6 +36,7 @@ def create(slug: str, signing: bool, label: str, scope: str) -> None:
             row, token = create_token(session, org, signing=signing, label=label, scope=scope)
         except TokenError as exc:
             raise click.ClickException(f"--{exc}") from None
+        record(session, org.id, cli_actor(), "token.create", token_details(row))
         session.commit()
         click.echo(f"{scope} token {row.prefix}... for {org.slug}; it is shown only now", err=True)
         click.echo(token)
@@ -72,6 +74,7 @@ def revoke(slug: str, token_id: int) -> None:
         if row is None or row.organisation_id != org.id:
             raise click.ClickException(f"token_id: no token {token_id} for {slug}")
         row.revoked_at = row.revoked_at or utcnow()
+        record(session, org.id, cli_actor(), "token.revoke", token_details(row))
         session.commit()
         forget_senders()
         click.echo(f"revoked {row.prefix}...")

@@ -57,6 +57,11 @@ def create_token(
     return row, token
 
 
+def token_details(row: IngestToken) -> dict[str, object]:
+    """What the audit log keeps of a token (never the token or its secret)."""
+    return {"token_id": row.id, "prefix": row.prefix, "scope": row.scope, "label": row.label}
+
+
 def bearer(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header value, else None."""
     scheme, _, token = (authorization or "").partition(" ")

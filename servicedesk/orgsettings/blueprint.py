@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from servicedesk.audit import record
 from servicedesk.auth.access import SETTINGS, current_org, roles_required
 from servicedesk.auth.forms import EmptyForm
 from servicedesk.auth.models import User
@@ -20,6 +21,7 @@ from servicedesk.auth.operations import (
     set_password,
     set_role,
     set_user_queues,
+    user_details,
     user_queue_ids,
 )
 from servicedesk.calendars.service import add_closed_day, remove_closed_day
@@ -27,7 +29,7 @@ from servicedesk.dashboard.monthdata import forget
 from servicedesk.dashboard.targets import TARGETS, org_targets, set_targets
 from servicedesk.db import get_session
 from servicedesk.ingest.models import IngestToken
-from servicedesk.ingest.tokens import create_token, forget_senders
+from servicedesk.ingest.tokens import create_token, forget_senders, token_details
 from servicedesk.orgs.models import ClosedDay, Queue
 from servicedesk.orgsettings.forms import (
     ClosedDayForm,
@@ -169,6 +171,7 @@ def tokens() -> Any:
         row, token = create_token(
             db, current_org_fresh(), signing=bool(form.signing.data), label=form.label.data or ""
         )
+        record(db, row.organisation_id, current_user.email, "token.create", token_details(row))
         db.commit()
         # Shown in this one answer only: never stored in clear, never put in a redirect or flash.
         created = {"token": token, "secret": row.signing_secret, "prefix": row.prefix}
@@ -191,6 +194,7 @@ def revoke_token(token_id: int) -> Any:
     if row is None or row.organisation_id != current_user.organisation_id:
         abort(404)
     row.revoked_at = row.revoked_at or utcnow()
+    record(db, row.organisation_id, current_user.email, "token.revoke", token_details(row))
     db.commit()
     forget_senders()  # this worker refuses it at once; the others within SENDER_CACHE_SECONDS
     flash(_("The token is revoked."), "success")
@@ -216,6 +220,7 @@ def users() -> Any:
             )
             if form.queues.data:
                 set_user_queues(db, user, form.queues.data)
+            record(db, org.id, current_user.email, "user.create", user_details(user))
         except UserError as exc:
             db.rollback()
             flash(str(exc), "error")

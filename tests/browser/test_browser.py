@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -48,7 +49,11 @@ def world(live_app: Any, live_server: str) -> dict[str, Any]:
         db.commit()
     events = []
     last_month = now - timedelta(days=now.day + 3)
-    for n, when in enumerate([now - timedelta(minutes=30), last_month]):
+    # Half an hour ago, unless that was yesterday in Kumla (the page shows the local today).
+    local = now.astimezone(ZoneInfo("Europe/Stockholm"))
+    since_midnight = local - local.replace(hour=0, minute=0, second=0)
+    recent = now - min(timedelta(minutes=30), since_midnight / 2)
+    for n, when in enumerate([recent, last_month]):
         for q, queue in enumerate(("Bygglov", "Växel")):
             cid = f"c{n}{q}"
             events += [

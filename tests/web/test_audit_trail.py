@@ -41,3 +41,22 @@ def test_report_export_is_logged(runner, db, org, tmp_path):
     assert entry.organisation_id == org.id and entry.actor.startswith("cli")
     assert entry.details["month"] == "2026-06" and entry.details["format"] == "json"
     assert entry.details["bytes"] == out.stat().st_size
+
+
+def test_tokens_and_users_made_from_the_cli_are_logged(runner, db, org):
+    created = runner.invoke(args=["token", "create", "--org", "kumla", "--scope", "reports:read"])
+    assert created.exit_code == 0, created.output
+    token = created.output.strip().splitlines()[-1]
+    made = runner.invoke(
+        args=["user", "create", "--org", "kumla", "--email", "ny@kumla.se", "--role", "quality"],
+        input="a long enough password\n",
+    )
+    assert made.exit_code == 0, made.output
+    token_id = _entries(db)[0].details["token_id"]
+    assert runner.invoke(args=["token", "revoke", "--org", "kumla", str(token_id)]).exit_code == 0
+    entries = _entries(db)
+    assert [e.action for e in entries] == ["token.create", "user.create", "token.revoke"]
+    assert entries[0].details["scope"] == "reports:read"
+    assert entries[1].details["email"] == "ny@kumla.se" and entries[1].details["role"] == "quality"
+    assert all(e.actor.startswith("cli") and e.organisation_id == org.id for e in entries)
+    assert token not in str([e.details for e in entries])
