@@ -32,6 +32,7 @@ from servicedesk.ingest.models import IngestToken
 from servicedesk.ingest.tokens import create_token, forget_senders, token_details
 from servicedesk.orgs.models import ClosedDay, Queue
 from servicedesk.orgsettings.forms import (
+    SCOPE_NAMES,
     ClosedDayForm,
     EditUserForm,
     OrganisationForm,
@@ -169,7 +170,11 @@ def tokens() -> Any:
     if form.validate_on_submit():
         db = writing()
         row, token = create_token(
-            db, current_org_fresh(), signing=bool(form.signing.data), label=form.label.data or ""
+            db,
+            current_org_fresh(),
+            signing=bool(form.signing.data),
+            label=form.label.data or "",
+            scope=form.scope.data,
         )
         record(db, row.organisation_id, current_user.email, "token.create", token_details(row))
         db.commit()
@@ -182,7 +187,12 @@ def tokens() -> Any:
         .order_by(IngestToken.created_at.desc())
     )
     return render_template(
-        "settings/tokens.html", form=form, rows=list(rows), created=created, button=EmptyForm()
+        "settings/tokens.html",
+        form=form,
+        rows=list(rows),
+        created=created,
+        button=EmptyForm(),
+        scope_names=SCOPE_NAMES,
     )
 
 

@@ -17,11 +17,12 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from servicedesk.auth.operations import MIN_PASSWORD
 from servicedesk.dashboard.targets import TARGETS
+from servicedesk.ingest.models import INGEST, REPORTS_READ
 
 
 def role_choices() -> list[SelectChoice]:
@@ -87,9 +88,21 @@ class QueueForm(FlaskForm):
     name = StringField(_l("Queue name"), validators=[DataRequired(), Length(max=128)])
 
 
+#: What each token scope may do, as the Settings page names it.
+SCOPE_NAMES = {
+    INGEST: _l("Send events (telephony, e-mail)"),
+    REPORTS_READ: _l("Read reports (reports API)"),
+}
+
+
 class TokenForm(FlaskForm):
     label = StringField(_l("What the token is for"), validators=[Optional(), Length(max=200)])
+    scope = SelectField(_l("Use"), choices=choices(list(SCOPE_NAMES.items())), default=INGEST)
     signing = BooleanField(_l("Require signed requests (Standard Webhooks)"))
+
+    def validate_signing(self, field: BooleanField) -> None:
+        if field.data and self.scope.data != INGEST:
+            raise ValidationError(_l("Only tokens that send events sign their requests."))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from servicedesk.audit.models import AuditEntry
 from servicedesk.auth.models import User
 from servicedesk.dashboard.targets import org_targets
 from servicedesk.ingest.models import IngestToken
@@ -106,8 +107,29 @@ def test_a_reports_token_is_listed_with_its_scope_and_can_be_revoked(
     auth = {"Authorization": f"Bearer {reader}"}
     assert client.get("/api/v1/reports", headers=auth).status_code == 200
     signed_in(org, "admin")
-    assert "<code>reports:read</code>" in client.get("/settings/tokens").get_data(as_text=True)
+    assert "Läsa rapporter (rapport-API)" in client.get("/settings/tokens").get_data(as_text=True)
     row = db.scalars(sa.select(IngestToken)).one()
     revoked = post_form(client, f"/settings/tokens/{row.id}/revoke", {}, page="/settings/tokens")
     assert revoked.status_code == 303
     assert client.get("/api/v1/reports", headers=auth).status_code == 401
+
+
+def test_a_reports_token_is_made_on_the_settings_page_and_audited(client, org, signed_in, db):
+    admin = signed_in(org, "admin")
+    refused = post_form(
+        client, "/settings/tokens", {"label": "BI", "scope": "reports:read", "signing": "y"}
+    )
+    assert "Bara token som skickar händelser signerar" in refused.get_data(as_text=True)
+    assert db.scalars(sa.select(IngestToken)).all() == []
+    response = post_form(client, "/settings/tokens", {"label": "BI", "scope": "reports:read"})
+    html = response.get_data(as_text=True)
+    token = html.split('id="new-token">')[1].split("<")[0]
+    assert 'id="new-secret"' not in html
+    assert (
+        client.get("/api/v1/reports", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+    assert post(client, token, {"events": []}).status_code == 401
+    db.rollback()
+    entry = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "token.create")).one()
+    assert entry.actor == admin.email and entry.details["scope"] == "reports:read"
