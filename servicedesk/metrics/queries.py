@@ -104,7 +104,7 @@ def _ids(queue_ids: Iterable[int] | None) -> list[int] | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# contacts: one pass for every additive measure of both channels
+# contacts: every additive measure, one pass per channel
 
 #: The additive measures of a (queue, day) cell, in the order ``_contact_cells`` fills them.
 MEASURES = (
@@ -121,6 +121,27 @@ MEASURES = (
     "email_timed",
 )
 _EVENTS = MEASURES.index("events")
+#: Where each channel's pass puts its sums, in the order ``_channel_sums`` reads them.
+_PHONE_SLOTS = [
+    MEASURES.index(name)
+    for name in (
+        "phone_offered",
+        "phone_answered",
+        "phone_within",
+        "phone_direct",
+        "phone_wait_sum",
+    )
+]
+_EMAIL_SLOTS = [
+    MEASURES.index(name)
+    for name in (
+        "email_received",
+        "email_answered",
+        "email_within_1",
+        "email_within_2",
+        "email_timed",
+    )
+]
 
 
 def _count_if(cond: Any) -> Any:
@@ -132,14 +153,14 @@ def _channel_sums(org: Organisation, channel: str) -> tuple[list[int], list[Any]
     """The cell slots one channel's pass fills, and the aggregates it reads for them."""
     x = C.c.answer_seconds
     if channel == "phone":
-        return [0, 1, 2, 3, 4], [
+        return _PHONE_SLOTS, [
             sa.func.count(),
             sa.func.count(x),
             _count_if(x <= org.service_level_seconds),
             _count_if(C.c.direct_answer),
             sa.func.sum(x),
         ]
-    return [5, 6, 7, 8, 10], [
+    return _EMAIL_SLOTS, [
         sa.func.count(),
         sa.func.count(C.c.answered_local_date),
         _count_if(x <= ONE_WORKING_DAY),
