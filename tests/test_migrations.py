@@ -62,3 +62,102 @@ def test_sqlite_file_is_in_wal_mode(tmp_path):
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
     finally:
         engine.dispose()
+
+
+def test_0010_fills_the_report_columns_of_existing_rows(engine_name, request, tmp_path):
+    """Migration 0010 computes what the fold now stores, from the rows already there."""
+    from datetime import date, datetime
+
+    url = fresh_database(engine_name, request, tmp_path)
+    command.downgrade(alembic_config(url), "0009")
+    engine = make_engine(url)
+    t = datetime(2026, 6, 8, 8, 0)  # naive UTC, as the columns hold it
+    col = sa.column
+    orgs = sa.table(
+        "organisations",
+        *(
+            col(c)
+            for c in (
+                "id",
+                "slug",
+                "name",
+                "country",
+                "timezone",
+                "service_level_seconds",
+                "created_at",
+            )
+        ),
+    )
+    cal = sa.table(
+        "calendar_days",
+        col("organisation_id"),
+        col("day", sa.Date),
+        col("is_working"),
+        col("kind"),
+        col("working_seconds_before"),
+    )
+    contacts = sa.table(
+        "contacts",
+        *(
+            col(c)
+            for c in (
+                "organisation_id",
+                "channel",
+                "contact_id",
+                "started_at",
+                "answered_at",
+                "wait_seconds",
+                "start_local_seconds",
+                "answered_local_seconds",
+                "event_count",
+                "updated_at",
+            )
+        ),
+        col("start_date", sa.Date),
+        col("answered_local_date", sa.Date),
+    )
+    responses = sa.table("survey_responses", *(col(c) for c in (
+        "organisation_id", "contact_id", "channel", "question", "score", "occurred_at",
+        "event_id")))  # fmt: skip
+    with engine.begin() as conn:
+        org = {"id": 1, "slug": "k", "name": "K", "country": "SE", "timezone": "Europe/Stockholm"}
+        conn.execute(sa.insert(orgs).values(**org, service_level_seconds=60, created_at=t))
+        conn.execute(sa.insert(cal), [
+            {"organisation_id": 1, "day": date(2026, 6, 8), "is_working": True, "kind": "weekday",
+             "working_seconds_before": 1000 * 86400},
+            {"organisation_id": 1, "day": date(2026, 6, 10), "is_working": True,
+             "kind": "weekday", "working_seconds_before": 1002 * 86400},
+        ])  # fmt: skip
+        common = {"organisation_id": 1, "contact_id": "x", "started_at": t, "event_count": 2,
+                  "updated_at": t, "start_date": date(2026, 6, 8)}  # fmt: skip
+        conn.execute(sa.insert(contacts), [
+            {**common, "channel": "phone", "answered_at": t, "wait_seconds": 12.5,
+             "start_local_seconds": 36000.0, "answered_local_seconds": 36012.5,
+             "answered_local_date": date(2026, 6, 8)},
+            # Monday 10:00 -> Wednesday 09:00 local: 47 working hours.
+            {**common, "channel": "email", "answered_at": t, "wait_seconds": None,
+             "start_local_seconds": 36000.0, "answered_local_seconds": 32400.0,
+             "answered_local_date": date(2026, 6, 10)},
+        ])  # fmt: skip
+        conn.execute(sa.insert(responses), [
+            {"organisation_id": 1, "contact_id": "x", "channel": None, "question": "ease",
+             "score": 5, "occurred_at": t, "event_id": "s1"},
+            {"organisation_id": 1, "contact_id": "x", "channel": "email", "question": "clarity",
+             "score": 2, "occurred_at": t, "event_id": "s2"},
+            {"organisation_id": 1, "contact_id": "ghost", "channel": None, "question": "ease",
+             "score": 1, "occurred_at": t, "event_id": "s3"},
+        ])  # fmt: skip
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT channel, start_month, answer_seconds, treatment_score, ease_score,"
+            " clarity_score FROM contacts ORDER BY channel")).all()  # fmt: skip
+        matched = conn.execute(
+            sa.text("SELECT contact_id, matched FROM survey_responses ORDER BY event_id")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("email", 202606, 47 * 3600.0, None, None, 2),
+        ("phone", 202606, 12.5, None, 5, None),
+    ]
+    assert [(c, bool(m)) for c, m in matched] == [("x", True), ("x", True), ("ghost", False)]
