@@ -192,7 +192,7 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
             _FOLD_SELECT, {"org_id": org.id, "ids": ids[start : start + 500]}
         )
         for channel, contact_id, *rest in rows:
-            if rest[1] == "survey.response":
+            if rest[1] == "survey.response":  # (event_id, type, ...): the second half's marker
                 surveyed.add(contact_id)
             elif (channel, contact_id) in keys:
                 # occurred_at comes back aware UTC from its column type on both engines.
