@@ -27,7 +27,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check servicedesk integrations tests bench
+	$(BIN)/ruff format --check .
 
 # Two processes by default: the machines have two cores, and every test has a database of its own.
 PYTEST_WORKERS ?= 2
