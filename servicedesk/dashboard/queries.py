@@ -23,7 +23,7 @@ from servicedesk.contacts.models import Contact
 from servicedesk.metrics.definitions import QUESTIONS
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Organisation
-from servicedesk.timeutil import to_utc
+from servicedesk.timeutil import to_utc, utcnow
 
 C = Contact.__table__  # type: ignore[attr-defined]
 
@@ -285,6 +285,12 @@ def contacts(
             conds.append(sa.or_(*(score.is_not(None) for score in scores)))
     base = sa.select(C.c.id).where(*conds)
     total = session.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+    # How long an unanswered e-mail has waited, in working seconds: its deadline may still be open.
+    waited: Any = sa.null()
+    if flt.channel == "email":
+        clock = _clock_now(session, org, utcnow())
+        started = calsql.working_clock_of(C.c, C.c.start_date, C.c.start_local_seconds)
+        waited = sa.case((C.c.answered_at.is_(None), sa.literal(clock) - started))
     rows = session.execute(
         sa.select(
             C.c.id,
@@ -297,6 +303,7 @@ def contacts(
             C.c.wait_seconds,
             C.c.direct_answer,
             worked.label("worked"),
+            waited.label("waited"),
             *(C.c[f"{q}_score"] for q in QUESTIONS),
         )
         .where(*conds)
@@ -308,14 +315,16 @@ def contacts(
     result = []
     for r in rows:
         deadline_met = None
+        limit = flt.deadline_days * DAY_SECONDS
         if flt.channel == "phone":
             deadline_met = (
                 r.wait_seconds is not None and r.wait_seconds <= org.service_level_seconds
             )
         elif r.worked is not None:
-            deadline_met = r.worked <= flt.deadline_days * DAY_SECONDS
+            deadline_met = r.worked <= limit
         elif r.answered_at is None:
-            deadline_met = False
+            # Not within as the figure counts it today, but not missed while time is left.
+            deadline_met = None if r.waited is not None and r.waited < limit else False
         result.append(
             {
                 "id": r.id,
@@ -329,6 +338,7 @@ def contacts(
                 "direct_answer": r.direct_answer,
                 "working_hours": (float(r.worked) / 3600) if r.worked is not None else None,
                 "deadline_met": deadline_met,
+                "deadline_open": deadline_met is None and r.answered_at is None,
                 "grades": {
                     q: int(r._mapping[f"{q}_score"])
                     for q in QUESTIONS

@@ -197,3 +197,19 @@ def test_month_uses_the_frozen_report(client, org, traffic, signed_in, db):
         html = client.get("/month?month=2026-06").get_data(as_text=True)
     assert "version 1" in html.lower()
     assert report.document["phone"]["offered"] == 4
+
+
+def test_an_unanswered_email_within_its_deadline_is_open_not_missed(
+    client, org, traffic, signed_in, token
+):
+    """The figure counts every unanswered e-mail as not within; the drill-down tells the team
+    leader which of them still have time (received an hour ago) and which are late (e2)."""
+    fresh = event("email.received", "e3", at(17, 10), queue="Växel")
+    assert post(client, token, fresh).status_code == 202
+    signed_in(org, "quality")
+    html = client.get("/month/contacts?month=2026-06&channel=email&deadline=missed").get_data(
+        as_text=True
+    )
+    assert 'data-total="2"' in html
+    assert html.count('class="badge bad">missad<') == 1
+    assert html.count(">öppen<") == 1
