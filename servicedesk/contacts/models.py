@@ -8,11 +8,15 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
+from servicedesk.metrics.definitions import QUESTIONS
 
-#: A contact with at least one survey score (the partial index of the survey figures).
+#: A contact with at least one survey score: the predicate of the survey figures' partial index
+#: (queries name it with ``scored()`` so that the planners see they may use the index).
 SURVEYED = sa.text(
     "treatment_score IS NOT NULL OR ease_score IS NOT NULL OR clarity_score IS NOT NULL"
 )
+#: A survey response about no known contact: the predicate of the responses' partial index.
+UNMATCHED = sa.text("NOT matched")
 
 
 class Contact(SQLModel, table=True):
@@ -114,8 +118,8 @@ class SurveyResponse(SQLModel, table=True):
             "ix_survey_responses_unmatched",
             "organisation_id",
             "occurred_at",
-            sqlite_where=sa.text("NOT matched"),
-            postgresql_where=sa.text("NOT matched"),
+            sqlite_where=UNMATCHED,
+            postgresql_where=UNMATCHED,
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -130,3 +134,9 @@ class SurveyResponse(SQLModel, table=True):
     #: Whether a contact with this contact id exists (kept by the fold): the report counts the
     #: responses about contacts never seen from the small partial index, not by probing.
     matched: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+def scored() -> sa.ColumnElement[bool]:
+    """The contact has a survey score (``SURVEYED`` as an expression on the contacts table)."""
+    table = Contact.__table__  # type: ignore[attr-defined]
+    return sa.or_(*(table.c[f"{q}_score"].is_not(None) for q in QUESTIONS))

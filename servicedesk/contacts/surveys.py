@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.contacts.models import Contact, SurveyResponse, scored
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.metrics.definitions import QUESTIONS
 
@@ -116,9 +116,7 @@ _SET_SCORES = (
         # Only contacts with responses (or scores from before, which may have to go).
         sa.or_(
             sa.exists().where(SR.c.organisation_id == _ORG, SR.c.contact_id == C.c.contact_id),
-            C.c.treatment_score.is_not(None),
-            C.c.ease_score.is_not(None),
-            C.c.clarity_score.is_not(None),
+            scored(),
         ),
     )
     .values({f"{q}_score": _score(q) for q in QUESTIONS})

@@ -13,6 +13,7 @@ from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import ChartView, Series, bar_chart, line_chart
 from servicedesk.dashboard.monthdata import MonthFigures, dig
 from servicedesk.dashboard.queries import EMAIL_BUCKETS, WAIT_BUCKETS
+from servicedesk.metrics.definitions import QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 
@@ -28,6 +29,12 @@ def _month_labels(series: list[MonthFigures]) -> list[str]:
 
 def _values(series: list[MonthFigures], path: str) -> list[float | None]:
     return [dig(m.total, path) for m in series]
+
+
+def _bucket_labels(bounds: tuple[int, ...]) -> list[str]:
+    """ "0–30", "30–60", ..., "> 600": the buckets of ``queries._bucket_counts``."""
+    lows = (0, *bounds)
+    return [f"{low}–{high}" for low, high in zip(lows, bounds, strict=False)] + [f"> {lows[-1]}"]
 
 
 def _target_series(targets: dict[str, float], key: str, n: int) -> list[Series]:
@@ -53,47 +60,50 @@ def month_charts(
         first=_month_text(series[0].month.first),
         last=_month_text(month.first),
     )
+    names = {"treatment": _("Treatment"), "ease": _("Ease"), "clarity": _("Clarity")}
+
+    def share_trend(
+        chart_id: str, title: str, caption: str, lines: list[tuple[str, str]]
+    ) -> ChartView:
+        """Two shares (%) per month; the first one's target as a dashed line."""
+        return line_chart(
+            chart_id,
+            title,
+            caption,
+            labels,
+            [Series(name, _values(series, path)) for name, path in lines],
+            f.pct,
+            first_column=_("Month"),
+            y_range=(0, 100),
+            secondary=_target_series(targets, lines[0][1], n),
+            axis_fmt=lambda v: f.pct(v, 0),
+        )
+
     charts = [
-        line_chart(
+        share_trend(
             "trend-phone",
             _("Phone: direct answers and service level"),
             _("Share of offered calls, per month, %(period)s.", period=period),
-            labels,
             [
-                Series(_("Direct answers"), _values(series, "phone.direct_answer_rate")),
-                Series(_("Service level"), _values(series, "phone.service_level")),
+                (_("Direct answers"), "phone.direct_answer_rate"),
+                (_("Service level"), "phone.service_level"),
             ],
-            f.pct,
-            first_column=_("Month"),
-            y_range=(0, 100),
-            secondary=_target_series(targets, "phone.direct_answer_rate", n),
-            axis_fmt=lambda v: f.pct(v, 0),
         ),
-        line_chart(
+        share_trend(
             "trend-email",
             _("E-mail: answered within 1 and 2 working days"),
             _("Share of received e-mails, per month, %(period)s.", period=period),
-            labels,
             [
-                Series(_("Within 1 working day"), _values(series, "email.within_1_working_day")),
-                Series(_("Within 2 working days"), _values(series, "email.within_2_working_days")),
+                (_("Within 1 working day"), "email.within_1_working_day"),
+                (_("Within 2 working days"), "email.within_2_working_days"),
             ],
-            f.pct,
-            first_column=_("Month"),
-            y_range=(0, 100),
-            secondary=_target_series(targets, "email.within_1_working_day", n),
-            axis_fmt=lambda v: f.pct(v, 0),
         ),
         line_chart(
             "trend-survey",
             _("Citizens' ratings"),
             _("Index 0–100 (grade 5 = 100, 1 = 0), per month, %(period)s.", period=period),
             labels,
-            [
-                Series(_("Treatment"), _values(series, "survey.treatment.index")),
-                Series(_("Ease"), _values(series, "survey.ease.index")),
-                Series(_("Clarity"), _values(series, "survey.clarity.index")),
-            ],
+            [Series(names[q], _values(series, f"survey.{q}.index")) for q in QUESTIONS],
             f.index,
             first_column=_("Month"),
             y_range=(0, 100),
@@ -113,12 +123,6 @@ def month_charts(
         ),
     ]
     waits = queries.wait_distribution(session, org, month.first, month.last, queue_ids)
-    wait_labels = []
-    low = 0
-    for high in WAIT_BUCKETS:
-        wait_labels.append(f"{low}–{high}")
-        low = high
-    wait_labels.append(f"> {low}")
     charts.append(
         bar_chart(
             "dist-wait",
@@ -127,7 +131,7 @@ def month_charts(
                 "Answered calls in %(month)s by how long the caller waited.",
                 month=_month_text(month.first),
             ),
-            wait_labels,
+            _bucket_labels(WAIT_BUCKETS),
             [Series(_("Answered calls"), waits)],
             f.num,
             first_column=_("Seconds"),
@@ -135,12 +139,6 @@ def month_charts(
         )
     )
     spread = queries.email_answer_distribution(session, org, month.first, month.last, queue_ids)
-    email_labels = []
-    low = 0
-    for high in EMAIL_BUCKETS:
-        email_labels.append(f"{low}–{high}")
-        low = high
-    email_labels += [f"> {low}", _("not answered")]
     charts.append(
         bar_chart(
             "dist-email",
@@ -149,7 +147,7 @@ def month_charts(
                 "E-mails received in %(month)s by working days to the first answer.",
                 month=_month_text(month.first),
             ),
-            email_labels,
+            [*_bucket_labels(EMAIL_BUCKETS), _("not answered")],
             [Series(_("E-mails"), spread)],
             f.num,
             first_column=_("Working days"),
@@ -157,7 +155,6 @@ def month_charts(
         )
     )
     grades = queries.score_distribution(session, org, month.first, month.last, queue_ids)
-    names = {"treatment": _("Treatment"), "ease": _("Ease"), "clarity": _("Clarity")}
     charts.append(
         bar_chart(
             "dist-grades",
@@ -167,7 +164,7 @@ def month_charts(
                 month=_month_text(month.first),
             ),
             ["1", "2", "3", "4", "5"],
-            [Series(names[q], grades.get(q, [0] * 5)) for q in ("treatment", "ease", "clarity")],
+            [Series(names[q], grades.get(q, [0] * 5)) for q in QUESTIONS],
             f.num,
             first_column=_("Grade"),
             x_title=_("Grade"),

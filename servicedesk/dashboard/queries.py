@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from servicedesk.calendars import sql as calsql
 from servicedesk.calendars.service import calendar_day, ensure_calendar
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
-from servicedesk.contacts.models import Contact
+from servicedesk.contacts.models import Contact, scored
 from servicedesk.metrics.definitions import QUESTIONS
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Organisation
@@ -202,7 +202,7 @@ def score_distribution(
         C.c.organisation_id == org.id,
         C.c.start_date >= first,
         C.c.start_date <= last,
-        sa.or_(*(C.c[f"{q}_score"].is_not(None) for q in QUESTIONS)),
+        scored(),
     ]
     if queue_ids is not None:
         conds.append(C.c.queue_id.in_(list(queue_ids)))

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from servicedesk.calendars.service import ensure_calendar
-from servicedesk.contacts.models import Contact
+from servicedesk.contacts.models import Contact, scored
 from servicedesk.metrics.definitions import (
     CHANNELS,
     ONE_WORKING_DAY,
@@ -306,8 +306,7 @@ def _survey_cells(
         .where(
             *_period(org, start, end, queue_ids),
             C.c.channel.in_(CHANNELS),
-            # The predicate of the partial index, so that the planners use it.
-            sa.or_(*(C.c[f"{q}_score"].is_not(None) for q in QUESTIONS)),
+            scored(),  # the partial index's predicate, so that the planners use it
         )
         .group_by(C.c.start_date, C.c.queue_id, C.c.channel)
     )
@@ -388,23 +387,6 @@ def survey_figures(
     cells, _ = _survey_cells(session, org, start_date, end_date, _ids(queue_ids))
     groups = {k: _survey_figures(v) for k, v in _roll_survey(cells, by).items()}
     return groups.get(None, empty_survey()) if by is None else groups
-
-
-def responding_contacts(
-    session: Session,
-    org: Organisation,
-    start_date: date,
-    end_date: date,
-    queue_ids: Iterable[int] | None = None,
-    by: str | None = None,
-) -> Any:
-    """How many answered contacts of each channel got at least one survey response.
-
-    Returns ``{"phone": n, "email": n}``, or a dict of those keyed by group.
-    """
-    _, responding = _survey_cells(session, org, start_date, end_date, _ids(queue_ids))
-    groups = dict(_roll_responding(responding, by))
-    return groups.get(None, dict.fromkeys(CHANNELS, 0)) if by is None else groups
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk.contacts.models import SurveyResponse
+from servicedesk.contacts.models import UNMATCHED, SurveyResponse
 from servicedesk.db import mark_write
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
@@ -102,18 +102,10 @@ def unmatched_responses(session: Session, org: Organisation, month: Month) -> in
                 sr.c.organisation_id == org.id,
                 sr.c.occurred_at >= start,
                 sr.c.occurred_at < end,
-                sa.text("NOT matched"),
+                UNMATCHED,
             )
         ).scalar_one()
     )
-
-
-def input_counts(session: Session, org: Organisation, month: Month) -> dict[str, int]:
-    """What the month's figures were made from, kept with each version."""
-    counts: dict[str, int] = {}
-    month_figures(session, org, month, days=False, counts=counts)
-    counts["unmatched_survey_responses"] = unmatched_responses(session, org, month)
-    return counts
 
 
 def _survey_responses(doc: dict[str, Any]) -> int:
