@@ -12,12 +12,6 @@ from flask import Blueprint, Response, current_app, request
 
 from integrations import PROVIDERS, PayloadError, RequestParts, SignatureError
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
-from servicedesk.hooks.operations import (
-    IntegrationError,
-    build_adapter,
-    find_integration,
-    verification_secret,
-)
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.ingest.web import read_body, reject_delivery
@@ -25,6 +19,12 @@ from servicedesk.orgs.models import Organisation
 from servicedesk.problems import problem
 from servicedesk.timeutil import utcnow
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
+from servicedesk.webhooks.operations import (
+    IntegrationError,
+    build_adapter,
+    find_integration,
+    verification_secret,
+)
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
