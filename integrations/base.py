@@ -151,6 +151,8 @@ class Adapter(Protocol):
     secret_kind: ClassVar[SecretKind]
     #: What to give ``--secret`` ("" when the provider needs none).
     secret_help: ClassVar[str]
+    #: The channel its events are about ("phone" or "email").
+    channel: ClassVar[str]
     #: Whether verifying or parsing writes (replay nonces, e-mail thread keys): such deliveries
     #: hold the single writer's turn from the start.
     stateful: ClassVar[bool]

@@ -74,6 +74,7 @@ class MailgunAdapter:
     kinds = ("",)
     secret_kind = SecretKind.HMAC_KEY
     secret_help = "the HTTP webhook signing key"
+    channel = "email"
     stateful = True
     audit_headers: tuple[str, ...] = ()
     #: Mailgun retries a route's POST for 8 hours unless it gets a 200 or a 406

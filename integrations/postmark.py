@@ -51,6 +51,7 @@ class PostmarkAdapter:
     kinds = ("",)
     secret_kind = SecretKind.BASIC_AUTH
     secret_help = "user:password for the webhook URL's basic auth (made for you if left out)"
+    channel = "email"
     stateful = True
     audit_headers: tuple[str, ...] = ()
     #: Postmark retries any other answer ten times over about six hours, and stops on a 403

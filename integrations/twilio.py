@@ -133,6 +133,7 @@ class TwilioAdapter:
     kinds = ("enqueue", "dequeue", "gather", "survey", "status")
     secret_kind = SecretKind.HMAC_KEY
     secret_help = "the Auth Token"
+    channel = "phone"
     stateful = False
     audit_headers = (SIGNATURE_HEADER.lower(), SETTINGS_HEADER.lower())
     #: Twilio does not retry a webhook that got an answer unless the URL asks it to (connection

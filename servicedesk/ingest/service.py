@@ -24,7 +24,8 @@ from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
 from servicedesk.timeutil import utcnow
 
-#: Request headers worth keeping with a delivery (ids and signatures; never credentials).
+#: Request headers worth keeping with every delivery (ids and signatures; never credentials).
+#: A provider's own ones are declared by its adapter (``audit_headers``).
 AUDIT_HEADERS = (
     "content-type",
     "user-agent",
@@ -33,9 +34,6 @@ AUDIT_HEADERS = (
     "webhook-signature",
     "x-request-id",
     "x-forwarded-for",
-    "x-twilio-signature",
-    "telnyx-signature-ed25519",
-    "telnyx-timestamp",
 )
 
 
@@ -47,6 +45,8 @@ class RawDelivery:
     body: bytes
     content_type: str | None = None
     headers: Mapping[str, str] | None = None
+    #: Headers to keep beside AUDIT_HEADERS (the provider's, from its adapter).
+    audit_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,13 @@ def _event_insert(dialect: str) -> Any:
     )
 
 
-def _audit_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+def _audit_headers(
+    headers: Mapping[str, str] | None, extra: tuple[str, ...] = ()
+) -> dict[str, str]:
     if not headers:
         return {}
     lower = {k.lower(): v for k, v in headers.items()}
-    return {name: lower[name][:500] for name in AUDIT_HEADERS if name in lower}
+    return {name: lower[name][:500] for name in (*AUDIT_HEADERS, *extra) if name in lower}
 
 
 def store_delivery(
@@ -105,7 +107,7 @@ def store_delivery(
             "http_status": http_status,
             "reason": reason,
             "content_type": (raw.content_type or "")[:200] or None,
-            "headers": _audit_headers(raw.headers),
+            "headers": _audit_headers(raw.headers, raw.audit_headers),
             "body": raw.body,
             "accepted": accepted,
             "duplicates": duplicates,

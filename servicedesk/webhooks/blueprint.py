@@ -28,9 +28,6 @@ from servicedesk.webhooks.operations import (
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
-#: Providers whose verification or parsing writes (Mailgun's token cache, e-mail thread keys).
-STATEFUL = {"mailgun", "postmark"}
-
 
 def public_url() -> str:
     """The URL the provider called, as it signed it: the public base URL and the raw path."""
@@ -58,8 +55,9 @@ def _client_address(options: dict[str, Any]) -> str | None:
 @bp.post("/<provider>/<token>/<kind>")
 def receive(provider: str, token: str, kind: str = "") -> Response:
     """One provider delivery: verify, parse, ingest, answer what the provider expects."""
+    adapter_cls = PROVIDERS.get(provider)
     try:
-        if provider in STATEFUL:
+        if adapter_cls is not None and adapter_cls.stateful:
             # Verifying and parsing write too (replay nonces, thread keys): one writer throughout.
             with serialized_writes(get_engine()):
                 mark_write(get_session())
@@ -69,31 +67,51 @@ def receive(provider: str, token: str, kind: str = "") -> Response:
         return database_unavailable(exc)
 
 
+def _refuse(
+    adapter_cls: Any,
+    raw: RawDelivery,
+    org_id: int | None,
+    status: int,
+    title: str,
+    detail: str,
+    **extra: Any,
+) -> Response:
+    """Refuse a delivery, with the status that stops its provider's retries where it has one.
+
+    A delivery refused for what it is (unknown URL, forged, unreadable) will be refused again:
+    Postmark retries anything but a 403 for six hours, Mailgun anything but a 406 for eight.
+    A 413 stays a 413 (a smaller delivery may pass).
+    """
+    refusal = getattr(adapter_cls, "refusal_status", None)
+    if refusal is not None and status != 413:
+        status = refusal
+    return reject_delivery(raw, org_id, problem(status, title, detail, **extra))
+
+
 def _receive(provider: str, token: str, kind: str) -> Response:
     body = read_body()
-    source = provider if provider in PROVIDERS else "hooks"
+    adapter_cls = PROVIDERS.get(provider)
     raw = RawDelivery(
-        source=source,
+        source=provider if adapter_cls is not None else "hooks",
         body=body or b"",
         content_type=request.content_type,
         headers=dict(request.headers),
+        audit_headers=adapter_cls.audit_headers if adapter_cls is not None else (),
     )
     session = get_session()
     found_hook = find_integration(session, provider, token)
     if found_hook is None:
-        return reject_delivery(raw, None, problem(404, "Not Found", "no such integration"))
+        return _refuse(adapter_cls, raw, None, 404, "Not Found", "no such integration")
     integration, org = found_hook
     org_id = org.id
     if body is None:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
-        return reject_delivery(
-            raw, org_id, problem(413, "Payload Too Large", f"over {limit} bytes")
-        )
+        return _refuse(adapter_cls, raw, org_id, 413, "Payload Too Large", f"over {limit} bytes")
     adapter = build_adapter(session, integration, current_app.config["PSEUDONYM_KEY"])
     if kind not in adapter.kinds:
         kinds = ", ".join(k for k in adapter.kinds if k) or "(none)"
-        return reject_delivery(
-            raw, org_id, problem(404, "Not Found", f"{provider} endpoints are: {kinds}")
+        return _refuse(
+            adapter_cls, raw, org_id, 404, "Not Found", f"{provider} endpoints are: {kinds}"
         )
     parts = RequestParts(
         url=public_url(),
@@ -107,34 +125,32 @@ def _receive(provider: str, token: str, kind: str) -> Response:
     try:
         adapter.verify(parts, verification_secret(integration, current_app.config["SECRET_KEY"]))
     except (SignatureError, IntegrationError) as exc:
-        return reject_delivery(raw, org_id, problem(401, "Invalid signature", str(exc)))
+        return _refuse(adapter_cls, raw, org_id, 401, "Invalid signature", str(exc))
     try:
         found = adapter.parse(parts)
     except PayloadError as exc:
-        return reject_delivery(
+        return _refuse(
+            adapter_cls,
             raw,
             org_id,
-            problem(
-                422,
-                "Invalid payload",
-                str(exc),
-                errors=[{"index": None, "field": "(body)", "message": str(exc)}],
-            ),
+            422,
+            "Invalid payload",
+            str(exc),
+            errors=[{"index": None, "field": "(body)", "message": str(exc)}],
         )
     events, errors = parse_events({"events": found}) if found else ([], [])
     if errors:
-        return reject_delivery(
+        return _refuse(
+            adapter_cls,
             raw,
             org_id,
-            problem(
-                422,
-                "Invalid events",
-                "the payload gave events the core refuses",
-                errors=[e.model_dump() for e in errors],
-            ),
+            422,
+            "Invalid events",
+            "the payload gave events the core refuses",
+            errors=[e.model_dump() for e in errors],
         )
     reply = adapter.reply(parts, found)
-    if provider in STATEFUL:
+    if adapter.stateful:
         _ingest(session, org, events, raw, reply.status)
     else:
         # Verified and parsed on a read; only the ingest itself takes the write lock.
