@@ -134,6 +134,18 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
             }
         )
     anything = {"schema": {}}
+    # A provider that stops retrying on a status of its own gets every refusal with that status.
+    stopping: dict[int, list[str]] = {}
+    for name, adapter in sorted(PROVIDERS.items()):
+        if adapter.refusal_status is not None:
+            stopping.setdefault(adapter.refusal_status, []).append(name)
+    refusals = {
+        str(status): _problem(
+            f"Refused ({', '.join(names)}): the status that stops the provider's retries, "
+            "for an unknown URL, a bad signature or an unreadable payload"
+        )
+        for status, names in sorted(stopping.items())
+    }
     return {
         "post": {
             "operationId": "providerWebhookKind" if with_kind else "providerWebhook",
@@ -160,6 +172,7 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
                 "404": _problem("No such integration, or no such endpoint for the provider"),
                 "413": _problem("Body larger than the limit"),
                 "422": _problem("The payload cannot be read, or gives events the core refuses"),
+                **refusals,
                 "503": _problem(
                     "The database is unreachable; nothing stored, retry",
                     **{"Retry-After": _RETRY_AFTER},
