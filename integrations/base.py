@@ -158,8 +158,9 @@ class Adapter(Protocol):
     stateful: ClassVar[bool]
     #: Request headers worth keeping with each delivery (the provider's ids and signatures).
     audit_headers: ClassVar[tuple[str, ...]]
-    #: The HTTP status that tells the provider to stop retrying a delivery that can never be
-    #: accepted, where its documentation names one; None keeps the usual 401/404/422.
+    #: The HTTP status that tells the provider to stop retrying a delivery no retry can mend
+    #: (the rejection path's final refusals), where its documentation names one; None keeps the
+    #: usual 404/413/422.
     refusal_status: ClassVar[int | None]
     #: The URLs to give the provider, below the integration's path (``{path}``), for the CLI.
     endpoints: ClassVar[str]

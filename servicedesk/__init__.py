@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from servicedesk import cli, db, observability, problems, web
+from servicedesk.ingest import refusals
 from servicedesk.secrets import instance_secrets
 from servicedesk.settings import Settings, get_settings
 
@@ -74,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
     ]
     db.init_app(app)
     problems.init_app(app)
+    refusals.init_app(app)
     observability.init_app(app)
     cli.init_app(app)
     web.init_app(app)

@@ -141,8 +141,9 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
             stopping.setdefault(adapter.refusal_status, []).append(name)
     refusals = {
         str(status): _problem(
-            f"Refused ({', '.join(names)}): the status that stops the provider's retries, "
-            "for an unknown URL, a bad signature or an unreadable payload"
+            f"Refused ({', '.join(names)}): the status that stops the provider's retries, for "
+            "a delivery no retry can mend (an unknown endpoint, an unreadable payload, events "
+            "the core refuses, a body over the limit)"
         )
         for status, names in sorted(stopping.items())
     }

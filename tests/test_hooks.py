@@ -240,19 +240,18 @@ def test_forged_stale_and_replayed_deliveries_are_refused_and_kept(client, db, o
     assert telnyx_post(client, telnyx, hangup, key=forged).status_code == 401
     first = mailgun_fields(0)
     assert client.post(mailgun, data=first).status_code == 200
-    assert client.post(mailgun, data=first).status_code == 406
+    assert client.post(mailgun, data=first).status_code == 401
     body = postmark_body(THREAD[0])
-    assert postmark_post(client, postmark, body, "postmark:guess").status_code == 403
-    assert client.post(postmark, data=body, content_type="application/json").status_code == 403
+    assert postmark_post(client, postmark, body, "postmark:guess").status_code == 401
+    assert client.post(postmark, data=body, content_type="application/json").status_code == 401
     reasons = _rejections(db)
-    # Refused for good: Mailgun stops retrying on 406, Postmark on 403 (their documentation).
     assert [(s, c) for s, c, _ in reasons] == [
         ("twilio", 401),
         ("telnyx", 401),
         ("telnyx", 401),
-        ("mailgun", 406),
-        ("postmark", 403),
-        ("postmark", 403),
+        ("mailgun", 401),
+        ("postmark", 401),
+        ("postmark", 401),
     ]
     assert "does not match" in reasons[0][2] and "300 s" in reasons[1][2]
     assert "replay" in reasons[3][2] and "wrong" in reasons[4][2]
@@ -399,3 +398,20 @@ def test_integration_add_twice_and_remove_missing(runner, org):
         args=["integration", "remove", "--org", "kumla", "--provider", "telnyx"]
     )
     assert missing.exit_code != 0 and "no telnyx" in missing.output
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_delivery_that_can_never_be_read_stops_the_providers_retries(client, db, org, connect):
+    # Postmark retries anything but 200 ten times and stops on 403; Mailgun stops on 406.
+    postmark = connect(org, "postmark", POSTMARK, **DESK)
+    mailgun = connect(org, "mailgun", MAILGUN_KEY, **DESK)
+    assert postmark_post(client, postmark, "[1, 2]").status_code == 403
+    assert client.post(f"{postmark}/nowhere", data=b"{}").status_code == 403
+    fields = {**mailgun_fields(0), "message-headers": "not json"}
+    answer = client.post(mailgun, data=fields)
+    assert answer.status_code == 406 and answer.mimetype == "application/problem+json"
+    assert [(s, c) for s, c, _ in _rejections(db)] == [
+        ("postmark", 403),
+        ("postmark", 403),
+        ("mailgun", 406),
+    ]
