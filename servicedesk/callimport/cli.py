@@ -45,6 +45,10 @@ def _echo_summary(summary: Summary, *, dry: bool) -> None:
     where = {"csv": f"CSV, {summary.encoding}, delimiter {summary.delimiter!r}",
              "xlsx": f"XLSX, sheet {summary.sheet!r}"}[summary.kind]  # fmt: skip
     click.echo(f"read as {where}")
+    if summary.missing:
+        click.echo(
+            f"columns of the mapping not in the file (read as empty): {', '.join(summary.missing)}"
+        )
     verb = "would be imported" if dry else "imported"
     click.echo(
         f"{summary.rows} rows: {summary.imported} calls {verb}, {summary.duplicates} already "

@@ -59,11 +59,14 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
         return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data[:262_144], cp_isolation=LEGACY_ENCODINGS).best()
+    for name in ("utf-8", "cp1252"):
+        # Windows-1252 first among the legacy ones: it is what Excel in a Nordic Windows writes,
+        # and a detector easily mistakes a short Swedish file for another code page.
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            pass
+    best = from_bytes(data[:262_144], cp_isolation=LEGACY_ENCODINGS[1:]).best()
     name = best.encoding if best is not None else "cp1252"
     return data.decode(name, errors="replace"), name
 

@@ -32,6 +32,8 @@ DERIVED_PREFIX = "import-"
 NO_CALLER = {"", "anonymous", "anonym", "unknown", "okänt", "okänd", "ukjent", "dolt nummer",
              "skjult nummer", "hidden", "private", "restricted"}  # fmt: skip
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+#: Fields whose column must be in the file; any other mapped column may be left out of it.
+REQUIRED = ("call_id", "start", "outcome")
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
@@ -86,7 +88,16 @@ class Columns:
                 )
             return positions[key]
 
-        self.fields = {f: find(c, f"columns.{f}") for f, c in mapping.columns.items()}
+        #: Mapped columns the file lacks: their fields are read as empty (the preview says so).
+        self.missing = [
+            c for f, c in mapping.columns.items()
+            if f not in REQUIRED and normalise_header(c) not in positions
+        ]  # fmt: skip
+        self.fields = {
+            f: find(c, f"columns.{f}")
+            for f, c in mapping.columns.items()
+            if f in REQUIRED or normalise_header(c) in positions
+        }
         self.id_parts = [find(c, "call_id_from") for c in mapping.call_id_from]
         self.skip = find(mapping.skip_column, "skip.column") if mapping.skip_column else None
 

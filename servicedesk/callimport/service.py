@@ -102,6 +102,8 @@ class Summary:
     delimiter: str | None = None
     sheet: str | None = None
     header: list[str] = field(default_factory=list)
+    #: Mapped columns the file does not have (read as empty).
+    missing: list[str] = field(default_factory=list)
     import_id: int | None = None
     delivery_id: int | None = None
     resumed_after: int = 0
@@ -231,7 +233,7 @@ def dry_run(
 ) -> Summary:
     """What importing the file would do, without storing anything."""
     table = open_table(data, mapping)
-    summary = _summary_of(table)
+    summary = _summary_of(table, mapping)
     zone = mapping.timezone(org.timezone)
     calls: dict[str, CallRow] = {}
     for item in items(table, mapping, zone, live_since(session, org)):
@@ -259,8 +261,9 @@ def dry_run(
     return summary
 
 
-def _summary_of(table: Table) -> Summary:
+def _summary_of(table: Table, mapping: Mapping) -> Summary:
     return Summary(
+        missing=Columns(mapping, table.header).missing,
         kind=table.kind,
         encoding=table.encoding,
         delimiter=table.delimiter,
@@ -342,7 +345,7 @@ def run_import(
     """Import the file's calls chunk by chunk, each chunk committed with the import's progress
     by ``write``; resumes after the last committed line of an interrupted run."""
     table = open_table(data, mapping)
-    summary = _summary_of(table)
+    summary = _summary_of(table, mapping)
     zone = mapping.timezone(org.timezone)
 
     def begin(session: Session) -> tuple[int, int, dict[str | None, datetime]]:

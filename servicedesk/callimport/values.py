@@ -93,7 +93,7 @@ def _datetime_text(text: str, formats: tuple[str, ...]) -> datetime:
             raise ValueProblem(f"{text!r} is not a valid date and time") from exc
     if _SLASHED.match(text):
         raise ValueProblem(
-            f"{text!r} could be day/month or month/day: set date_format in the mapping"
+            f"{text!r} could be day/month or month/day: set formats under [time] in the mapping"
         )
     raise ValueProblem(f"{text!r} is not a date and time (expected e.g. 2026-03-05 08:14)")
 
