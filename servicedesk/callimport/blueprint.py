@@ -140,7 +140,7 @@ def preview() -> Any:
     except RequestEntityTooLarge:
         return _index(UploadForm(formdata=None), too_large % {"mb": limit // 1_000_000}, 413)
     if not submitted:
-        return _index(form, _("Choose a file and a mapping."), 422)
+        return _index(form, _("Choose a file and a mapping."))
     data = form.file.data.read(limit + 1)
     if len(data) > limit:
         return _index(form, too_large % {"mb": limit // 1_000_000}, 413)
@@ -191,11 +191,9 @@ def preview() -> Any:
     )
 
 
-def _own(import_id: int, *, status: str | None = None) -> CallImport:
+def _own(import_id: int) -> CallImport:
     row = get_session().get(CallImport, import_id)
     if row is None or row.organisation_id != current_user.organisation_id:
-        abort(404)
-    if status is not None and row.status != status:
         abort(404)
     return row
 
@@ -205,7 +203,10 @@ def _own(import_id: int, *, status: str | None = None) -> CallImport:
 def run(import_id: int) -> Any:
     if not EmptyForm().validate_on_submit():
         abort(400)
-    row = _own(import_id, status="preview")
+    row = _own(import_id)
+    if row.status != "preview":
+        # Imported already (the button pressed twice, or the page reloaded): show the result.
+        return redirect(url_for(".result", import_id=import_id), 303)
     data, file_name = row.upload or b"", row.file_name
     try:
         mapping = parse_mapping(row.mapping_text)
