@@ -150,7 +150,8 @@ def preview() -> Any:
         return _index(form, _("The mapping cannot be used: %(why)s", why=str(exc)), 422)
     org = current_org()
     try:
-        summary = dry_run(get_session(), org, data, mapping, preview_rows=PREVIEW_ROWS)
+        # Read once here, so a file that cannot be read is said at once, on the upload form.
+        dry_run(get_session(), org, data, mapping, preview_rows=0)
     except (FileProblem, MappingError) as exc:
         return _index(form, _("The file cannot be read: %(why)s", why=str(exc)), 422)
     file_name = (form.file.data.filename or "calls")[:255]
@@ -178,13 +179,25 @@ def preview() -> Any:
         db.flush()
         return int(row.id)  # type: ignore[arg-type]
 
-    preview_id = _write(keep)
+    # Shown by a GET of its own, so a reload or a change of language shows it again.
+    return redirect(url_for(".show_preview", import_id=_write(keep)), 303)
+
+
+@bp.get("/<int:import_id>/preview")
+@roles_required(*SETTINGS)
+def show_preview(import_id: int) -> Any:
+    row = _own(import_id)
+    if row.status != "preview":
+        return redirect(url_for(".result", import_id=import_id), 303)
+    mapping = parse_mapping(row.mapping_text)
+    org = current_org()
+    summary = dry_run(get_session(), org, row.upload or b"", mapping, preview_rows=PREVIEW_ROWS)
     return render_template(
         "callimport/preview.html",
         summary=summary,
         mapping=mapping,
-        file_name=file_name,
-        preview_id=preview_id,
+        file_name=row.file_name,
+        preview_id=row.id,
         button=EmptyForm(),
         refused=summary.refusals[:REFUSED_SHOWN],
         zone=mapping.timezone(org.timezone),
