@@ -3,7 +3,6 @@ the result. Administrators only, of their own organisation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +32,7 @@ from servicedesk.callimport.models import CallImport
 from servicedesk.callimport.readers import FileProblem
 from servicedesk.callimport.service import (
     PREVIEW_ROWS,
+    drop_stale_previews,
     dry_run,
     file_sha256,
     run_import,
@@ -40,12 +40,9 @@ from servicedesk.callimport.service import (
 )
 from servicedesk.dashboard.monthdata import forget
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
-from servicedesk.timeutil import utcnow
 
 bp = Blueprint("settings_calls", __name__, url_prefix="/settings/calls")
 
-#: An upload previewed but not imported is dropped after this long.
-PREVIEW_KEPT = timedelta(hours=24)
 #: Refused rows listed on a page (all of the kept ones are in the download).
 REFUSED_SHOWN = 50
 
@@ -157,13 +154,7 @@ def preview() -> Any:
     file_name = (form.file.data.filename or "calls")[:255]
 
     def keep(db: Session) -> int:
-        db.execute(
-            sa.delete(CallImport).where(
-                CallImport.organisation_id == org.id,
-                CallImport.status == "preview",
-                CallImport.created_at < utcnow() - PREVIEW_KEPT,
-            )
-        )
+        drop_stale_previews(db)
         row = CallImport(
             organisation_id=org.id,  # type: ignore[arg-type]
             file_sha256=file_sha256(data),

@@ -20,7 +20,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -112,6 +112,19 @@ class Summary:
         self.refused += 1
         if len(self.refusals) < MAX_REFUSALS_KEPT:
             self.refusals.append(refusal)
+
+
+#: An upload previewed but not imported is dropped after this long (it holds the whole file).
+PREVIEW_KEPT = timedelta(hours=24)
+
+
+def drop_stale_previews(session: Session, *, now: datetime | None = None) -> int:
+    """Forget uploads that were previewed and never imported (retention runs this daily)."""
+    cutoff = (now or utcnow()) - PREVIEW_KEPT
+    result = session.execute(
+        sa.delete(CallImport).where(CallImport.status == "preview", CallImport.created_at < cutoff)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def file_sha256(data: bytes) -> str:
