@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from servicedesk import cli, db, observability, problems, web
+from servicedesk.ingest import refusals
 from servicedesk.secrets import instance_secrets
 from servicedesk.settings import Settings, get_settings
 
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = [
     "servicedesk.health.blueprint:bp",
     "servicedesk.ingest.blueprint:bp",
-    "servicedesk.hooks.blueprint:bp",
+    "servicedesk.webhooks.blueprint:bp",
     "servicedesk.auth.blueprint:bp",
     "servicedesk.dashboard.blueprint:bp",
     "servicedesk.dashboard.reports_views:bp",
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
     ]
     db.init_app(app)
     problems.init_app(app)
+    refusals.init_app(app)
     observability.init_app(app)
     cli.init_app(app)
     web.init_app(app)

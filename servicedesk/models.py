@@ -7,12 +7,12 @@ from servicedesk.callimport.models import CallImport
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.dashboard.models import Target
 from servicedesk.gdpr.models import RetentionPolicy
-from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.ingest.models import Delivery, Event, IngestToken
 from servicedesk.kolada.models import KoladaKpi, KoladaValue
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.reports.models import Report
+from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 __all__ = [
     "AuditEntry",

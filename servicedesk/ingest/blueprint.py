@@ -8,11 +8,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
 from servicedesk.ingest import signatures
+from servicedesk.ingest.refusals import DeliveryRefused, begin_delivery, delivery_sender
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.ingest.tokens import bearer, find_sender
-from servicedesk.ingest.web import read_body, reject_delivery
-from servicedesk.problems import problem
+from servicedesk.ingest.web import read_body
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
@@ -28,33 +28,24 @@ def post_events() -> Response:
 
 
 def _post_events() -> Response:
+    begin_delivery("api")
     max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
     body = read_body()
-    raw = RawDelivery(
-        source="api",
-        body=body if body is not None else b"",
-        content_type=request.content_type,
-        headers=dict(request.headers),
-    )
     session = get_session()
     presented = bearer(request.headers.get("Authorization"))
     sender = find_sender(session, presented) if presented else None
     if sender is None:
-        return reject_delivery(
-            raw,
-            None,
-            problem(
-                401,
-                "Unauthorized",
-                "a valid ingest token is required (Authorization: Bearer ...)",
-                headers={"WWW-Authenticate": "Bearer"},
-            ),
+        raise DeliveryRefused(
+            401,
+            "Unauthorized",
+            "a valid ingest token is required (Authorization: Bearer ...)",
+            headers={"WWW-Authenticate": "Bearer"},
         )
     org = sender.organisation
-    org_id = org.id
+    delivery_sender(org.id, authenticated=False)
     if body is None:
-        return reject_delivery(
-            raw, org_id, problem(413, "Payload Too Large", f"the body exceeds {max_bytes} bytes")
+        raise DeliveryRefused(
+            413, "Payload Too Large", f"the body exceeds {max_bytes} bytes", final=True
         )
     if sender.signing_secret:
         try:
@@ -66,42 +57,40 @@ def _post_events() -> Response:
                 tolerance=current_app.config["WEBHOOK_TOLERANCE_SECONDS"],
             )
         except signatures.SignatureError as exc:
-            return reject_delivery(raw, org_id, problem(401, "Invalid signature", str(exc)))
+            raise DeliveryRefused(401, "Invalid signature", str(exc)) from None
+    delivery_sender(org.id, authenticated=True)
     if request.mimetype != "application/json":
-        return reject_delivery(
-            raw,
-            org_id,
-            problem(
-                415,
-                "Unsupported Media Type",
-                "Content-Type must be application/json",
-                errors=[{"index": None, "field": "Content-Type", "message": "not JSON"}],
-            ),
+        raise DeliveryRefused(
+            415,
+            "Unsupported Media Type",
+            "Content-Type must be application/json",
+            errors=[{"index": None, "field": "Content-Type", "message": "not JSON"}],
+            final=True,
         )
     payload = request.get_json(silent=True)
     if payload is None:
-        return reject_delivery(
-            raw,
-            org_id,
-            problem(
-                422,
-                "Invalid JSON",
-                "the body is not valid JSON",
-                errors=[{"index": None, "field": "(body)", "message": "not valid JSON"}],
-            ),
+        raise DeliveryRefused(
+            422,
+            "Invalid JSON",
+            "the body is not valid JSON",
+            errors=[{"index": None, "field": "(body)", "message": "not valid JSON"}],
+            final=True,
         )
     events, errors = parse_events(payload)
     if errors:
-        return reject_delivery(
-            raw,
-            org_id,
-            problem(
-                422,
-                "Invalid events",
-                f"{len(errors)} problem(s); nothing of this delivery was stored",
-                errors=[e.model_dump() for e in errors],
-            ),
+        raise DeliveryRefused(
+            422,
+            "Invalid events",
+            f"{len(errors)} problem(s); nothing of this delivery was stored",
+            errors=[e.model_dump() for e in errors],
+            final=True,
         )
+    raw = RawDelivery(
+        source="api",
+        body=body,
+        content_type=request.content_type,
+        headers=dict(request.headers),
+    )
     session.rollback()
     with serialized_writes(get_engine()):
         mark_write(session)

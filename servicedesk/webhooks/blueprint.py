@@ -12,19 +12,19 @@ from flask import Blueprint, Response, current_app, request
 
 from integrations import PROVIDERS, PayloadError, RequestParts, SignatureError
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
-from servicedesk.hooks.operations import (
+from servicedesk.ingest.refusals import DeliveryRefused, begin_delivery, delivery_sender
+from servicedesk.ingest.schemas import parse_events
+from servicedesk.ingest.service import RawDelivery, ingest_events
+from servicedesk.ingest.web import read_body
+from servicedesk.orgs.models import Organisation
+from servicedesk.timeutil import utcnow
+from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
+from servicedesk.webhooks.operations import (
     IntegrationError,
     build_adapter,
     find_integration,
     verification_secret,
 )
-from servicedesk.ingest.schemas import parse_events
-from servicedesk.ingest.service import RawDelivery, ingest_events
-from servicedesk.ingest.web import read_body, reject_delivery
-from servicedesk.orgs.models import Organisation
-from servicedesk.problems import problem
-from servicedesk.timeutil import utcnow
-from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
@@ -54,10 +54,23 @@ def _client_address(options: dict[str, Any]) -> str | None:
     return forwarded[-hops] if len(forwarded) >= hops else None
 
 
+def refusal_status(provider: str, exc: DeliveryRefused) -> int | None:
+    """The status a provider needs for a refusal that no retry can change, if it needs one.
+
+    Providers retry what they take for a passing fault; some stop only on a status of their own
+    (an adapter's ``refusal_status``). Refusals a retry may mend (a signature, an outage, a rate
+    limit) keep their own status.
+    """
+    if not exc.final:
+        return None
+    return getattr(PROVIDERS.get(provider), "refusal_status", None)
+
+
 @bp.post("/<provider>/<token>")
 @bp.post("/<provider>/<token>/<kind>")
 def receive(provider: str, token: str, kind: str = "") -> Response:
     """One provider delivery: verify, parse, ingest, answer what the provider expects."""
+    begin_delivery(provider if provider in PROVIDERS else "hooks")
     try:
         if provider in STATEFUL:
             # Verifying and parsing write too (replay nonces, thread keys): one writer throughout.
@@ -67,34 +80,26 @@ def receive(provider: str, token: str, kind: str = "") -> Response:
         return _receive(provider, token, kind)
     except UNAVAILABLE_ERRORS as exc:
         return database_unavailable(exc)
+    except DeliveryRefused as exc:
+        raise exc.answered_as(refusal_status(provider, exc)) from None
 
 
 def _receive(provider: str, token: str, kind: str) -> Response:
     body = read_body()
     source = provider if provider in PROVIDERS else "hooks"
-    raw = RawDelivery(
-        source=source,
-        body=body or b"",
-        content_type=request.content_type,
-        headers=dict(request.headers),
-    )
     session = get_session()
     found_hook = find_integration(session, provider, token)
     if found_hook is None:
-        return reject_delivery(raw, None, problem(404, "Not Found", "no such integration"))
+        raise DeliveryRefused(404, "Not Found", "no such integration")
     integration, org = found_hook
-    org_id = org.id
+    delivery_sender(org.id, authenticated=False)
     if body is None:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
-        return reject_delivery(
-            raw, org_id, problem(413, "Payload Too Large", f"over {limit} bytes")
-        )
+        raise DeliveryRefused(413, "Payload Too Large", f"over {limit} bytes", final=True)
     adapter = build_adapter(session, integration, current_app.config["PSEUDONYM_KEY"])
     if kind not in adapter.kinds:
         kinds = ", ".join(k for k in adapter.kinds if k) or "(none)"
-        return reject_delivery(
-            raw, org_id, problem(404, "Not Found", f"{provider} endpoints are: {kinds}")
-        )
+        raise DeliveryRefused(404, "Not Found", f"{provider} endpoints are: {kinds}", final=True)
     parts = RequestParts(
         url=public_url(),
         body=body,
@@ -107,32 +112,33 @@ def _receive(provider: str, token: str, kind: str) -> Response:
     try:
         adapter.verify(parts, verification_secret(integration, current_app.config["SECRET_KEY"]))
     except (SignatureError, IntegrationError) as exc:
-        return reject_delivery(raw, org_id, problem(401, "Invalid signature", str(exc)))
+        raise DeliveryRefused(401, "Invalid signature", str(exc)) from None
+    delivery_sender(org.id, authenticated=True)
     try:
         found = adapter.parse(parts)
     except PayloadError as exc:
-        return reject_delivery(
-            raw,
-            org_id,
-            problem(
-                422,
-                "Invalid payload",
-                str(exc),
-                errors=[{"index": None, "field": "(body)", "message": str(exc)}],
-            ),
-        )
+        raise DeliveryRefused(
+            422,
+            "Invalid payload",
+            str(exc),
+            errors=[{"index": None, "field": "(body)", "message": str(exc)}],
+            final=True,
+        ) from None
     events, errors = parse_events({"events": found}) if found else ([], [])
     if errors:
-        return reject_delivery(
-            raw,
-            org_id,
-            problem(
-                422,
-                "Invalid events",
-                "the payload gave events the core refuses",
-                errors=[e.model_dump() for e in errors],
-            ),
+        raise DeliveryRefused(
+            422,
+            "Invalid events",
+            "the payload gave events the core refuses",
+            errors=[e.model_dump() for e in errors],
+            final=True,
         )
+    raw = RawDelivery(
+        source=source,
+        body=body,
+        content_type=request.content_type,
+        headers=dict(request.headers),
+    )
     reply = adapter.reply(parts, found)
     if provider in STATEFUL:
         _ingest(session, org, events, raw, reply.status)
