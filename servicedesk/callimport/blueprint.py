@@ -35,6 +35,7 @@ from servicedesk.callimport.service import (
     drop_stale_previews,
     dry_run,
     file_sha256,
+    keep_refused_upload,
     run_import,
     start_import,
 )
@@ -149,8 +150,10 @@ def preview() -> Any:
     try:
         # Read once here, so a file that cannot be read is said at once, on the upload form.
         dry_run(get_session(), org, data, mapping, preview_rows=0)
-    except (FileProblem, MappingError) as exc:
-        return _index(form, _("The file cannot be read: %(why)s", why=str(exc)), 422)
+    except FileProblem as exc:
+        reason = str(exc)
+        _write(lambda db: keep_refused_upload(db, org, data, reason))
+        return _index(form, _("The file cannot be read: %(why)s", why=reason), 422)
     file_name = (form.file.data.filename or "calls")[:255]
 
     def keep(db: Session) -> int:

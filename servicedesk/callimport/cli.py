@@ -13,7 +13,14 @@ from sqlmodel import Session
 
 from servicedesk.callimport.mapping import Mapping, MappingError, load_mapping, presets
 from servicedesk.callimport.readers import FileProblem
-from servicedesk.callimport.service import Summary, dry_run, run_import, start_import
+from servicedesk.callimport.service import (
+    Summary,
+    check_file,
+    dry_run,
+    keep_refused_upload,
+    run_import,
+    start_import,
+)
 from servicedesk.db import get_engine, mark_write, serialized_writes
 from servicedesk.orgs.cli import require_org
 from servicedesk.secrets import require_keys
@@ -120,6 +127,12 @@ def import_(slug: str, file: Path, mapping_name: str, dry: bool) -> None:
         require_keys()
         with Session(engine, expire_on_commit=False) as session:
             org = require_org(session, slug)
+        try:
+            check_file(data, mapping)
+        except FileProblem as exc:
+            reason = str(exc)
+            write_transaction(lambda s: keep_refused_upload(s, org, data, reason))
+            raise
         row = write_transaction(
             lambda s: start_import(s, org, data, mapping, file_name=file.name, created_by="cli")
         )

@@ -141,6 +141,24 @@ def open_table(data: bytes, mapping: Mapping) -> Table:
     )
 
 
+def check_file(data: bytes, mapping: Mapping) -> None:
+    """Raise FileProblem unless the file opens and has the columns the mapping needs."""
+    Columns(mapping, open_table(data, mapping).header)
+
+
+def keep_refused_upload(session: Session, org: Organisation, data: bytes, reason: str) -> int:
+    """Keep a file that could not be read as a refused delivery (source "import"), as every
+    refused delivery is kept, with the reason. Flushes."""
+    return store_delivery(
+        session,
+        RawDelivery(source=SOURCE, body=data, content_type=_content_type(data)),
+        organisation_id=org.id,
+        status="rejected",
+        http_status=422,
+        reason=reason[:4000],
+    )
+
+
 def live_since(session: Session, org: Organisation) -> dict[str | None, datetime]:
     """Per queue (None: events without one), the first phone event that no import made."""
     events = Event.__table__  # type: ignore[attr-defined]

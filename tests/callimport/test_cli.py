@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from servicedesk.contacts.models import Contact
+from servicedesk.ingest.models import Delivery
 from tests.callimport.calls import FIXTURES
 
 pytestmark = pytest.mark.postgres
@@ -28,7 +29,7 @@ def test_dry_run_then_import_then_again(runner, org, db):
     assert db.scalar(sa.select(sa.func.count()).select_from(Contact)) == 9
 
 
-def test_mapping_file_refused_rows_and_errors(runner, org, tmp_path):
+def test_mapping_file_refused_rows_and_errors(runner, org, tmp_path, db):
     mapping = tmp_path / "mine.toml"
     mapping.write_text((FIXTURES.parents[2] / "servicedesk/callimport/presets/generic.toml")
                        .read_text().replace('name = "generic"', 'name = "mine"'))  # fmt: skip
@@ -62,6 +63,8 @@ def test_mapping_file_refused_rows_and_errors(runner, org, tmp_path):
     )
     assert teams.exit_code == 1
     assert "no column 'ConferenceID'" in teams.output and "Traceback" not in teams.output
+    kept = db.scalars(sa.select(Delivery).where(Delivery.status == "rejected")).one()
+    assert kept.source == "import" and "ConferenceID" in kept.reason
     presets = runner.invoke(args=["calls", "presets"])
     assert (
         "https://learn.microsoft.com/en-us/microsoftteams/aa-cq-cqd-historical-reports"

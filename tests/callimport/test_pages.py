@@ -96,10 +96,13 @@ def test_a_file_over_the_limit_is_refused_with_a_clear_message(app, client, org,
     assert "MB" in response.get_data(as_text=True)
 
 
-def test_an_unreadable_file_or_mapping_is_explained(client, org, signed_in):
+def test_an_unreadable_file_or_mapping_is_explained(client, org, signed_in, db):
     signed_in(org, "admin")
     response = _preview(client, b"\x00\x01\x02 not a table")
     assert response.status_code == 422
+    kept = db.scalars(sa.select(Delivery)).one()
+    assert (kept.source, kept.status, kept.http_status) == ("import", "rejected", 422)
+    assert "delimiter" in kept.reason
     assert "cannot be read" in response.get_data(as_text=True) or "kan inte" in response.get_data(
         as_text=True
     )
