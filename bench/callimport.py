@@ -115,7 +115,7 @@ from servicedesk import create_app
 from servicedesk.callimport.mapping import presets
 from servicedesk.callimport.readers import read_table
 from servicedesk.callimport.rows import Columns, convert, events_of
-from servicedesk.db import get_engine, mark_write
+from servicedesk.db import get_engine, unit_of_work
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.orgs.operations import get_organisation
@@ -133,12 +133,10 @@ with app.app_context():
         org = get_organisation(s, "kumla")
     began = time.perf_counter()
     for i in range(0, len(events), 1000):
-        with Session(engine, expire_on_commit=False) as s:
-            mark_write(s)
+        with unit_of_work(engine) as s:
             batch = [EventIn.model_validate(e) for e in events[i:i + 1000]]
             raw = RawDelivery("api", b"{{}}")
             ingest_events(s, org, batch, raw, pseudonym_key=b"bench-pseudonym-key-0123456789")
-            s.commit()
     print(time.perf_counter() - began, len(events))
 """
     out = subprocess.run(

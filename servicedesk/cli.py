@@ -14,13 +14,14 @@ from servicedesk.audit.cli import audit_cli
 from servicedesk.auth.cli import user_cli
 from servicedesk.calendars.cli import calendar_cli
 from servicedesk.callimport.cli import calls_cli
+from servicedesk.db import get_engine, unit_of_work
 from servicedesk.demo.cli import demo_cli
 from servicedesk.gdpr.cli import gdpr_cli
 from servicedesk.ingest.cli import token_cli
 from servicedesk.kolada.cli import kolada_cli
 from servicedesk.notify.cli import notify_cli
 from servicedesk.orgs.cli import org_cli
-from servicedesk.reports.cli import report_cli, scheduler_cmd
+from servicedesk.reports.cli import report_cli
 from servicedesk.secrets import require_keys
 from servicedesk.webhooks.cli import asterisk_cli, integration_cli
 
@@ -66,6 +67,14 @@ def db_upgrade(revision: str) -> None:
 
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
+    if revision == "head":
+        # A new release may bring new holiday rules: the calendars follow before any page reads.
+        from servicedesk.calendars.service import refresh_calendars
+
+        with unit_of_work(get_engine()) as session:
+            rebuilt = refresh_calendars(session)
+        if rebuilt:
+            click.echo(f"calendars rebuilt: {', '.join(rebuilt)}")
 
 
 @click.command("serve")
@@ -79,6 +88,23 @@ def serve_cmd(host: str, port: int, workers: int) -> None:
     from servicedesk.serve import serve
 
     serve(host, port, workers)
+
+
+@click.command("scheduler")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Make what is due now, then exit (for cron or checks).")
+def scheduler_cmd(once: bool) -> None:
+    """Run the scheduler process (every feature's scheduled work: monthly reports at 06:00 local
+    on the 3rd working day, notifications, retention, calendars, call list previews)."""
+    from servicedesk.jobs import serve_scheduler
+    from servicedesk.reports.scheduler import run_due_reports
+
+    if once:
+        for outcome in run_due_reports(get_engine()):
+            state = "made" if outcome.made else "unchanged"
+            click.echo(f"{outcome.organisation} {outcome.month}: {state} version {outcome.version}")
+        return
+    serve_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 #: Every feature's command or group; a feature adds itself with one line here.

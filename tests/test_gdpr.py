@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from servicedesk.audit import record
 from servicedesk.audit.models import AuditEntry
 from servicedesk.contacts.models import Contact, SurveyResponse
-from servicedesk.gdpr.operations import caller_forms, contact_cutoff
+from servicedesk.gdpr.erasure import caller_forms
+from servicedesk.gdpr.retention import contact_cutoff
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.privacy import key_id, pseudonymise
 from servicedesk.reports.models import Report
@@ -170,13 +171,12 @@ def test_audit_record_and_list(runner, db, org):
 
 
 def test_the_scheduler_purges_daily_and_counts_its_runs(app, client, token, db, org):
-    from servicedesk.gdpr.jobs import run_retention
-    from servicedesk.reports.scheduler import build_scheduler
+    from servicedesk.jobs import build_scheduler, run_task
 
-    engine = app.extensions["servicedesk.engine"]
-    assert build_scheduler(engine, background=True).get_job("retention") is not None
+    job = build_scheduler(app, background=True).get_job("retention")
+    assert job is not None
     _call(client, token, "old", ANNA, at=(utcnow() - timedelta(days=900)).isoformat())
-    done = run_retention(engine)
+    done = run_task(*job.args)
     assert done["kumla"].contacts == 1 and _count(db, Contact) == 0
     assert 'servicedesk_scheduler_runs_total{job="retention",outcome="ok"}' in client.get(
         "/metrics"

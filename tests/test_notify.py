@@ -210,9 +210,8 @@ def test_cli_add_list_log_remove(runner, db, org, report, receiver, app):
 
 
 def test_scheduler_runs_notifications_as_their_own_job(app):
-    from servicedesk.reports.scheduler import build_scheduler
+    from servicedesk.jobs import build_scheduler
 
-    with app.app_context():
-        scheduler = build_scheduler(app.extensions["servicedesk.engine"], background=True)
+    scheduler = build_scheduler(app, background=True)
     jobs = {job.id for job in scheduler.get_jobs()}
     assert {"monthly-reports", "report-notifications"} <= jobs

@@ -6,7 +6,6 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from servicedesk.audit.operations import cli_actor, record
 from servicedesk.auth.models import ROLES
@@ -17,9 +16,8 @@ from servicedesk.auth.operations import (
     user_details,
     user_queue_ids,
 )
-from servicedesk.db import get_engine, mark_write
 from servicedesk.metrics.queries import queue_names
-from servicedesk.orgs.cli import require_org
+from servicedesk.orgs.cli import org_session
 
 user_cli = AppGroup("user", help="People who sign in to the dashboards.")
 
@@ -42,9 +40,7 @@ def _read_password() -> str:
 def create(slug: str, email: str, role: str, queues: tuple[str, ...], locale: str | None) -> None:
     """Create a user; the password is read from stdin (its first line)."""
     password = _read_password()
-    with Session(get_engine()) as session:
-        mark_write(session)
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         try:
             user = create_user(
                 session,
@@ -58,16 +54,14 @@ def create(slug: str, email: str, role: str, queues: tuple[str, ...], locale: st
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
         record(session, org.id, cli_actor(), "user.create", user_details(user))
-        session.commit()
-        click.echo(f"created {user.email} ({user.role}) in {org.slug}")
+    click.echo(f"created {user.email} ({user.role}) in {org.slug}")
 
 
 @user_cli.command("list")
 @click.option("--org", "slug", required=True)
 def list_(slug: str) -> None:
     """List an organisation's users."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         names = queue_names(session, org)
         for user in org_users(session, org):
             ids = user_queue_ids(session, user)

@@ -10,7 +10,6 @@ from datetime import date
 
 import click
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from servicedesk.calendars.rules import day_kind
 from servicedesk.calendars.service import (
@@ -21,9 +20,8 @@ from servicedesk.calendars.service import (
     closed_days,
     remove_closed_day,
 )
-from servicedesk.db import get_engine, mark_write
 from servicedesk.metrics.periods import Month
-from servicedesk.orgs.cli import require_org
+from servicedesk.orgs.cli import org_session
 
 calendar_cli = AppGroup("calendar", help="Working days: national holidays and closed days.")
 closed_day_cli = AppGroup("closed-day", help="The organisation's own closed days.")
@@ -65,12 +63,9 @@ def add(slug: str, day_text: str, note: str) -> None:
     day = _day(day_text)
     if len(note.strip()) > 200:
         raise click.ClickException("--note: at most 200 characters")
-    with Session(get_engine()) as session:
-        mark_write(session)  # SQLite: the write lock before the first read (see db.py)
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         working, kind = day_kind(org.country, day)
         add_closed_day(session, org, day, note.strip())
-        session.commit()
     if not working:
         click.echo(f"note: {day} is not a working day anyway ({kind})", err=True)
     click.echo(f"closed {day} for {slug}")
@@ -82,12 +77,9 @@ def add(slug: str, day_text: str, note: str) -> None:
 def remove(slug: str, day_text: str) -> None:
     """Open a closed day again."""
     day = _day(day_text)
-    with Session(get_engine()) as session:
-        mark_write(session)
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         if not remove_closed_day(session, org, day):
             raise click.ClickException(f"--date: {day} is not a closed day of {slug}")
-        session.commit()
     click.echo(f"opened {day} for {slug}")
 
 
@@ -96,8 +88,7 @@ def remove(slug: str, day_text: str) -> None:
 @click.option("--year", type=int, default=None, help="Only this year.")
 def list_(slug: str, year: int | None) -> None:
     """The closed days, oldest first: date, weekday, note (tab-separated)."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         for row in closed_days(session, org, year):
             click.echo(f"{row.day}\t{WEEKDAYS[row.day.weekday()]}\t{row.reason}")
 
@@ -112,12 +103,9 @@ def show(slug: str, month: str) -> None:
     The last line counts the working days.
     """
     m = _month(month)
-    with Session(get_engine(), expire_on_commit=False) as session:
-        mark_write(session)  # the calendar rows are rebuilt first if the closed days changed
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         rows = calendar_days(session, org, m.first, m.last)
         notes = {c.day: c.reason for c in closed_days(session, org, m.year)}
-        session.commit()
     for row in rows:
         state = "working" if row.is_working else "not working"
         why = row.kind

@@ -1,4 +1,11 @@
-"""Building and reading an organisation's calendar (domain functions: they flush, never commit)."""
+"""Building and reading an organisation's calendar (domain functions: they flush, never commit).
+
+The calendar rows, and the e-mails' working times stored from them, change only where the
+calendar changes: an organisation is created (``orgs.operations``), a closed day is added or
+removed (here), a new holidays release or rules version is installed (``servicedesk db upgrade``
+and the scheduler's ``calendars`` task, at its start and daily). Reading never rebuilds: the
+figures, pages and exports read the rows as they are.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +41,9 @@ def _fingerprint(closed: list[date]) -> str:
 def ensure_calendar(session: Session, org: Organisation) -> bool:
     """Make the organisation's calendar rows current; True when they had to be (re)built.
 
-    Cheap when nothing changed (two small reads), so every metrics query can call it first: a
-    closed day added by any route, a new holidays release or a changed country is picked up.
+    A write, for the operations that change the calendar (see the module's docstring). Cheap
+    when nothing changed (two small reads), so a daily refresh costs nothing: a closed day
+    added behind the app's back, a new holidays release or a changed country is picked up.
     A rebuild also recomputes the working time of the e-mails whose span covers a day that
     changed (all of them when there was no calendar before).
     """
@@ -119,6 +127,12 @@ def _build(session: Session, org: Organisation, closed: list[date], had_calendar
         )
 
 
+def refresh_calendars(session: Session) -> list[str]:
+    """Bring every organisation's calendar up to date; the slugs of those rebuilt."""
+    orgs = session.scalars(sa.select(Organisation).order_by(Organisation.id)).all()
+    return [org.slug for org in orgs if ensure_calendar(session, org)]
+
+
 def add_closed_day(session: Session, org: Organisation, day: date, reason: str = "") -> ClosedDay:
     """Close the organisation on ``day`` (idempotent) and bring its calendar up to date."""
     row = session.execute(
@@ -156,7 +170,6 @@ def calendar_days(
     session: Session, org: Organisation, first: date, last: date
 ) -> list[CalendarDay]:
     """The organisation's calendar rows from ``first`` to ``last``, as the metrics count them."""
-    ensure_calendar(session, org)
     return list(
         session.scalars(
             sa.select(CalendarDay)
@@ -168,7 +181,6 @@ def calendar_days(
 
 def calendar_day(session: Session, org: Organisation, day: date) -> CalendarDay | None:
     """The organisation's calendar row for one local date (None outside the calendar)."""
-    ensure_calendar(session, org)
     return session.get(CalendarDay, (org.id, day))
 
 

@@ -40,7 +40,7 @@ from servicedesk.callimport.service import (
     start_import,
 )
 from servicedesk.dashboard.monthdata import forget
-from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
+from servicedesk.db import get_session, unit_of_work
 
 bp = Blueprint("settings_calls", __name__, url_prefix="/settings/calls")
 
@@ -49,15 +49,9 @@ REFUSED_SHOWN = 50
 
 
 def _write(fn: Any) -> Any:
-    """Run ``fn`` in a write transaction of the request's session and commit it."""
-    db = get_session()
-    if db.in_transaction():
-        db.rollback()
-    with serialized_writes(get_engine()):
-        mark_write(db)
-        result = fn(db)
-        db.commit()
-    return result
+    """Run ``fn`` in a unit of work of the request's session (each chunk of an import is one)."""
+    with unit_of_work() as db:
+        return fn(db)
 
 
 def _imports() -> list[CallImport]:

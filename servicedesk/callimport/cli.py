@@ -21,8 +21,8 @@ from servicedesk.callimport.service import (
     run_import,
     start_import,
 )
-from servicedesk.db import get_engine, mark_write, serialized_writes
-from servicedesk.orgs.cli import require_org
+from servicedesk.db import get_engine, unit_of_work
+from servicedesk.orgs.cli import load_org, org_session
 from servicedesk.secrets import require_keys
 
 calls_cli = AppGroup("calls", help="Call lists exported from contact-centre suites.")
@@ -88,13 +88,9 @@ def _echo_preview(summary: Summary) -> None:
 
 
 def write_transaction(fn: Callable[[Session], Any]) -> Any:
-    """Run ``fn`` in a write transaction of its own and commit it."""
-    engine = get_engine()
-    with Session(engine, expire_on_commit=False) as session, serialized_writes(engine):
-        mark_write(session)
-        result = fn(session)
-        session.commit()
-        return result
+    """Run ``fn`` in a unit of work of its own (each chunk of an import commits on its own)."""
+    with unit_of_work(get_engine()) as session:
+        return fn(session)
 
 
 @calls_cli.command("import")
@@ -116,17 +112,14 @@ def import_(slug: str, file: Path, mapping_name: str, dry: bool) -> None:
     if file.stat().st_size > MAX_FILE_BYTES:
         raise click.ClickException(f"{file}: larger than 2 GB; export a shorter period")
     data = file.read_bytes()
-    engine = get_engine()
     try:
         if dry:
-            with Session(engine) as session:
-                org = require_org(session, slug)
+            with org_session(slug) as (session, org):
                 _echo_summary(summary := dry_run(session, org, data, mapping), dry=True)
                 _echo_preview(summary)
             return
         require_keys()
-        with Session(engine, expire_on_commit=False) as session:
-            org = require_org(session, slug)
+        org = load_org(slug)
         try:
             check_file(data, mapping)
         except FileProblem as exc:

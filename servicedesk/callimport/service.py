@@ -119,7 +119,7 @@ PREVIEW_KEPT = timedelta(hours=24)
 
 
 def drop_stale_previews(session: Session, *, now: datetime | None = None) -> int:
-    """Forget uploads that were previewed and never imported (retention runs this daily)."""
+    """Forget uploads that were previewed and never imported (``callimport/tasks.py``, hourly)."""
     cutoff = (now or utcnow()) - PREVIEW_KEPT
     result = session.execute(
         sa.delete(CallImport).where(CallImport.status == "preview", CallImport.created_at < cutoff)

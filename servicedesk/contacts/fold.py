@@ -7,7 +7,6 @@ sender's event id, never by arrival.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from servicedesk.calendars.contacts import set_email_working_times
 from servicedesk.calendars.worktime import contact_local_times
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys, record_survey_responses
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import advisory_lock, dialect_of, insert_for
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.timeutil import local_date, utcnow
@@ -256,7 +255,7 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
         )
     if rows:
         session.connection().execute(_contact_upsert(dialect_of(session), tuple(rows[0])), rows)
-    # By the calendar as it is now: a reader's ensure_calendar recomputes these if it was stale.
+    # By the calendar as it is now; an operation that changes the calendar recomputes these.
     answered = [r["contact_id"] for r in rows if r["channel"] == "email" and r["answered_at"]]
     if answered:
         for start in range(0, len(answered), 500):
@@ -271,29 +270,16 @@ def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any
     return contact_local_times(c["started_at"], c["answered_at"], org.timezone)
 
 
-def _lock_key(org_id: int, contact_id: str) -> int:
-    digest = hashlib.blake2b(f"contact:{org_id}:{contact_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-_LOCK = sa.text(
-    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k"
-    " ORDER BY k) AS keys"
-)
-
-
 def lock_contacts(session: Session, org_id: int, contact_ids: set[str]) -> None:
     """Serialise the transactions that fold the same contact ids, until they end.
 
     A contact is recomputed from the events its transaction can see; two deliveries about one
     call folded at the same moment on PostgreSQL would each miss the other's event (READ
-    COMMITTED) and the last write would win. A transaction-level advisory lock per contact id,
-    taken in one sorted order (no deadlocks), makes the second fold wait and then see both.
-    SQLite needs none: its writers already take turns (BEGIN IMMEDIATE).
+    COMMITTED) and the last write would win. An advisory lock per contact id makes the second
+    fold wait and then see both. SQLite needs none: its writers already take turns.
     """
     if contact_ids and dialect_of(session) == "postgresql":
-        keys = sorted({_lock_key(org_id, cid) for cid in contact_ids})
-        session.connection().execute(_LOCK, {"keys": keys})
+        advisory_lock(session, *(f"contact:{org_id}:{cid}" for cid in contact_ids))
 
 
 def fold_events(session: Session, org: Organisation, new: list[dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from servicedesk.calendars import sql as calsql
-from servicedesk.calendars.service import calendar_day, ensure_calendar
+from servicedesk.calendars.service import calendar_day
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
 from servicedesk.contacts.models import Contact, scored
 from servicedesk.metrics.definitions import QUESTIONS
@@ -93,7 +93,6 @@ def open_emails(
     session: Session, org: Organisation, now: datetime, queue_ids: Any = None
 ) -> dict[int | None, dict[str, Any]]:
     """Unanswered e-mails by queue, by working-time age: under 1, 1-2 and over 2 working days."""
-    ensure_calendar(session, org)
     clock = _clock_now(session, org, now)
     cs = calsql.calendar_alias("cal_start")
     age = sa.literal(clock) - calsql.working_clock(cs, C.c.start_local_seconds)
@@ -181,7 +180,6 @@ def email_answer_distribution(
     session: Session, org: Organisation, first: date, last: date, queue_ids: Any = None
 ) -> list[int]:
     """E-mails per answer time in working days (EMAIL_BUCKETS, the open last, unanswered)."""
-    ensure_calendar(session, org)  # the stored working times follow the current calendar
     bounds = [high * DAY_SECONDS for high in EMAIL_BUCKETS]
     unanswered = sa.func.count(sa.case((C.c.answered_local_date.is_(None), 1)))
     stmt = sa.select(*_bucket_counts(C.c.answer_seconds, bounds), unanswered).where(
@@ -248,7 +246,6 @@ def contacts(
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The contacts matching ``flt`` (total count, one page), newest first, pseudonymised."""
-    ensure_calendar(session, org)  # the stored working times follow the current calendar
     worked = sa.case((C.c.channel == "email", C.c.answer_seconds), else_=None)
     conds = [C.c.organisation_id == org.id, C.c.channel == flt.channel]
     if flt.first:

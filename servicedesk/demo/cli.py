@@ -10,10 +10,9 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlmodel import Session
 
 from servicedesk.auth.operations import UserError
-from servicedesk.db import get_engine, mark_write
+from servicedesk.db import get_engine, unit_of_work
 from servicedesk.demo.people import create_demo_users, freeze_past_months
 from servicedesk.demo.traffic import DemoShape, demo_events
 from servicedesk.ingest.schemas import MAX_BATCH, parse_events
@@ -56,7 +55,7 @@ def demo_cli(
     """Create a demo organisation with a year of events, sent through the ingest path."""
     require_keys()
     engine = get_engine()
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         if if_empty and session.scalars(sa.select(Organisation.id).limit(1)).first() is not None:
             click.echo("organisations exist already; no demo data loaded")
             return
@@ -66,7 +65,6 @@ def demo_cli(
             org = create_organisation(session, slug=slug, name=name, country=country)
         except OrganisationError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
     shape = DemoShape(calls_per_day=calls_per_day, emails_per_day=emails_per_day)
     stream = demo_events(
         country=org.country, timezone=org.timezone, days=days, now=utcnow(), seed=seed, shape=shape
@@ -81,8 +79,7 @@ def demo_cli(
         events, errors = parse_events({"events": batch})
         if errors:
             raise click.ClickException(f"demo generator made an invalid event: {errors[0]}")
-        with Session(engine, expire_on_commit=False) as session:
-            mark_write(session)
+        with unit_of_work(engine) as session:
             ingest_events(
                 session,
                 org,
@@ -90,7 +87,6 @@ def demo_cli(
                 RawDelivery(source="demo", body=body, content_type="application/json"),
                 pseudonym_key=key,
             )
-            session.commit()
         total += len(batch)
         batch.clear()
 
@@ -109,12 +105,11 @@ def demo_cli(
     if password is None:
         production = current_app.config.get("ENV_NAME") == "production"
         password = secrets.token_urlsafe(12) if production else DEMO_PASSWORD
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         try:
             users = create_demo_users(session, org, password)
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
     now = utcnow()
     first_day = local_date(now, org.timezone) - timedelta(days=days - 1)
     months = freeze_past_months(engine, org, first_day, now)

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from servicedesk.auth.operations import create_user
+from servicedesk.db import unit_of_work
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.service import generate_report
@@ -39,9 +40,8 @@ def freeze_past_months(engine: Engine, org: Organisation, since: date, now: date
     current = Month.of(local_date(now, org.timezone))
     made = []
     while month < current:
-        with Session(engine, expire_on_commit=False) as session:
+        with unit_of_work(engine) as session:
             generate_report(session, org, month, trigger="demo", now=now)
-            session.commit()
         made.append(str(month))
         month = month.next()
     return made

@@ -10,10 +10,13 @@ from flask.cli import AppGroup
 from sqlmodel import Session
 
 from servicedesk.audit.operations import cli_actor
-from servicedesk.db import get_engine, mark_write
-from servicedesk.gdpr import operations
-from servicedesk.orgs.cli import require_org
+from servicedesk.db import get_engine, unit_of_work
+from servicedesk.gdpr import erasure
+from servicedesk.gdpr import retention as retention_rules
+from servicedesk.gdpr.removed import Removed
+from servicedesk.orgs.cli import org_session, require_org
 from servicedesk.privacy import key_id
+from servicedesk.privacy.keys import key_usage
 
 gdpr_cli = AppGroup("gdpr", help="Privacy: erase a person, retention, purge, pseudonym keys.")
 
@@ -26,7 +29,7 @@ def pseudonym_keys() -> list[bytes]:
     return [current, *current_app.config.get("PSEUDONYM_PREVIOUS_KEYS", [])]
 
 
-def _counts(removed: operations.Removed) -> str:
+def _counts(removed: Removed) -> str:
     return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in asdict(removed).items())
 
 
@@ -36,11 +39,8 @@ def _counts(removed: operations.Removed) -> str:
 def erase(slug: str, caller: str) -> None:
     """Remove one person's contacts, events, survey responses and raw deliveries."""
     keys = pseudonym_keys()
-    with Session(get_engine()) as session:
-        mark_write(session)
-        org = require_org(session, slug)
-        removed = operations.erase(session, org, caller, keys, actor=cli_actor())
-        session.commit()
+    with org_session(slug, write=True) as (session, org):
+        removed = erasure.erase(session, org, caller, keys, actor=cli_actor())
     click.echo(f"erased from {slug}: {_counts(removed)}")
 
 
@@ -48,13 +48,11 @@ def erase(slug: str, caller: str) -> None:
 @click.option("--org", "slug", default=None, help="Only this organisation (default: all).")
 def purge(slug: str | None) -> None:
     """Apply every organisation's retention settings now (the scheduler does this daily)."""
-    with Session(get_engine()) as session:
-        mark_write(session)
+    with unit_of_work(get_engine()) as session:
         if slug:
-            done = {slug: operations.purge(session, require_org(session, slug))}
+            done = {slug: retention_rules.purge(session, require_org(session, slug))}
         else:
-            done = operations.apply_retention(session)
-        session.commit()
+            done = retention_rules.apply_retention(session)
     for name, removed in done.items():
         click.echo(f"{name or '(deliveries without organisation)'}: {_counts(removed)}")
 
@@ -63,21 +61,19 @@ def purge(slug: str | None) -> None:
 @click.option("--org", "slug", required=True)
 @click.option("--raw-days", type=click.IntRange(min=1), default=None)
 @click.option(
-    "--contact-months", type=click.IntRange(min=operations.MIN_CONTACT_MONTHS), default=None
+    "--contact-months",
+    type=click.IntRange(min=retention_rules.MIN_CONTACT_MONTHS),
+    default=None,
 )
 def retention(slug: str, raw_days: int | None, contact_months: int | None) -> None:
     """Show, or with options change, how long the organisation keeps personal data."""
-    with Session(get_engine()) as session:
-        changing = raw_days is not None or contact_months is not None
+    changing = raw_days is not None or contact_months is not None
+    with org_session(slug, write=changing) as (session, org):
         if changing:
-            mark_write(session)
-        org = require_org(session, slug)
-        if changing:
-            operations.set_policy(
+            retention_rules.set_policy(
                 session, org, raw_days=raw_days, contact_months=contact_months, actor=cli_actor()
             )
-            session.commit()
-        current = operations.policy(session, org)
+        current = retention_rules.policy(session, org)
     click.echo(f"raw deliveries: {current.raw_days} days")
     click.echo(f"contact-level rows: {current.contact_months} months")
 
@@ -90,6 +86,6 @@ def keys(slug: str | None) -> None:
     names = {key_id(configured[0]): "current"} | {key_id(k): "previous" for k in configured[1:]}
     with Session(get_engine()) as session:
         org = require_org(session, slug) if slug else None
-        usage = operations.key_usage(session, org)
+        usage = key_usage(session, org)
     for kid in sorted(set(names) | set(usage)):
         click.echo(f"{kid}  {names.get(kid, 'unknown'):8}  {usage.get(kid, 0)} rows")

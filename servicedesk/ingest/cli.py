@@ -5,13 +5,11 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from servicedesk.audit.operations import cli_actor, record
-from servicedesk.db import get_engine
 from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
 from servicedesk.ingest.tokens import TokenError, create_token, forget_senders, token_details
-from servicedesk.orgs.cli import require_org
+from servicedesk.orgs.cli import org_session
 from servicedesk.timeutil import utcnow
 
 token_cli = AppGroup("token", help="Tokens for the events API (ingest) and the reports API.")
@@ -30,26 +28,23 @@ token_cli = AppGroup("token", help="Tokens for the events API (ingest) and the r
 )
 def create(slug: str, signing: bool, label: str, scope: str) -> None:
     """Create a token; the last line is the token (with --signing, then the whsec_ secret)."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         try:
             row, token = create_token(session, org, signing=signing, label=label, scope=scope)
         except TokenError as exc:
             raise click.ClickException(f"--{exc}") from None
         record(session, org.id, cli_actor(), "token.create", token_details(row))
-        session.commit()
-        click.echo(f"{scope} token {row.prefix}... for {org.slug}; it is shown only now", err=True)
-        click.echo(token)
-        if row.signing_secret:
-            click.echo(row.signing_secret)
+    click.echo(f"{scope} token {row.prefix}... for {org.slug}; it is shown only now", err=True)
+    click.echo(token)
+    if row.signing_secret:
+        click.echo(row.signing_secret)
 
 
 @token_cli.command("list")
 @click.option("--org", "slug", required=True)
 def list_(slug: str) -> None:
     """List an organisation's tokens (prefixes only); the scope is the last column."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         rows = session.scalars(
             sa.select(IngestToken)
             .where(IngestToken.organisation_id == org.id)
@@ -68,13 +63,11 @@ def list_(slug: str) -> None:
 @click.argument("token_id", type=int)
 def revoke(slug: str, token_id: int) -> None:
     """Revoke a token by its id (from ``token list``)."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         row = session.get(IngestToken, token_id)
         if row is None or row.organisation_id != org.id:
             raise click.ClickException(f"token_id: no token {token_id} for {slug}")
         row.revoked_at = row.revoked_at or utcnow()
         record(session, org.id, cli_actor(), "token.revoke", token_details(row))
-        session.commit()
-        forget_senders()
-        click.echo(f"revoked {row.prefix}...")
+    forget_senders()
+    click.echo(f"revoked {row.prefix}...")

@@ -17,11 +17,11 @@ from sqlmodel import Session
 
 from servicedesk.contacts.fold import fold_events
 from servicedesk.db import dialect_of, insert_for
-from servicedesk.gdpr.operations import rekey_callers
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
+from servicedesk.privacy.keys import rekey_callers
 from servicedesk.timeutil import utcnow
 
 #: Request headers worth keeping with every delivery (ids and signatures; never credentials).

@@ -7,10 +7,9 @@ from datetime import date
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from integrations.kolada import BASE_URL, HttpKoladaClient, KoladaError
-from servicedesk.db import get_engine, mark_write
+from servicedesk.db import get_engine, unit_of_work
 from servicedesk.kolada.models import KoladaKpi
 from servicedesk.kolada.operations import (
     FIGURES,
@@ -20,7 +19,7 @@ from servicedesk.kolada.operations import (
     fetch_values,
     store_values,
 )
-from servicedesk.orgs.cli import require_org
+from servicedesk.orgs.cli import org_session
 
 kolada_cli = AppGroup("kolada", help="National comparison with Kolada's open KPI values.")
 
@@ -33,8 +32,7 @@ kolada_cli = AppGroup("kolada", help="National comparison with Kolada's open KPI
 @click.option("--label", default="")
 def add(slug: str, municipality: str, kpi: str, figure: str, label: str) -> None:
     """Compare a Kolada KPI with one of our figures."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         try:
             add_kpi(
                 session,
@@ -46,15 +44,14 @@ def add(slug: str, municipality: str, kpi: str, figure: str, label: str) -> None
             )
         except KoladaConfigError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
     click.echo(f"{kpi.upper()} compared with {figure} for {slug}")
 
 
 @kolada_cli.command("list")
 @click.option("--org", "slug", required=True)
 def list_(slug: str) -> None:
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    """The KPIs compared: KPI, municipality, figure, label (tab-separated)."""
+    with org_session(slug) as (session, org):
         for row in configured(session, org):
             click.echo(f"{row.kpi}\t{row.municipality}\t{row.figure}\t{row.label}")
 
@@ -63,8 +60,8 @@ def list_(slug: str) -> None:
 @click.option("--org", "slug", required=True)
 @click.option("--kpi", required=True)
 def remove(slug: str, kpi: str) -> None:
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    """Stop comparing a KPI."""
+    with org_session(slug, write=True) as (session, org):
         result = session.execute(
             sa.delete(KoladaKpi).where(
                 KoladaKpi.organisation_id == org.id, KoladaKpi.kpi == kpi.upper()
@@ -72,7 +69,6 @@ def remove(slug: str, kpi: str) -> None:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise click.ClickException(f"--kpi: {kpi} is not compared for {slug}")
-        session.commit()
     click.echo(f"removed {kpi.upper()}")
 
 
@@ -89,8 +85,7 @@ def fetch_cmd(slug: str, years: str | None, base_url: str) -> None:
         )
     except ValueError:
         raise click.ClickException("--years: years like 2023,2024") from None
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         kpis = [(row.kpi, row.municipality) for row in configured(session, org)]
     if not kpis:
         raise click.ClickException(f"--org: no KPIs compared for {slug} (kolada add first)")
@@ -101,8 +96,6 @@ def fetch_cmd(slug: str, years: str | None, base_url: str) -> None:
         raise click.ClickException(f"kolada: {exc}") from None
     finally:
         client.close()
-    with Session(get_engine()) as session:
-        mark_write(session)
+    with unit_of_work(get_engine()) as session:
         stored = store_values(session, values)
-        session.commit()
     click.echo(f"stored {stored} values for {slug} ({','.join(map(str, wanted))})")

@@ -1,4 +1,7 @@
-"""The version of the metric definitions every report carries (docs/metrics.md)."""
+"""The version of the metric definitions every report carries, and the constants of those
+definitions that more than one feature reads (docs/metrics.md). Imports nothing of the app."""
+
+from datetime import time
 
 #: Changes whenever a rule in docs/metrics.md changes; figures are comparable within one version.
 DEFINITIONS_VERSION = "servicedesk-metrics/2026.2"
@@ -6,6 +9,15 @@ DEFINITIONS_VERSION = "servicedesk-metrics/2026.2"
 #: Working-time limits of the e-mail figures, in seconds (a working day counts 24 hours).
 ONE_WORKING_DAY = 86_400
 TWO_WORKING_DAYS = 2 * ONE_WORKING_DAY
+
+#: Month M is reported at this local hour on this working day of month M + 1 (docs/metrics.md,
+#: "Reports"); the scheduler and the due dates on the pages read these.
+REPORT_HOUR = time(6, 0)
+REPORT_WORKING_DAY = 3
+#: When a new month is reported, the months before it are checked again for late events this far
+#: back (a new version where figures changed). Retention keeps contact-level rows longer than
+#: this, or a recheck would re-version a month whose contacts were purged.
+RECHECK_MONTHS = 12
 
 #: The survey questions and the channel(s) each is asked about.
 QUESTIONS = ("treatment", "ease", "clarity")

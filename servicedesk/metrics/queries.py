@@ -11,8 +11,8 @@ Every function takes an inclusive range of local dates (a day, a week, a month: 
 A group appears when it has a contact of either channel (a queue with e-mails only shows
 ``offered: 0`` for phone); survey results list groups with responses. Only aggregates and, for
 percentiles, the values at the ranks they need leave the database; nothing loops over contacts
-in Python. The functions only read (apart from ``ensure_calendar``, which may rebuild a stale
-calendar and flushes, and per-transaction tuning of the connection: see ``_roomy_session``).
+in Python. The functions only read (apart from per-transaction tuning of the connection: see
+``_roomy_session``).
 
 A month's figures are three index walks (see the indexes on ``Contact``): one pass over
 ``ix_contacts_rollup`` for every additive measure of both channels, one over the small
@@ -32,7 +32,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk.calendars.service import ensure_calendar
 from servicedesk.contacts.models import Contact, scored
 from servicedesk.metrics.definitions import (
     CHANNELS,
@@ -447,7 +446,6 @@ def figures_by(
     email_contacts, events) out of the same pass.
     """
     with _roomy_session(session):
-        ensure_calendar(session, org)
         ids = _ids(queue_ids)
         cells = _contact_cells(session, org, start_date, end_date, ids)
         if counts is not None:

@@ -6,13 +6,12 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from integrations.notifications import NOTIFIERS
 from servicedesk.db import get_engine
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.notify.operations import NotifyError, add_endpoint, dispatch
-from servicedesk.orgs.cli import require_org
+from servicedesk.orgs.cli import org_session
 from servicedesk.reports.models import Report
 from servicedesk.secrets import require_keys
 
@@ -26,16 +25,14 @@ notify_cli = AppGroup("notify", help="Announce frozen monthly reports (webhook, 
 def add(slug: str, kind: str, url: str) -> None:
     """Add an endpoint; for --kind webhook the last line is its whsec_ signing secret."""
     require_keys()
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         try:
             row, secret = add_endpoint(
                 session, org, kind, url, secret_key=current_app.config["SECRET_KEY"]
             )
         except NotifyError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
-        click.echo(f"endpoint {row.id}: {kind} {row.url_hint} for {slug}")
+    click.echo(f"endpoint {row.id}: {kind} {row.url_hint} for {slug}")
     if secret:
         click.echo(secret)
 
@@ -44,8 +41,7 @@ def add(slug: str, kind: str, url: str) -> None:
 @click.option("--org", "slug", required=True)
 def list_(slug: str) -> None:
     """The endpoints, with how many announcements are delivered, pending and failed."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         for row in session.scalars(
             sa.select(NotificationEndpoint)
             .where(NotificationEndpoint.organisation_id == org.id)
@@ -69,13 +65,11 @@ def list_(slug: str) -> None:
 @click.argument("endpoint_id", type=int)
 def remove(slug: str, endpoint_id: int) -> None:
     """Remove an endpoint (and its delivery log)."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         row = session.get(NotificationEndpoint, endpoint_id)
         if row is None or row.organisation_id != org.id:
             raise click.ClickException(f"endpoint_id: no endpoint {endpoint_id} for {slug}")
         session.delete(row)
-        session.commit()
     click.echo(f"removed endpoint {endpoint_id}")
 
 
@@ -84,8 +78,7 @@ def remove(slug: str, endpoint_id: int) -> None:
 @click.option("--limit", default=20, show_default=True, type=int)
 def log_(slug: str, limit: int) -> None:
     """The latest announcements: report, endpoint, status, attempts, last answer."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         rows = session.execute(
             sa.select(NotificationDelivery, Report.month, Report.version)
             .join(Report, Report.id == NotificationDelivery.report_id)

@@ -21,12 +21,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from integrations.notifications import NOTIFIERS, Attempt
-from servicedesk.db import mark_write
+from servicedesk.db import unit_of_work
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
+from servicedesk.sealing import seal, unseal
 from servicedesk.timeutil import utcnow
-from servicedesk.webhooks.operations import seal, unseal
 
 log = structlog.get_logger(__name__)
 
@@ -136,10 +136,9 @@ def dispatch(
 ) -> dict[str, int]:
     """Queue what is missing and make one attempt at each due delivery."""
     started = now or utcnow()
-    with Session(engine, expire_on_commit=False) as session:
-        mark_write(session)
+    with unit_of_work(engine) as session:
         queued = enqueue_missing(session, started)
-        session.commit()
+    with Session(engine, expire_on_commit=False) as session:
         rows = session.execute(
             sa.select(NotificationDelivery, NotificationEndpoint, Report.document)
             .join(NotificationEndpoint, NotificationEndpoint.id == NotificationDelivery.endpoint_id)
@@ -162,7 +161,6 @@ def dispatch(
             )
             for delivery, endpoint, document in rows
         ]
-        session.rollback()
     counts = {"queued": queued, "delivered": 0, "retrying": 0, "failed": 0}
     own_client = client is None
     http = client or httpx.Client()
@@ -171,14 +169,13 @@ def dispatch(
             outcome = NOTIFIERS[item.kind](http).send(
                 item.url, item.secret, item.message_id, item.document
             )
-            with Session(engine, expire_on_commit=False) as session:
-                mark_write(session)
+            with unit_of_work(engine) as session:
                 delivery = session.get(NotificationDelivery, item.delivery_id)
-                if delivery is None:  # the endpoint was removed meanwhile
-                    continue
-                _record(session, delivery, outcome, utcnow() if now is None else now)
-                status = delivery.status
-                session.commit()
+                if delivery is not None:  # (None: the endpoint was removed meanwhile)
+                    _record(session, delivery, outcome, utcnow() if now is None else now)
+                    status = delivery.status
+            if delivery is None:
+                continue
             key = {"delivered": "delivered", "failed": "failed"}.get(status, "retrying")
             counts[key] += 1
             log.info(
@@ -193,18 +190,3 @@ def dispatch(
         if own_client:
             http.close()
     return counts
-
-
-def add_dispatch_job(scheduler: Any, engine: Engine, secret_key: str | bytes) -> None:
-    """Run ``dispatch`` every minute as its own job, so slow endpoints never hold the reports."""
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    scheduler.add_job(
-        dispatch,
-        IntervalTrigger(minutes=1),
-        args=[engine, secret_key],
-        id="report-notifications",
-        name="report notifications (retries with backoff)",
-        max_instances=1,
-        coalesce=True,
-    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 from sqlmodel import Session
 
-from servicedesk.db import get_engine
+from servicedesk.db import get_engine, unit_of_work
 from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import OrganisationError, create_organisation, get_organisation
 
@@ -22,6 +25,27 @@ def require_org(session: Session, slug: str) -> Organisation:
     return org
 
 
+@contextmanager
+def org_session(slug: str, *, write: bool = False) -> Iterator[tuple[Session, Organisation]]:
+    """A command's session and the organisation ``--org`` names (or a one-line error).
+
+    With ``write`` the block is one unit of work, committed when it ends without an error; say
+    what was done after the block, once it is committed. Without it the session only reads.
+    """
+    if write:
+        with unit_of_work(get_engine()) as session:
+            yield session, require_org(session, slug)
+        return
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session, require_org(session, slug)
+
+
+def load_org(slug: str) -> Organisation:
+    """The organisation ``--org`` names, for a command that writes in several transactions."""
+    with org_session(slug) as (_, org):
+        return org
+
+
 @org_cli.command("create")
 @click.option("--slug", required=True, help="Short name used in URLs and commands.")
 @click.option("--name", required=True)
@@ -30,7 +54,7 @@ def require_org(session: Session, slug: str) -> Organisation:
 @click.option("--service-level-seconds", default=60, show_default=True, type=int)
 def create(slug: str, name: str, country: str, timezone: str | None, service_level_seconds: int):
     """Create an organisation."""
-    with Session(get_engine()) as session:
+    with unit_of_work(get_engine()) as session:
         try:
             org = create_organisation(
                 session,
@@ -42,8 +66,7 @@ def create(slug: str, name: str, country: str, timezone: str | None, service_lev
             )
         except OrganisationError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
-        click.echo(f"created {org.slug} ({org.name}, {org.country}, {org.timezone})")
+    click.echo(f"created {org.slug} ({org.name}, {org.country}, {org.timezone})")
 
 
 @org_cli.command("list")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from servicedesk.calendars.service import ensure_calendar
 from servicedesk.orgs.models import DEFAULT_TIMEZONES, Organisation
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$")
@@ -56,6 +57,8 @@ def create_organisation(
     )
     session.add(org)
     session.flush()
+    # Its working days exist from the start: the fold stores e-mails' working times by them.
+    ensure_calendar(session, org)
     return org
 
 

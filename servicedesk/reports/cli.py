@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 from sqlmodel import Session
 
 from servicedesk.audit import record
 from servicedesk.audit.operations import cli_actor
-from servicedesk.db import get_engine, mark_write
+from servicedesk.db import get_engine, unit_of_work
 from servicedesk.kolada.operations import comparison_lines
 from servicedesk.metrics.periods import Month
-from servicedesk.orgs.cli import require_org
+from servicedesk.orgs.cli import org_session
+from servicedesk.orgs.models import Organisation
 from servicedesk.reports import formats
 from servicedesk.reports.models import Report
 from servicedesk.reports.published import published_document, published_json
@@ -31,12 +32,12 @@ def _month(text: str) -> Month:
         raise click.ClickException(f"--{exc}") from None
 
 
-def _latest(session: Session, slug: str, month: Month) -> Report:
-    org = require_org(session, slug)
+def _latest(session: Session, org: Organisation, month: Month) -> Report:
     report = latest_report(session, org, month)
     if report is None:
         raise click.ClickException(
-            f"--month: no report for {slug} {month} (make one with `servicedesk report generate`)"
+            f"--month: no report for {org.slug} {month} "
+            "(make one with `servicedesk report generate`)"
         )
     return report
 
@@ -47,11 +48,8 @@ def _latest(session: Session, slug: str, month: Month) -> Report:
 def generate(slug: str, month: str) -> None:
     """Make the month's report now (a new version only if the figures changed)."""
     m = _month(month)
-    with Session(get_engine(), expire_on_commit=False) as session:
-        mark_write(session)  # SQLite: take the write lock before the first read (see db.py)
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         report, made = generate_report(session, org, m, trigger="cli")
-        session.commit()
     state = "made" if made else "unchanged, latest is"
     click.echo(f"{slug} {m}: {state} version {report.version} (sha256 {report.sha256})")
 
@@ -69,9 +67,9 @@ def generate(slug: str, month: str) -> None:
 def show(slug: str, month: str, fmt: str) -> None:
     """Print the latest version of the month's report."""
     m = _month(month)
-    with Session(get_engine()) as session:
-        report = _latest(session, slug, m)
-        shown = published_document(session, require_org(session, slug), report)
+    with org_session(slug) as (session, org):
+        report = _latest(session, org, m)
+        shown = published_document(session, org, report)
     doc = report.document
     if fmt == "json":
         click.echo(published_json(shown), nl=False)
@@ -93,13 +91,13 @@ def export(slug: str, month: str, fmt: str, output: Path) -> None:
     from servicedesk.reports import exports
 
     m = _month(month)
-    with Session(get_engine()) as session:
-        report = _latest(session, slug, m)
+    with org_session(slug) as (session, org):
+        report = _latest(session, org, m)
         try:
             written = exports.write(session, report, fmt, output)
         except OSError as exc:
             raise click.ClickException(f"--output: {exc.strerror or exc}") from None
-    with Session(get_engine()) as session:
+    with unit_of_work(get_engine()) as session:
         record(
             session,
             report.organisation_id,
@@ -107,20 +105,4 @@ def export(slug: str, month: str, fmt: str, output: Path) -> None:
             "report.export",
             {"month": str(m), "format": fmt, "version": report.version, "bytes": written},
         )
-        session.commit()
     click.echo(f"wrote {output} ({fmt}, {slug} {m} version {report.version}, {written} bytes)")
-
-
-@click.command("scheduler")
-@with_appcontext
-@click.option("--once", is_flag=True, help="Make what is due now, then exit (for cron or checks).")
-def scheduler_cmd(once: bool) -> None:
-    """Run the scheduler process (monthly reports at 06:00 local, 3rd working day)."""
-    from servicedesk.reports.scheduler import run_due_reports, serve_scheduler
-
-    if once:
-        for outcome in run_due_reports(get_engine()):
-            state = "made" if outcome.made else "unchanged"
-            click.echo(f"{outcome.organisation} {outcome.month}: {state} version {outcome.version}")
-        return
-    serve_scheduler(get_engine())

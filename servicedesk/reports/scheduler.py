@@ -1,20 +1,18 @@
-"""The scheduler process: each organisation's monthly report at 06:00 local time on the 3rd
-working day of the next month, with catch-up after downtime.
+"""Which monthly reports are due, and making them: each organisation's report at 06:00 local
+time on the 3rd working day of the next month, with catch-up after downtime.
 
-Run it as its own process (``servicedesk scheduler``), one per deployment; web workers never
-schedule. What is due is computed from the database on every run (every hour on the hour, and at
-start), so a missed run or a restart loses nothing, and two schedulers started by mistake make
-each report once: ``generate_report`` serialises generators of one month (an advisory lock on
-PostgreSQL, the write lock on SQLite) and writes nothing when the figures are unchanged.
+``reports/tasks.py`` runs ``run_due_reports`` every hour and at start in the scheduler process
+(``servicedesk/jobs.py``). What is due is computed from the database on every run, so a missed
+run or a restart loses nothing, and two schedulers started by mistake make each report once:
+``generate_report`` serialises generators of one month (an advisory lock on PostgreSQL, the write
+lock on SQLite) and writes nothing when the figures are unchanged.
 """
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from typing import Any
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,22 +22,18 @@ from sqlmodel import Session
 
 from servicedesk.calendars.rules import nth_working_day
 from servicedesk.contacts.models import Contact
-from servicedesk.db import mark_write
+from servicedesk.db import unit_of_work
+from servicedesk.metrics.definitions import RECHECK_MONTHS, REPORT_HOUR, REPORT_WORKING_DAY
 from servicedesk.metrics.periods import Month
-from servicedesk.observability import report_timer, scheduler_run
+from servicedesk.observability import report_timer
 from servicedesk.orgs.models import ClosedDay, Organisation
 from servicedesk.reports.service import generate_report, reported_months
 from servicedesk.timeutil import local_date, utcnow
 
 log = structlog.get_logger(__name__)
 
-#: The local hour and the working day of month M+1 when month M is reported (METRICS.md).
-REPORT_HOUR = time(6, 0)
-REPORT_WORKING_DAY = 3
 #: How far back a missing report is still made on catch-up.
 CATCH_UP_MONTHS = 24
-#: When a new month is reported, earlier months are checked again for late events this far back.
-RECHECK_MONTHS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +81,11 @@ def due_months(session: Session, org: Organisation, now: datetime) -> list[Month
 
 
 def _generate(engine: Engine, org_id: int, month: Month, reason: str, now: datetime) -> Outcome:
-    with Session(engine, expire_on_commit=False) as session:
-        mark_write(session)  # SQLite: take the write lock before the first read (see db.py)
+    with unit_of_work(engine) as session:
         org = session.get(Organisation, org_id)
         assert org is not None
         with report_timer():
             report, made = generate_report(session, org, month, trigger="scheduler", now=now)
-        session.commit()
     outcome = Outcome(org.slug, str(month), report.version, made, reason)
     if made:
         log.info(
@@ -132,7 +124,6 @@ def run_due_reports(engine: Engine, now: datetime | None = None) -> list[Outcome
                 outcomes.append(_generate(engine, org_id, old, "recheck", now))
             outcomes.append(_generate(engine, org_id, month, "due", now))
             rechecked.add(str(month))
-    scheduler_run("monthly-reports", "ok")
     log.info(
         "due reports checked",
         organisations=len(plan),
@@ -140,66 +131,3 @@ def run_due_reports(engine: Engine, now: datetime | None = None) -> list[Outcome
         unchanged=sum(not o.made for o in outcomes),
     )
     return outcomes
-
-
-def build_scheduler(engine: Engine, background: bool = False) -> Any:
-    """An APScheduler 3 scheduler running ``run_due_reports`` at start and every hour.
-
-    Every hour on the hour (UTC) is 06:00 local somewhere in every whole-hour time zone, so each
-    organisation's report is made at its own 06:00 on the due day.
-    """
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
-
-    cls = BackgroundScheduler if background else BlockingScheduler
-    scheduler = cls(
-        timezone=UTC,
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
-    )
-    scheduler.add_job(
-        run_due_reports,
-        CronTrigger(minute=0, timezone=UTC),
-        args=[engine],
-        id="monthly-reports",
-        name="monthly reports (catch-up included)",
-        next_run_time=datetime.now(UTC),  # catch up at start
-    )
-    _add_notifications(scheduler, engine)
-    from servicedesk.gdpr.jobs import run_retention
-
-    scheduler.add_job(
-        run_retention,
-        CronTrigger(hour=2, minute=30, timezone=UTC),
-        args=[engine],
-        id="retention",
-        name="GDPR retention purge (idempotent)",
-        next_run_time=datetime.now(UTC),
-    )
-    return scheduler
-
-
-def _add_notifications(scheduler: Any, engine: Engine) -> None:
-    """Announcing frozen reports is a job of its own, with the key its URLs are sealed with."""
-    from flask import current_app, has_app_context
-
-    from servicedesk.notify.operations import add_dispatch_job
-
-    if has_app_context() and current_app.config.get("SECRET_KEY"):
-        add_dispatch_job(scheduler, engine, current_app.config["SECRET_KEY"])
-
-
-def serve_scheduler(engine: Engine) -> None:
-    """Run the scheduler in the foreground until SIGTERM / SIGINT."""
-    scheduler = build_scheduler(engine)
-
-    def _stop(signum: int, _frame: Any) -> None:
-        log.info("scheduler stopping", signal=signum)
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, _stop)
-    log.info("scheduler started", job="monthly-reports", every="hour")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from servicedesk.contacts.models import UNMATCHED, SurveyResponse
-from servicedesk.db import mark_write
+from servicedesk.db import advisory_lock
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import (
@@ -160,22 +160,6 @@ def reported_months(session: Session, org: Organisation) -> set[str]:
 # freezing
 
 
-def _lock_month(session: Session, org: Organisation, month: Month) -> None:
-    """Serialise every generator of one organisation's month until the transaction ends.
-
-    PostgreSQL: a transaction-level advisory lock. SQLite: the write lock (BEGIN IMMEDIATE),
-    taken here when the transaction has not started yet. Either way a second scheduler waits,
-    then finds the figures unchanged and writes nothing; the unique (organisation, month,
-    version) constraint stays as the last guard.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        key = int(hashlib.sha256(f"report:{org.id}:{month}".encode()).hexdigest()[:15], 16)
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    elif dialect == "sqlite" and not session.in_transaction():
-        mark_write(session)
-
-
 def generate_report(
     session: Session,
     org: Organisation,
@@ -185,7 +169,10 @@ def generate_report(
     now: datetime | None = None,
 ) -> tuple[Report, bool]:
     """Freeze the month's figures; returns (the latest version, whether it was made now)."""
-    _lock_month(session, org, month)
+    # Every generator of one organisation's month waits for the one before it, then finds the
+    # figures unchanged and writes nothing; the unique (organisation, month, version) constraint
+    # stays as the last guard.
+    advisory_lock(session, f"report:{org.id}:{month}")
     counts: dict[str, int] = {}
     own = month_figures(session, org, month, counts=counts)
     figures_sha = sha256_of({"definitions_version": DEFINITIONS_VERSION, **own})

@@ -12,17 +12,16 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from integrations import PROVIDERS
 from integrations.asterisk import QueueLogReader
 from integrations.events_api import EventsApiSender, SendError
 from integrations.queue_log_follow import MAX_EVENTS, QueueLogFollower, events_of
-from servicedesk.db import get_engine, mark_write
+from servicedesk.db import unit_of_work
 from servicedesk.ingest.models import Delivery
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
-from servicedesk.orgs.cli import require_org
+from servicedesk.orgs.cli import org_session
 from servicedesk.secrets import require_keys
 from servicedesk.timeutil import utcnow
 from servicedesk.webhooks.operations import (
@@ -91,8 +90,7 @@ def add(
         raise click.ClickException(
             "--desk-address or --desk-domain: needed to tell the desk's replies from citizens'"
         )
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         try:
             row, token, generated = add_integration(
                 session,
@@ -104,7 +102,6 @@ def add(
             )
         except IntegrationError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
     path = webhook_path(provider, token)
     click.echo(f"{provider} connected to {slug}; the URL is shown only now", err=True)
     click.echo(PROVIDERS[provider].endpoints.format(path=path))
@@ -117,8 +114,7 @@ def add(
 @click.option("--org", "slug", required=True)
 def list_(slug: str) -> None:
     """The organisation's integrations, with their deliveries of the last 24 hours."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         since = utcnow() - timedelta(days=1)
         for row in list_integrations(session, org):
             counts = dict(
@@ -145,11 +141,9 @@ def list_(slug: str) -> None:
 @click.option("--provider", required=True, type=click.Choice(sorted(PROVIDERS)))
 def remove(slug: str, provider: str) -> None:
     """Disconnect a provider: its URL stops working within 10 s in every worker."""
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug, write=True) as (session, org):
         if not remove_integration(session, org, provider):
             raise click.ClickException(f"--provider: {slug} has no {provider} integration")
-        session.commit()
     click.echo(f"removed {provider} from {slug}")
 
 
@@ -232,8 +226,7 @@ def import_(slug: str, file: Path) -> None:
     accepted = duplicates = lines_read = 0
     skipped: list[str] = []
     reader = QueueLogReader()  # the calls still open, across chunks (a QUEUESTART ends them)
-    with Session(get_engine()) as session:
-        org = require_org(session, slug)
+    with org_session(slug) as (session, org):
         org_id = org.id
         with (
             open(file, "rb") as fh,
@@ -255,17 +248,16 @@ def import_(slug: str, file: Path) -> None:
                 events, errors = parse_events({"events": found})
                 if errors:
                     raise click.ClickException(f"{file}: {errors[0].message}")
-                session.rollback()
-                mark_write(session)
-                org = require_org(session, slug)
-                result = ingest_events(
-                    session,
-                    org,
-                    events,
-                    RawDelivery(source="asterisk", body=b"".join(chunk), content_type="text/plain"),
-                    pseudonym_key=current_app.config["PSEUDONYM_KEY"],
-                )
-                session.commit()
+                with unit_of_work(session):
+                    result = ingest_events(
+                        session,
+                        org,
+                        events,
+                        RawDelivery(
+                            source="asterisk", body=b"".join(chunk), content_type="text/plain"
+                        ),
+                        pseudonym_key=current_app.config["PSEUDONYM_KEY"],
+                    )
                 accepted += result.accepted
                 duplicates += result.duplicates
     for message in skipped[:20]:

@@ -5,9 +5,7 @@ Domain functions flush, never commit.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 import time
 from collections.abc import Mapping, Sequence
@@ -15,19 +13,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from nacl.exceptions import CryptoError
-from nacl.secret import SecretBox
 from sqlmodel import Session
 
 from integrations import PROVIDERS, Adapter
 from integrations.base import MemoryStorage, NonceStore, SecretKind, ThreadIndex
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.orgs.models import Organisation
+from servicedesk.privacy import keyed_digest
+from servicedesk.sealing import SealError, seal, unseal
 from servicedesk.timeutil import utcnow
 from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 TOKEN_PREFIX = "wh_"
-_SEALED_PREFIX = "box1:"
 
 
 class IntegrationError(Exception):
@@ -36,29 +33,6 @@ class IntegrationError(Exception):
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _box(secret_key: str | bytes) -> SecretBox:
-    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    return SecretBox(hmac.new(key, b"servicedesk integrations v1", hashlib.sha256).digest())
-
-
-def seal(secret: str, secret_key: str | bytes) -> str:
-    """The secret encrypted (XSalsa20-Poly1305) with a key derived from the app's secret key."""
-    return _SEALED_PREFIX + base64.b64encode(_box(secret_key).encrypt(secret.encode())).decode()
-
-
-def unseal(stored: str, secret_key: str | bytes) -> str:
-    if not stored.startswith(_SEALED_PREFIX):
-        return stored
-    try:
-        data = base64.b64decode(stored[len(_SEALED_PREFIX) :])
-        return _box(secret_key).decrypt(data).decode()
-    except (CryptoError, ValueError) as exc:
-        raise IntegrationError(
-            "the integration's secret cannot be decrypted (SERVICEDESK_SECRET_KEY changed?); "
-            "remove and add the integration again"
-        ) from exc
 
 
 def webhook_path(provider: str, token: str) -> str:
@@ -228,7 +202,7 @@ class DbThreadIndex:
         self.key = key
 
     def _hash(self, key: str) -> str:
-        return hmac.new(self.key, key.encode(), hashlib.sha256).hexdigest()
+        return keyed_digest(self.key, key)
 
     def find(self, keys: Sequence[str]) -> str | None:
         if not keys:
@@ -291,4 +265,10 @@ def build_adapter(session: Session, integration: Integration, pseudonym_key: byt
 
 def verification_secret(integration: Integration, secret_key: str | bytes) -> str:
     """What the adapter's verify() takes: the stored form, decrypted where it was sealed."""
-    return unseal(integration.secret, secret_key)
+    try:
+        return unseal(integration.secret, secret_key)
+    except SealError as exc:
+        raise IntegrationError(
+            "the integration's secret cannot be decrypted (SERVICEDESK_SECRET_KEY changed?); "
+            "remove and add the integration again"
+        ) from exc

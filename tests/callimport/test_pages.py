@@ -129,15 +129,15 @@ def test_another_organisations_import_is_not_found(client, org, make_org, signed
 def test_a_preview_never_imported_goes_after_a_day(client, org, signed_in, db):
     from datetime import timedelta
 
-    from servicedesk.gdpr.operations import apply_retention
+    from servicedesk.callimport.service import drop_stale_previews
     from servicedesk.timeutil import utcnow
 
     signed_in(org, "admin")
     _preview(client, (FIXTURES / "generic.csv").read_bytes())
     db.rollback()
-    apply_retention(db, now=utcnow() + timedelta(hours=23))
+    drop_stale_previews(db, now=utcnow() + timedelta(hours=23))
     db.commit()
     assert db.scalar(sa.select(sa.func.count()).select_from(CallImport)) == 1
-    apply_retention(db, now=utcnow() + timedelta(hours=25))
+    drop_stale_previews(db, now=utcnow() + timedelta(hours=25))
     db.commit()
     assert db.scalar(sa.select(sa.func.count()).select_from(CallImport)) == 0

@@ -8,11 +8,10 @@ import time
 from datetime import date
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from servicedesk.calendars.service import add_closed_day, ensure_calendar, remove_closed_day
 from servicedesk.contacts.models import Contact, SurveyResponse
-from servicedesk.db import mark_write
+from servicedesk.db import unit_of_work
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.service import unmatched_responses
@@ -119,27 +118,21 @@ def test_two_deliveries_about_one_call_at_once_both_count(app, db, org) -> None:
     SQLite) and then sees both events, instead of overwriting the contact with its own."""
     engine = app.extensions["servicedesk.engine"]
     org_id = org.id
-    first = Session(engine, expire_on_commit=False)
-    mark_write(first)  # as every writer does (BEGIN IMMEDIATE on SQLite)
-
-    ingest(first, first.get(Organisation, org_id),
-           event("call.queued", "race", "2026-06-08T10:00:00+02:00"))  # fmt: skip
     done = threading.Event()
 
     def second() -> None:
-        with Session(engine) as session:
-            mark_write(session)
+        with unit_of_work(engine) as session:
             ingest(session, session.get(Organisation, org_id),
                    event("call.answered", "race", "2026-06-08T10:00:20+02:00"))  # fmt: skip
-            session.commit()
         done.set()
 
-    thread = threading.Thread(target=second)
-    thread.start()
-    time.sleep(0.5)
-    assert not done.is_set(), "the second delivery did not wait for the first"
-    first.commit()
-    first.close()
+    with unit_of_work(engine) as first:  # as every writer does (its turn held until commit)
+        ingest(first, first.get(Organisation, org_id),
+               event("call.queued", "race", "2026-06-08T10:00:00+02:00"))  # fmt: skip
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)
+        assert not done.is_set(), "the second delivery did not wait for the first"
     thread.join(timeout=30)
     assert done.is_set()
     db.expire_all()

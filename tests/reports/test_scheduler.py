@@ -11,10 +11,11 @@ import sqlalchemy as sa
 import time_machine
 
 from servicedesk.db import make_engine
+from servicedesk.jobs import build_scheduler
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
-from servicedesk.reports.scheduler import build_scheduler, due_at, run_due_reports
+from servicedesk.reports.scheduler import due_at, run_due_reports
 from tests.helpers import ingest
 from tests.metrics.test_queries import call, mail
 
@@ -136,10 +137,9 @@ def test_two_schedulers_racing_make_each_report_once(app, db, org, database_url)
 
 
 def test_scheduler_process_catches_up_at_start(app, db, org) -> None:
-    engine = app.extensions["servicedesk.engine"]
     ingest(db, org, *call("c", "2026-06-10T10:00:00+02:00"))
     db.commit()
-    scheduler = build_scheduler(engine, background=True)
+    scheduler = build_scheduler(app, background=True)
     job = scheduler.get_job("monthly-reports")
     # On the hour, every hour: 04:00 UTC is 06:00 in Stockholm in summer.
     assert job.trigger.get_next_fire_time(None, utc(2026, 7, 3, 3, 30)) == utc(2026, 7, 3, 4)

@@ -60,3 +60,11 @@ def pseudonymise(value: str, key: bytes, country: str | None = None) -> str:
     mac = _keyed(key).copy()
     mac.update(normalise_caller(value, country).encode())
     return f"{key_id(key)}:{mac.hexdigest()[:40]}"
+
+
+def keyed_digest(key: bytes, value: str) -> str:
+    """A keyed hash of an identifier that is kept only to be matched again (an e-mail thread's
+    Message-ID, plus token or subject key): the text itself is never stored."""
+    mac = _keyed(key).copy()
+    mac.update(value.encode())
+    return mac.hexdigest()

@@ -1,0 +1,168 @@
+"""Retention: how long each organisation keeps personal data, and the purge that applies it.
+
+Domain functions: they flush, never commit (docs/privacy.md, "Retention"). The frozen monthly
+reports (aggregates) are never purged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from servicedesk.audit import record
+from servicedesk.contacts.models import Contact, SurveyResponse
+from servicedesk.gdpr.models import DEFAULT_CONTACT_MONTHS, DEFAULT_RAW_DAYS, RetentionPolicy
+from servicedesk.gdpr.removed import Removed, deleted
+from servicedesk.ingest.models import Delivery, Event
+from servicedesk.metrics.definitions import RECHECK_MONTHS
+from servicedesk.orgs.models import Organisation
+from servicedesk.timeutil import to_utc, utcnow
+
+#: The scheduler re-checks reported months this far back and would re-version a month whose
+#: contacts were purged; contact-level rows are kept at least one month longer than that.
+MIN_CONTACT_MONTHS = RECHECK_MONTHS + 1
+
+
+def policy(session: Session, org: Organisation) -> RetentionPolicy:
+    """The organisation's retention settings (the defaults when it never set any)."""
+    found = session.get(RetentionPolicy, org.id)
+    return found or RetentionPolicy(
+        organisation_id=org.id,  # type: ignore[arg-type]
+        raw_days=DEFAULT_RAW_DAYS,
+        contact_months=DEFAULT_CONTACT_MONTHS,
+    )
+
+
+def set_policy(
+    session: Session,
+    org: Organisation,
+    *,
+    raw_days: int | None = None,
+    contact_months: int | None = None,
+    actor: str,
+) -> RetentionPolicy:
+    """Change how long the organisation keeps raw deliveries and contact-level rows."""
+    if raw_days is not None and raw_days < 1:
+        raise ValueError("raw_days must be at least 1")
+    if contact_months is not None and contact_months < MIN_CONTACT_MONTHS:
+        raise ValueError(f"contact_months must be at least {MIN_CONTACT_MONTHS}")
+    row = session.get(RetentionPolicy, org.id)
+    if row is None:
+        row = RetentionPolicy(organisation_id=org.id)  # type: ignore[arg-type]
+        session.add(row)
+    before = {"raw_days": row.raw_days, "contact_months": row.contact_months}
+    if raw_days is not None:
+        row.raw_days = raw_days
+    if contact_months is not None:
+        row.contact_months = contact_months
+    row.updated_at = utcnow()
+    session.flush()
+    after = {"raw_days": row.raw_days, "contact_months": row.contact_months}
+    record(session, org.id, actor, "gdpr.retention", {"before": before, "after": after})
+    return row
+
+
+def contact_cutoff(org: Organisation, months: int, now: datetime) -> datetime:
+    """The start of the local month ``months`` before this one: whole months are kept or purged."""
+    local = to_utc(now).astimezone(ZoneInfo(org.timezone))
+    index = local.year * 12 + (local.month - 1) - months
+    start = datetime(index // 12, index % 12 + 1, 1, tzinfo=ZoneInfo(org.timezone))
+    return to_utc(start)
+
+
+def purge(session: Session, org: Organisation, *, now: datetime | None = None) -> Removed:
+    """Apply the organisation's retention: old raw deliveries, old contact-level rows.
+
+    Idempotent, so the scheduler may run it as often as it likes and catch up after a pause.
+    Frozen monthly reports (the aggregates) are not touched.
+    """
+    now = now or utcnow()
+    settings = policy(session, org)
+    raw_before = now - timedelta(days=settings.raw_days)
+    deliveries = deleted(
+        session,
+        sa.delete(Delivery).where(
+            Delivery.organisation_id == org.id, Delivery.received_at < raw_before
+        ),
+    )
+    cutoff = contact_cutoff(org, settings.contact_months, now)
+    old = sa.select(Contact.id).where(
+        Contact.organisation_id == org.id, Contact.started_at < cutoff
+    )
+    # Events of an old contact go with it even when some of them came after the cut-off.
+    same_contact = (
+        sa.select(Contact.id)
+        .where(
+            Contact.organisation_id == Event.organisation_id,
+            Contact.channel == Event.channel,
+            Contact.contact_id == Event.contact_id,
+            Contact.started_at < cutoff,
+        )
+        .exists()
+    )
+    events = deleted(
+        session,
+        sa.delete(Event).where(
+            Event.organisation_id == org.id, sa.or_(Event.occurred_at < cutoff, same_contact)
+        ),
+    )
+    responses = deleted(
+        session,
+        sa.delete(SurveyResponse).where(
+            SurveyResponse.organisation_id == org.id, SurveyResponse.occurred_at < cutoff
+        ),
+    )
+    contacts = deleted(session, sa.delete(Contact).where(Contact.id.in_(old)))
+    # Later responses about a contact that is gone count as unmatched again.
+    session.execute(
+        sa.update(SurveyResponse)
+        .where(
+            SurveyResponse.organisation_id == org.id,
+            SurveyResponse.matched.is_(True),
+            ~sa.exists().where(
+                Contact.organisation_id == SurveyResponse.organisation_id,
+                Contact.contact_id == SurveyResponse.contact_id,
+            ),
+        )
+        .values(matched=False)
+    )
+    removed = Removed(deliveries, events, contacts, responses)
+    if any(asdict(removed).values()):
+        record(
+            session,
+            org.id,
+            "scheduler",
+            "gdpr.purge",
+            {
+                **asdict(removed),
+                "raw_before": raw_before.isoformat(),
+                "contacts_before": cutoff.isoformat(),
+            },
+        )
+    return removed
+
+
+def purge_unowned(session: Session, *, now: datetime | None = None) -> int:
+    """Rejected deliveries that named no organisation (bad tokens) go after the default period."""
+    before = (now or utcnow()) - timedelta(days=DEFAULT_RAW_DAYS)
+    return deleted(
+        session,
+        sa.delete(Delivery).where(
+            Delivery.organisation_id.is_(None), Delivery.received_at < before
+        ),
+    )
+
+
+def apply_retention(session: Session, *, now: datetime | None = None) -> dict[str, Removed]:
+    """Purge every organisation by its own settings: the scheduler's daily job (idempotent)."""
+    now = now or utcnow()
+    done = {
+        org.slug: purge(session, org, now=now)
+        for org in session.scalars(sa.select(Organisation).order_by(Organisation.slug))
+    }
+    done[""] = Removed(deliveries=purge_unowned(session, now=now))
+    return done
