@@ -157,8 +157,12 @@ def main() -> None:
 
 def _steps(engine: sa.Engine, org_id: int) -> dict[str, float]:
     """Where the time of one report goes: each query of it timed alone (warm)."""
-    from servicedesk.metrics import queries as q
+    from servicedesk.metrics.cells import contact_cells, timed_counts
+    from servicedesk.metrics.email import EMAIL
+    from servicedesk.metrics.figures import roomy_session
     from servicedesk.metrics.percentiles import percentiles
+    from servicedesk.metrics.phone import PHONE
+    from servicedesk.metrics.surveys import survey_cells
     from servicedesk.reports.service import comparison, unmatched_responses
 
     bys: list[str | None] = [None, "queue", "day"]
@@ -166,20 +170,20 @@ def _steps(engine: sa.Engine, org_id: int) -> dict[str, float]:
     out = {}
     with Session(engine) as session:
         org = session.get(Organisation, org_id)
-        cells = q._contact_cells(session, org, first, last, None)
-        phone_sizes = q._sizes(cells, bys, q.MEASURES.index("phone_answered"))
-        email_sizes = q._sizes(cells, bys, q.MEASURES.index("email_timed"))
+        cells = contact_cells(session, org, first, last, None)
+        phone_sizes = timed_counts(cells, bys, PHONE)
+        email_sizes = timed_counts(cells, bys, EMAIL)
         steps = {
-            "additive sums, both channels, per queue and day (1 pass)": lambda: q._contact_cells(
+            "additive sums, both channels, per queue and day (1 pass)": lambda: contact_cells(
                 session, org, first, last, None
             ),
             "wait median and p90 (org, queues, days: ordered index reads)": lambda: percentiles(
-                session, org, "phone", first, last, None, phone_sizes, [q.MEDIAN, q.P90]
+                session, org, "phone", first, last, None, phone_sizes, PHONE.percentiles
             ),
             "e-mail median working time (org, queues, days)": lambda: percentiles(
-                session, org, "email", first, last, None, email_sizes, [q.MEDIAN]
+                session, org, "email", first, last, None, email_sizes, EMAIL.percentiles
             ),
-            "surveys and responding contacts (1 pass over the surveyed)": lambda: q._survey_cells(
+            "surveys and responding contacts (1 pass over the surveyed)": lambda: survey_cells(
                 session, org, first, last, None
             ),
             "survey responses without a contact (counts)": lambda: unmatched_responses(
@@ -190,7 +194,7 @@ def _steps(engine: sa.Engine, org_id: int) -> dict[str, float]:
                 comparison(session, org, MONTH.year_before()),
             ],
         }
-        with q._roomy_session(session):
+        with roomy_session(session):
             for name, fn in steps.items():
                 out[name] = _best(fn, 1)
         session.rollback()

@@ -44,7 +44,7 @@ from servicedesk.ingest.models import Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.ingest.service import RawDelivery, ingest_events, store_delivery
 from servicedesk.metrics.percentiles import MEDIAN, P90, interpolate
-from servicedesk.metrics.queries import _phone_figures
+from servicedesk.metrics.phone import PhoneMeasures, phone_section
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import local_date, to_utc, utcnow
 
@@ -254,8 +254,10 @@ def figures_of(calls: list[CallRow], org: Organisation) -> dict[str, dict[str, A
         direct = sum(1 for c in group if c.direct_answer)
         points = dict(enumerate(waits))
         pcts = [interpolate(points, answered, MEDIAN), interpolate(points, answered, P90)]
-        measures = [len(group), answered, within, direct, sum(waits)]
-        result[month] = _phone_figures(org, measures, pcts)
+        measures = PhoneMeasures(
+            offered=len(group), answered=answered, within=within, direct=direct, wait_sum=sum(waits)
+        )
+        result[month] = phone_section(org, measures, pcts)
     return result
 
 

@@ -51,6 +51,9 @@ class FoldEvent:
         return (self.occurred_at, self.event_id)
 
 
+_FOLD_FIELDS = tuple(FoldEvent.__dataclass_fields__)
+
+
 def _first(events: Iterable[FoldEvent]) -> FoldEvent | None:
     return min(events, key=lambda e: e.order, default=None)
 
@@ -162,8 +165,12 @@ _EV = Event.__table__  # type: ignore[attr-defined]
 _SR = SurveyResponse.__table__  # type: ignore[attr-defined]
 _IDS = sa.bindparam("ids", expanding=True)
 _ORG = sa.bindparam("org_id")
+#: A row of the fold's query that says "this contact id has survey responses", not an event.
+SURVEYED_MARK = "survey.response"
+
 #: The contacts' events, and in the same round trip which of the ids have survey responses
-#: (rows of type "survey.response" with nothing else): only those need their scores linked.
+#: (rows of type SURVEYED_MARK with nothing else): only those need their scores linked. The
+#: columns are named by the first SELECT: the fold reads them by those names.
 _FOLD_SELECT = sa.union_all(
     sa.select(
         _EV.c.channel,
@@ -182,7 +189,7 @@ _FOLD_SELECT = sa.union_all(
         _EV.c.type != "survey.response",
     ),
     sa.select(
-        sa.null(), _SR.c.contact_id, sa.null(), sa.literal("survey.response"), sa.null(),
+        sa.null(), _SR.c.contact_id, sa.null(), sa.literal(SURVEYED_MARK), sa.null(),
         sa.null(), sa.null(), sa.null(), sa.null(),
     )
     .where(_SR.c.organisation_id == _ORG, _SR.c.contact_id.in_(_IDS)),
@@ -225,12 +232,13 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
         rows = session.connection().execute(
             _FOLD_SELECT, {"org_id": org.id, "ids": ids[start : start + 500]}
         )
-        for channel, contact_id, *rest in rows:
-            if rest[1] == "survey.response":  # (event_id, type, ...): the second half's marker
-                surveyed.add(contact_id)
-            elif (channel, contact_id) in keys:
+        for row in rows.mappings():
+            key = (row["channel"], row["contact_id"])
+            if row["type"] == SURVEYED_MARK:
+                surveyed.add(row["contact_id"])
+            elif key in keys:
                 # occurred_at comes back aware UTC from its column type on both engines.
-                by_key[(channel, contact_id)].append(FoldEvent(*rest))
+                by_key[key].append(FoldEvent(**{name: row[name] for name in _FOLD_FIELDS}))
     computed = {key: compute_contact(key[0], events) for key, events in by_key.items()}
     queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})  # type: ignore[arg-type]
     now = utcnow()

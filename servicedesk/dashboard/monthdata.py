@@ -21,13 +21,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.contacts.models import Contact
 from servicedesk.metrics.periods import Month
-from servicedesk.metrics.queries import (
-    empty_email,
-    empty_phone,
-    empty_survey,
-    figures,
-    queue_names,
-)
+from servicedesk.metrics.queries import empty_figures, figures, queue_names
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import month_figures
@@ -110,15 +104,6 @@ def _from_report(month: Month, report: Report) -> MonthFigures:
     total = {k: doc[k] for k in ("phone", "email", "survey")}
     queues = sorted(doc.get("queues", {}).items())
     return MonthFigures(month, total, queues, report)
-
-
-def empty_figures(org: Organisation) -> dict[str, Any]:
-    """The figures of a period without contacts, in the shape ``figures`` returns."""
-    return {
-        "phone": {**empty_phone(org), "survey_response_rate": None},
-        "email": {**empty_email(), "survey_response_rate": None},
-        "survey": empty_survey(),
-    }
 
 
 def first_contact_date(session: Session, org: Organisation) -> date | None:

@@ -23,22 +23,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk.contacts.models import Contact
+from servicedesk.metrics.groups import C, group_key
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
-
-C = Contact.__table__  # type: ignore[attr-defined]
 
 Fraction = tuple[int, int]
 
 #: Percentile positions as exact fractions (integer arithmetic, the same on both engines).
 MEDIAN: Fraction = (1, 2)
 P90: Fraction = (9, 10)
-
-
-def group_key(by: str | None, queue_id: Any, day: Any) -> Any:
-    """The group a (queue, day) cell rolls up into."""
-    return {None: None, "queue": queue_id, "day": day, "queue_day": (queue_id, day)}[by]
 
 
 def _ranks(n: int, fraction: Fraction) -> tuple[int, int]:

@@ -19,13 +19,7 @@ from servicedesk.contacts.models import UNMATCHED, SurveyResponse
 from servicedesk.db import advisory_lock
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
-from servicedesk.metrics.queries import (
-    empty_email,
-    empty_phone,
-    empty_survey,
-    figures_by,
-    queue_names,
-)
+from servicedesk.metrics.queries import empty_figures, figures_by, queue_names
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from servicedesk.timeutil import utcnow
@@ -78,11 +72,7 @@ def month_figures(
     result = {**groups[None], "queues": queues}
     if days:
         per_day = groups["day"]
-        empty = {
-            "phone": {**empty_phone(org), "survey_response_rate": None},
-            "email": {**empty_email(), "survey_response_rate": None},
-            "survey": empty_survey(),
-        }
+        empty = empty_figures(org)
         result["days"] = {d.isoformat(): per_day.get(d, empty) for d in month.days()}
     return result
 
