@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, Self
 from urllib.parse import parse_qs
 
 
@@ -185,6 +185,27 @@ class Adapter(Protocol):
     def reply(self, request: RequestParts, events: list[dict[str, Any]]) -> Reply:
         """What to answer the provider once the events are stored."""
         ...
+
+
+class OptionsAdapter:
+    """What every adapter's construction shares: the integration's options as given.
+
+    An adapter that needs none of the core's storage is built from its options alone; one that
+    does overrides ``build`` to take what it needs from the storage. The declarations default
+    to a stateless provider with no headers of its own and the usual refusal statuses.
+    """
+
+    stateful: ClassVar[bool] = False
+    audit_headers: ClassVar[tuple[str, ...]] = ()
+    refusal_status: ClassVar[int | None] = None
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> Self:
+        """The adapter for one integration's options (the storage is not needed)."""
+        return cls(options)
 
 
 class ThreadIndex(Protocol):

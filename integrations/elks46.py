@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.base import (
-    AdapterStorage,
+    OptionsAdapter,
     PayloadError,
     Reply,
     RequestParts,
@@ -74,7 +74,7 @@ def source_allowed(remote_addr: str | None, allow_from: list[str]) -> bool:
     return any(address in ipaddress.ip_network(net, strict=False) for net in allow_from)
 
 
-class Elks46Adapter:
+class Elks46Adapter(OptionsAdapter):
     """46elks voice calls."""
 
     name = "46elks"
@@ -82,8 +82,6 @@ class Elks46Adapter:
     secret_kind = SecretKind.URL_TOKEN
     secret_help = ""
     channel = "phone"
-    stateful = False
-    audit_headers: tuple[str, ...] = ()
     #: 46elks documents no status that stops its retries (not confirmed): the usual ones.
     refusal_status = None
     endpoints = (
@@ -91,13 +89,6 @@ class Elks46Adapter:
         "{path}/next (into a queue: {path}/next?purpose=queue&queue=QUEUE; wrap-up: "
         "{path}/next?purpose=wrapup&call=CALLID)"
     )
-
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
-
-    @classmethod
-    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> Elks46Adapter:
-        return cls(options)
 
     def stored_secret(self, secret: str) -> str:
         # The secret is ours and long and random, so a fast hash is enough to keep it safe.

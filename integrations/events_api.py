@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from servicedesk.ingest.signatures import sign
+from integrations.signing import signed_headers
 
 
 class SendError(Exception):
@@ -50,12 +50,7 @@ class EventsApiSender:
     def _headers(self, body: bytes, msg_id: str) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         if self.signing_secret:
-            ts = int(time.time())
-            headers |= {
-                "webhook-id": msg_id,
-                "webhook-timestamp": str(ts),
-                "webhook-signature": sign(self.signing_secret, msg_id, ts, body),
-            }
+            headers |= signed_headers(self.signing_secret, msg_id, body)
         return headers
 
     def __call__(self, events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,9 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
-from integrations.base import MemoryThreadIndex, ThreadIndex, bounded, rfc3339
+from integrations.base import (
+    AdapterStorage,
+    MemoryThreadIndex,
+    OptionsAdapter,
+    ThreadIndex,
+    bounded,
+    rfc3339,
+)
 
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
 _REPLY_PREFIX = re.compile(
@@ -99,6 +106,25 @@ def _digest(text: str) -> str:
 
 def _contact_id(message_id: str) -> str:
     return message_id if len(message_id) <= 256 else "msg:" + _digest(message_id)
+
+
+class MailAdapter(OptionsAdapter):
+    """What the inbound e-mail adapters share: each thread's messages found again through the
+    core's thread index (every worker sees it), so verifying and parsing write."""
+
+    name: ClassVar[str]
+    channel = "email"
+    stateful = True
+
+    def __init__(
+        self, options: Mapping[str, Any] | None = None, *, threads: ThreadIndex | None = None
+    ) -> None:
+        super().__init__(options)
+        self.threader = Threader(self.name, self.options, threads or MemoryThreadIndex())
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> Self:
+        return cls(options, threads=storage.threads())
 
 
 class Threader:

@@ -22,8 +22,7 @@ from integrations.base import (
 )
 from integrations.mail import (
     InboundMessage,
-    MemoryThreadIndex,
-    Threader,
+    MailAdapter,
     ThreadIndex,
     addresses,
     message_ids,
@@ -67,16 +66,13 @@ def _headers(fields: Mapping[str, list[str]]) -> dict[str, str]:
     return headers
 
 
-class MailgunAdapter:
+class MailgunAdapter(MailAdapter):
     """Mailgun inbound e-mail."""
 
     name = "mailgun"
     kinds = ("",)
     secret_kind = SecretKind.HMAC_KEY
     secret_help = "the HTTP webhook signing key"
-    channel = "email"
-    stateful = True
-    audit_headers: tuple[str, ...] = ()
     #: Mailgun retries a route's POST for 8 hours unless it gets a 200 or a 406
     #: (documentation.mailgun.com, "Receiving messages via HTTP through a forward() action").
     refusal_status = 406
@@ -93,9 +89,9 @@ class MailgunAdapter:
         nonces: NonceStore | None = None,
         threads: ThreadIndex | None = None,
     ) -> None:
-        self.options = dict(options or {})
+        super().__init__(options, threads=threads)
+        #: Each token once: a replayed delivery is refused (in every worker, with the core's).
         self.nonces: NonceStore = nonces if nonces is not None else MemoryNonceStore()
-        self.threader = Threader(self.name, self.options, threads or MemoryThreadIndex())
 
     def stored_secret(self, secret: str) -> str:
         # The webhook signing key is the HMAC key itself: it has to be kept, not hashed.

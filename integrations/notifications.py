@@ -8,14 +8,13 @@ scheduler's report job.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from servicedesk.ingest.signatures import sign
+from integrations.signing import signed_headers
 
 #: Seconds one attempt may take, connect and answer together.
 TIMEOUT_SECONDS = 10.0
@@ -47,7 +46,7 @@ def _pct(value: Any) -> str:
 
 
 def summary_lines(report: Mapping[str, Any]) -> list[str]:
-    """A short human summary of a report document (CONTRACT.md report JSON)."""
+    """A short human summary of a report document (the report JSON of docs/reports.md)."""
     phone = report.get("phone") or {}
     email = report.get("email") or {}
     survey = report.get("survey") or {}
@@ -86,37 +85,49 @@ def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) 
     return Attempt(False, status=response.status_code, error=response.text[:200], retry=retry)
 
 
-class WebhookNotifier:
-    """A JSON POST signed the Standard Webhooks way (webhook-id/-timestamp/-signature)."""
+class JsonNotifier:
+    """One JSON POST per notification; a kind of endpoint says what the body is (``payload``)
+    and, where it signs, which headers go with it."""
 
-    kind = "webhook"
+    kind: ClassVar[str]
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
 
+    def payload(self, report: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def headers(self, body: bytes, message_id: str, secret: str | None) -> dict[str, str]:
+        return {"Content-Type": "application/json"}
+
     def send(
         self, url: str, secret: str | None, message_id: str, report: Mapping[str, Any]
     ) -> Attempt:
-        body = json.dumps(event_payload(report), separators=(",", ":")).encode()
+        body = json.dumps(self.payload(report), separators=(",", ":")).encode()
+        return _post(self.client, url, body, self.headers(body, message_id, secret))
+
+
+class WebhookNotifier(JsonNotifier):
+    """The frozen report as a JSON event, signed the Standard Webhooks way."""
+
+    kind = "webhook"
+
+    def payload(self, report: Mapping[str, Any]) -> dict[str, Any]:
+        return event_payload(report)
+
+    def headers(self, body: bytes, message_id: str, secret: str | None) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "webhook-id": message_id}
         if secret:
-            ts = int(time.time())
-            headers["webhook-timestamp"] = str(ts)
-            headers["webhook-signature"] = sign(secret, message_id, ts, body)
-        return _post(self.client, url, body, headers)
+            headers |= signed_headers(secret, message_id, body)
+        return headers
 
 
-class TeamsNotifier:
+class TeamsNotifier(JsonNotifier):
     """A Microsoft Teams incoming webhook (Workflows): a message with an Adaptive Card."""
 
     kind = "teams"
 
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def send(
-        self, url: str, secret: str | None, message_id: str, report: Mapping[str, Any]
-    ) -> Attempt:
+    def payload(self, report: Mapping[str, Any]) -> dict[str, Any]:
         lines = summary_lines(report)
         card = {
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -125,39 +136,25 @@ class TeamsNotifier:
             "body": [{"type": "TextBlock", "text": lines[0], "weight": "Bolder", "wrap": True}]
             + [{"type": "TextBlock", "text": line, "wrap": True} for line in lines[1:]],
         }
-        body = {
+        return {
             "type": "message",
             "attachments": [
                 {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
             ],
         }
-        return _post(
-            self.client, url, json.dumps(body).encode(), {"Content-Type": "application/json"}
-        )
 
 
-class SlackNotifier:
+class SlackNotifier(JsonNotifier):
     """A Slack incoming webhook: ``text`` with the summary, first line bold."""
 
     kind = "slack"
 
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def send(
-        self, url: str, secret: str | None, message_id: str, report: Mapping[str, Any]
-    ) -> Attempt:
+    def payload(self, report: Mapping[str, Any]) -> dict[str, Any]:
         lines = summary_lines(report)
-        text = "\n".join([f"*{lines[0]}*", *lines[1:]])
-        return _post(
-            self.client,
-            url,
-            json.dumps({"text": text}).encode(),
-            {"Content-Type": "application/json"},
-        )
+        return {"text": "\n".join([f"*{lines[0]}*", *lines[1:]])}
 
 
-NOTIFIERS: dict[str, type] = {
+NOTIFIERS: dict[str, type[JsonNotifier]] = {
     "webhook": WebhookNotifier,
     "teams": TeamsNotifier,
     "slack": SlackNotifier,

@@ -6,11 +6,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
 from typing import Any
 
 from integrations.base import (
-    AdapterStorage,
     PayloadError,
     Reply,
     RequestParts,
@@ -19,9 +17,7 @@ from integrations.base import (
 )
 from integrations.mail import (
     InboundMessage,
-    MemoryThreadIndex,
-    Threader,
-    ThreadIndex,
+    MailAdapter,
     addresses,
     message_ids,
     parse_date,
@@ -44,30 +40,17 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class PostmarkAdapter:
+class PostmarkAdapter(MailAdapter):
     """Postmark inbound e-mail."""
 
     name = "postmark"
     kinds = ("",)
     secret_kind = SecretKind.BASIC_AUTH
     secret_help = "user:password for the webhook URL's basic auth (made for you if left out)"
-    channel = "email"
-    stateful = True
-    audit_headers: tuple[str, ...] = ()
     #: Postmark retries any other answer ten times over about six hours, and stops on a 403
     #: (postmarkapp.com/developer/user-guide/inbound/parse-an-email).
     refusal_status = 403
     endpoints = "inbound webhook URL: https://<user:password>@<host>{path}"
-
-    @classmethod
-    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> PostmarkAdapter:
-        return cls(options, threads=storage.threads())
-
-    def __init__(
-        self, options: Mapping[str, Any] | None = None, *, threads: ThreadIndex | None = None
-    ) -> None:
-        self.options = dict(options or {})
-        self.threader = Threader(self.name, self.options, threads or MemoryThreadIndex())
 
     def stored_secret(self, secret: str) -> str:
         """``user:password``, kept as a hash: basic auth only needs to compare."""

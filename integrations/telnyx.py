@@ -24,7 +24,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from integrations.base import (
-    AdapterStorage,
+    OptionsAdapter,
     PayloadError,
     Reply,
     RequestParts,
@@ -71,7 +71,7 @@ TAKEN = {"bridged", "bridging-in-process"}
 LEFT = {"hangup", "leave", "timeout"}
 
 
-class TelnyxAdapter:
+class TelnyxAdapter(OptionsAdapter):
     """Telnyx Call Control."""
 
     name = "telnyx"
@@ -79,18 +79,10 @@ class TelnyxAdapter:
     secret_kind = SecretKind.PUBLIC_KEY
     secret_help = "the account's public key (base64)"
     channel = "phone"
-    stateful = False
     audit_headers = (SIGNATURE_HEADER, TIMESTAMP_HEADER)
     #: No status that stops Telnyx's retries is documented (not confirmed): the usual ones.
     refusal_status = None
     endpoints = "Call Control webhook URL: {path}"
-
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
-
-    @classmethod
-    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> TelnyxAdapter:
-        return cls(options)
 
     def stored_secret(self, secret: str) -> str:
         # A public key: nothing to hide, but it must be a valid one.

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from integrations.base import (
-    AdapterStorage,
+    OptionsAdapter,
     PayloadError,
     Reply,
     RequestParts,
@@ -126,7 +126,7 @@ def _seconds(value: str | None, name: str) -> float | None:
     return seconds
 
 
-class TwilioAdapter:
+class TwilioAdapter(OptionsAdapter):
     """Twilio Programmable Voice."""
 
     name = "twilio"
@@ -134,7 +134,6 @@ class TwilioAdapter:
     secret_kind = SecretKind.HMAC_KEY
     secret_help = "the Auth Token"
     channel = "phone"
-    stateful = False
     audit_headers = (SIGNATURE_HEADER.lower(), SETTINGS_HEADER.lower())
     #: Twilio does not retry a webhook that got an answer unless the URL asks it to (connection
     #: overrides), so the usual statuses stand.
@@ -144,13 +143,6 @@ class TwilioAdapter:
         "{path}/dequeue?queue=QUEUE&agent=AGENT; survey TwiML: {path}/survey; <Gather> action: "
         "{path}/gather (wrap-up: {path}/gather?purpose=wrapup&call=CALLSID)"
     )
-
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
-
-    @classmethod
-    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> TwilioAdapter:
-        return cls(options)
 
     def stored_secret(self, secret: str) -> str:
         # The Auth Token is the HMAC key itself: it has to be kept, not hashed.

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from servicedesk import cli, db, observability, problems, web
+from servicedesk.auth.access import public
 from servicedesk.ingest import refusals
 from servicedesk.secrets import instance_secrets
 from servicedesk.settings import Settings, get_settings
@@ -84,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
     for target in BLUEPRINTS:
         module, _, attribute = target.partition(":")
         app.register_blueprint(getattr(import_module(module), attribute))
+    app.add_url_rule("/metrics", "metrics", public(observability.metrics_view))
     if not app.testing:
         # What start-up allocated (modules, table metadata, templates, catalogs) lives as long
         # as the process: moved out of the collector's reach, a full collection no longer walks

@@ -186,6 +186,3 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("METRICS_TOKEN", os.environ.get("SERVICEDESK_METRICS_TOKEN") or None)
     app.before_request(_before_request)
     app.after_request(_after_request)
-    from servicedesk.auth.access import public
-
-    app.add_url_rule("/metrics", "metrics", public(metrics_view))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     #: An import runs within the request: 2 MB is about 25,000 calls, some 25 s on SQLite
     #: (docs/benchmarks.md), well inside the server's 60 s request timeout.
     servicedesk_call_import_max_bytes: int = 2_000_000
-    #: How far a signed webhook's timestamp may be from now.
-    servicedesk_webhook_tolerance_seconds: int = 300
+    #: How far a signed delivery's timestamp may be from now: at most the Standard Webhooks
+    #: library's own 300 s, which the setting can only narrow.
+    servicedesk_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=300)
     #: Redis URL for rate limits shared between workers; empty keeps them in memory.
     servicedesk_redis_url: str = ""
 
