@@ -44,8 +44,8 @@ from bench.common import gunicorn, write_section  # noqa: E402
 from bench.synthetic import QUEUES, contact_rows, load  # noqa: E402
 from servicedesk import create_app  # noqa: E402
 from servicedesk.auth.operations import create_user  # noqa: E402
+from servicedesk.cache import cache  # noqa: E402
 from servicedesk.calendars.service import ensure_calendar  # noqa: E402
-from servicedesk.dashboard import monthdata  # noqa: E402
 from servicedesk.db import make_engine  # noqa: E402
 from servicedesk.metrics.periods import Month  # noqa: E402
 from servicedesk.migrate import upgrade  # noqa: E402
@@ -167,7 +167,8 @@ def _measure(args: Any, url: str) -> None:
             return _get
 
         def clear() -> None:
-            monthdata._cache.clear()
+            with app.app_context():
+                cache.clear()
 
         get("/reports/")()
         results["baseline: GET /reports/"] = _percentiles(_time(get("/reports/"), 50))

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from servicedesk import cli, db, observability, problems, web
+from servicedesk import cache, cli, db, observability, problems, web
 from servicedesk.auth.access import public
 from servicedesk.ingest import refusals
 from servicedesk.secrets import instance_secrets
@@ -46,6 +46,7 @@ def _config_from(settings: Settings, instance_path: str, required: bool) -> dict
         "WEBHOOK_TOLERANCE_SECONDS": settings.servicedesk_webhook_tolerance_seconds,
         "PUBLIC_URL": settings.servicedesk_public_url,
         "REDIS_URL": settings.servicedesk_redis_url,
+        "CACHE_DIR": settings.servicedesk_cache_dir,
         "ENV_NAME": settings.servicedesk_env,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -77,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
         k.encode() if isinstance(k, str) else k for k in app.config["PSEUDONYM_PREVIOUS_KEYS"]
     ]
     db.init_app(app)
+    cache.init_app(app)
     problems.init_app(app)
     refusals.init_app(app)
     observability.init_app(app)

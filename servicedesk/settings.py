@@ -34,8 +34,11 @@ class Settings(BaseSettings):
     #: How far a signed delivery's timestamp may be from now: at most the Standard Webhooks
     #: library's own 300 s, which the setting can only narrow.
     servicedesk_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=300)
-    #: Redis URL for rate limits shared between workers; empty keeps them in memory.
+    #: Redis URL for the rate limits and the cache shared between workers and hosts; empty
+    #: keeps the rate limits in memory and the cache in a directory of the host.
     servicedesk_redis_url: str = ""
+    #: Where the cache is kept without Redis (default: ``cache/`` in the instance folder).
+    servicedesk_cache_dir: str = ""
 
     @field_validator("database_url")
     @classmethod

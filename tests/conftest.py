@@ -23,11 +23,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session
 
 from servicedesk import create_app
-from servicedesk.ingest.tokens import create_token, forget_senders
+from servicedesk.ingest.tokens import create_token
 from servicedesk.migrate import upgrade
 from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import create_organisation
-from servicedesk.webhooks.operations import forget_integrations
 
 #: The PostgreSQL server the tests create their databases on (trust auth on the CI machines).
 PG_ADMIN_URL = os.environ.get(
@@ -153,8 +152,6 @@ def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Pat
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    forget_senders()  # per-process caches must not leak between tests' databases
-    forget_integrations()
     app = create_app(
         {
             "TESTING": True,

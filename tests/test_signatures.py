@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
-from servicedesk.ingest.models import Delivery, Event
 from integrations.signing import signed_headers
+from servicedesk.ingest.models import Delivery, Event
 from tests.helpers import event
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from servicedesk.cache import forget_org_after_commit
 from servicedesk.calendars.contacts import C as CONTACTS
 from servicedesk.calendars.contacts import set_email_working_times
 from servicedesk.calendars.models import Calendar, CalendarDay
@@ -75,6 +76,7 @@ def ensure_calendar(session: Session, org: Organisation) -> bool:
         cal.first_day, cal.last_day = FIRST_DAY, LAST_DAY
         cal.built_at = datetime.now(cal.built_at.tzinfo)
     session.flush()
+    forget_org_after_commit(session, org.id)  # the figures kept for the pages are stale now
     return True
 
 

@@ -39,7 +39,6 @@ from servicedesk.callimport.service import (
     run_import,
     start_import,
 )
-from servicedesk.dashboard.monthdata import forget
 from servicedesk.db import get_session, unit_of_work
 
 bp = Blueprint("settings_calls", __name__, url_prefix="/settings/calls")
@@ -238,7 +237,6 @@ def run(import_id: int) -> Any:
     except (FileProblem, MappingError) as exc:  # pragma: no cover - read once in the preview
         flash(_("The file cannot be read: %(why)s", why=str(exc)), "error")
         return redirect(url_for(".index"), 303)
-    forget(org.id)
     flash(
         _(
             "Imported: %(new)s new calls, %(dup)s already stored, %(refused)s rows refused.",

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from servicedesk.cache import forget_org_after_commit
 from servicedesk.callimport.mapping import Mapping
 from servicedesk.callimport.models import CallImport
 from servicedesk.callimport.readers import Table, read_table
@@ -465,6 +466,8 @@ def _commit_chunk(
             pseudonym_key=pseudonym_key,
             delivery_id=delivery_id,
         )
+        # A backlog changes past months too, whose figures the pages keep for minutes.
+        forget_org_after_commit(session, org.id)
     row = session.get(CallImport, import_id)
     assert row is not None
     row.rows += counts.rows

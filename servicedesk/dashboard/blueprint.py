@@ -19,15 +19,11 @@ from servicedesk.auth.access import (
     roles_required,
     scope_queues,
 )
+from servicedesk.cache import org_key, remember
 from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import chart_css
 from servicedesk.dashboard.figures import GROUPS, QUESTIONS
-from servicedesk.dashboard.monthdata import (
-    cached,
-    day_figures,
-    dig,
-    trend,
-)
+from servicedesk.dashboard.monthdata import day_figures, dig, trend
 from servicedesk.dashboard.pagecharts import month_charts, today_chart
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
@@ -116,8 +112,8 @@ def _live_html() -> Markup:
     """The changing part of Today, shared for a few seconds by every dashboard that polls it."""
     org = current_org()
     queue_ids = _requested_queues()
-    key = ("today", org.id, tuple(queue_ids) if queue_ids else None, str(get_locale()))
-    html = cached(
+    key = org_key(org.id, "today", tuple(queue_ids) if queue_ids else None, get_locale())
+    html = remember(
         key, LIVE_TTL, lambda: render_template("dashboard/_today_live.html", **_today_context())
     )
     return Markup(html)
@@ -171,16 +167,8 @@ def month() -> Any:
     targets = org_targets(db, org)
     locale = str(get_locale())
     scope = tuple(queue_ids) if queue_ids is not None else None
-    charts = cached(
-        (
-            "charts",
-            org.id,
-            org.service_level_seconds,
-            str(month),
-            scope,
-            locale,
-            tuple(sorted(targets.items())),
-        ),
+    charts = remember(
+        org_key(org.id, "charts", month, scope, locale, tuple(sorted(targets.items()))),
         30 if month == Month.of(today) else 300,
         lambda: month_charts(db, org, month, queue_ids, series, targets, locale),
     )

@@ -4,14 +4,13 @@ Nothing here computes a KKiK figure: an organisation-wide month comes from its l
 report when there is one (what quality staff sign off), else from
 ``servicedesk.metrics.queries.figures`` / ``servicedesk.reports.service.month_figures``; a team
 leader limited to some queues gets the same functions with their queue ids. Live results are
-kept for a short while per process, so that many open dashboards cost one computation.
+kept for a short while in the shared cache (``servicedesk.cache``), so that many open dashboards
+cost one computation, whichever worker they reach; a change to the organisation's data drops
+them (``forget_org_after_commit``).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from servicedesk.cache import org_key, remember
 from servicedesk.contacts.models import Contact
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import empty_figures, figures, queue_names
@@ -32,38 +32,13 @@ LIVE_TTL = 30
 PAST_TTL = 300
 TREND_MONTHS = 13
 
-_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
-_lock = threading.Lock()
-
-
-def cached(key: tuple[Any, ...], ttl: float, compute: Callable[[], Any]) -> Any:
-    """``compute()``, reused for ``ttl`` seconds within this process."""
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-    value = compute()
-    with _lock:
-        if len(_cache) > 2000:
-            _cache.clear()
-        _cache[key] = (now + ttl, value)
-    return value
-
-
-def forget(org_id: int) -> None:
-    """Drop an organisation's cached figures (its settings changed)."""
-    with _lock:
-        for key in [k for k in _cache if k[1] == org_id]:
-            del _cache[key]
-
 
 def _ttl(month: Month, today: date) -> int:
     return LIVE_TTL if month >= Month.of(today) else PAST_TTL
 
 
-def _key(kind: str, org: Organisation, *parts: Any) -> tuple[Any, ...]:
-    return (kind, org.id, org.service_level_seconds, *parts)
+def _key(kind: str, org: Organisation, *parts: Any) -> str:
+    return org_key(org.id, kind, *parts)
 
 
 @dataclass
@@ -124,7 +99,7 @@ def first_contact_date(session: Session, org: Organisation) -> date | None:
         found = [d for d in firsts if d is not None]
         return min(found) if found else None
 
-    return cached(("first", org.id), PAST_TTL, compute)
+    return remember(org_key(org.id, "first"), PAST_TTL, compute)
 
 
 def month_figures_for(
@@ -146,14 +121,14 @@ def month_figures_for(
     scope = tuple(queue_ids) if queue_ids is not None else None
     ttl = _ttl(month, today)
     if queue_ids is None and with_queues:
-        doc = cached(
+        doc = remember(
             _key("month", org, str(month)),
             ttl,
             lambda: month_figures(session, org, month, days=False),
         )
         total = {k: doc[k] for k in ("phone", "email", "survey")}
         return MonthFigures(month, total, sorted(doc["queues"].items()))
-    total = cached(
+    total = remember(
         _key("total", org, str(month), scope),
         ttl,
         lambda: figures(session, org, month.first, month.last, queue_ids),
@@ -161,7 +136,7 @@ def month_figures_for(
     queues: list[tuple[str, dict[str, Any]]] = []
     if with_queues:
         names = queue_names(session, org)
-        per_queue = cached(
+        per_queue = remember(
             _key("queues", org, str(month), scope),
             ttl,
             lambda: figures(session, org, month.first, month.last, queue_ids, by="queue"),
@@ -203,7 +178,7 @@ def day_figures(
             figures(session, org, day, day, queue_ids, by="queue"),
         )
 
-    total, per_queue = cached(_key("day", org, day.isoformat(), scope), 10, compute)
+    total, per_queue = remember(_key("day", org, day.isoformat(), scope), 10, compute)
     queues = sorted((names.get(q, "–"), f) for q, f in per_queue.items() if q is not None)
     return total, queues
 

@@ -8,9 +8,8 @@ from flask.cli import AppGroup
 
 from servicedesk.audit.operations import cli_actor, record
 from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
-from servicedesk.ingest.tokens import TokenError, create_token, forget_senders, token_details
+from servicedesk.ingest.tokens import TokenError, create_token, revoke_token, token_details
 from servicedesk.orgs.cli import org_session
-from servicedesk.timeutil import utcnow
 
 token_cli = AppGroup("token", help="Tokens for the events API (ingest) and the reports API.")
 
@@ -67,7 +66,6 @@ def revoke(slug: str, token_id: int) -> None:
         row = session.get(IngestToken, token_id)
         if row is None or row.organisation_id != org.id:
             raise click.ClickException(f"token_id: no token {token_id} for {slug}")
-        row.revoked_at = row.revoked_at or utcnow()
+        revoke_token(session, row)
         record(session, org.id, cli_actor(), "token.revoke", token_details(row))
-    forget_senders()
     click.echo(f"revoked {row.prefix}...")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from servicedesk.cache import cache, forget_after_commit
 from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
 from servicedesk.orgs.models import Organisation
+from servicedesk.timeutil import utcnow
 
 TOKEN_PREFIX = "sdk_"
 
@@ -88,10 +89,13 @@ _SENDER_SELECT = (
 )
 
 
-#: How long a process trusts a token it has looked up. A revocation (or a change of the
-#: organisation's settings) reaches every worker within this many seconds.
-SENDER_CACHE_SECONDS = 10.0
-_sender_cache: dict[str, tuple[float, Sender]] = {}
+#: How long the workers trust a token they have looked up. A revocation drops it at once
+#: (``revoke_token``); this bounds only what changes behind the app's back.
+SENDER_CACHE_SECONDS = 60
+
+
+def sender_key(token_hash: str) -> str:
+    return f"sender:{token_hash}"
 
 
 def find_sender(session: Session, token: str, scope: str | None = INGEST) -> Sender | None:
@@ -101,8 +105,9 @@ def find_sender(session: Session, token: str, scope: str | None = INGEST) -> Sen
     that predates scopes an ingest-only caller); ``scope=None`` finds a token of any scope, for
     a caller that answers a wrong scope differently from an unknown token.
 
-    Known senders are remembered for SENDER_CACHE_SECONDS, which spares the database a query on
-    every ingest request; unknown tokens are never cached, so a new token works at once.
+    Known senders are kept in the shared cache (``servicedesk.cache``), which spares the
+    database a query on every ingest request; unknown tokens are never cached, so a new token
+    works at once.
     """
     sender = _lookup(session, token)
     if sender is None or (scope is not None and sender.scope != scope):
@@ -114,24 +119,25 @@ def _lookup(session: Session, token: str) -> Sender | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     token_hash = hash_token(token)
-    now = time.monotonic()
-    cached = _sender_cache.get(token_hash)
-    if cached is not None and now - cached[0] < SENDER_CACHE_SECONDS:
-        return cached[1]
-    row = (
-        session.connection().execute(_SENDER_SELECT, {"token_hash": token_hash}).mappings().first()
-    )
+    key = sender_key(token_hash)
+    row = cache.get(key)
     if row is None:
-        _sender_cache.pop(token_hash, None)
-        return None
+        found = (
+            session.connection()
+            .execute(_SENDER_SELECT, {"token_hash": token_hash})
+            .mappings()
+            .first()
+        )
+        if found is None:
+            return None
+        row = dict(found)
+        cache.set(key, row, timeout=SENDER_CACHE_SECONDS)
     org = Organisation(**{c.name: row[c.name] for c in _ORGS.c})
-    sender = Sender(row["token_id"], org, row["signing_secret"], row["scope"])
-    if len(_sender_cache) > 10_000:
-        _sender_cache.clear()
-    _sender_cache[token_hash] = (now, sender)
-    return sender
+    return Sender(row["token_id"], org, row["signing_secret"], row["scope"])
 
 
-def forget_senders() -> None:
-    """Drop every cached sender (after a revocation in this process, and between tests)."""
-    _sender_cache.clear()
+def revoke_token(session: Session, row: IngestToken) -> None:
+    """Revoke a token: refused by every worker from the commit on (flushes, never commits)."""
+    row.revoked_at = row.revoked_at or utcnow()
+    session.flush()
+    forget_after_commit(session, sender_key(row.token_hash))

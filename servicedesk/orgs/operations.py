@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from servicedesk.cache import forget_org_after_commit
 from servicedesk.calendars.service import ensure_calendar
 from servicedesk.orgs.models import DEFAULT_TIMEZONES, Organisation
 
@@ -59,6 +60,21 @@ def create_organisation(
     session.flush()
     # Its working days exist from the start: the fold stores e-mails' working times by them.
     ensure_calendar(session, org)
+    return org
+
+
+def update_organisation(
+    session: Session, org: Organisation, *, name: str, service_level_seconds: int
+) -> Organisation:
+    """Rename the organisation or change its service level; the figures kept follow at once."""
+    if not name.strip():
+        raise OrganisationError("name: must not be empty")
+    if service_level_seconds < 1:
+        raise OrganisationError("service_level_seconds: must be at least 1")
+    org.name = name.strip()
+    org.service_level_seconds = service_level_seconds
+    session.flush()
+    forget_org_after_commit(session, org.id)
     return org
 
 

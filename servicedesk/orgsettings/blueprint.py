@@ -25,12 +25,13 @@ from servicedesk.auth.operations import (
     user_queue_ids,
 )
 from servicedesk.calendars.service import add_closed_day, remove_closed_day
-from servicedesk.dashboard.monthdata import forget
 from servicedesk.dashboard.targets import TARGETS, org_targets, set_targets
 from servicedesk.db import get_session
 from servicedesk.ingest.models import IngestToken
-from servicedesk.ingest.tokens import create_token, forget_senders, token_details
+from servicedesk.ingest.tokens import create_token, token_details
+from servicedesk.ingest.tokens import revoke_token as revoke
 from servicedesk.orgs.models import ClosedDay, Queue
+from servicedesk.orgs.operations import update_organisation
 from servicedesk.orgsettings.forms import (
     SCOPE_NAMES,
     ClosedDayForm,
@@ -43,7 +44,6 @@ from servicedesk.orgsettings.forms import (
     role_choices,
     targets_form_class,
 )
-from servicedesk.timeutil import utcnow
 from servicedesk.web import writing
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -65,9 +65,12 @@ def organisation() -> Any:
     targets_form = targets_form_class()(prefix="t")
     if form.validate_on_submit():
         db = writing()
-        org = current_org_fresh()
-        org.name = form.name.data.strip()  # type: ignore[union-attr]
-        org.service_level_seconds = form.service_level_seconds.data  # type: ignore[assignment]
+        update_organisation(
+            db,
+            current_org_fresh(),
+            name=form.name.data or "",
+            service_level_seconds=form.service_level_seconds.data or 0,
+        )
         db.commit()
         flash(_("The organisation is saved."), "success")
         return redirect(url_for(".organisation"), 303)
@@ -113,7 +116,6 @@ def closed_days() -> Any:
         db = writing()
         add_closed_day(db, current_org_fresh(), form.day.data, (form.reason.data or "").strip())
         db.commit()
-        forget(current_user.organisation_id)
         flash(_("The day is closed."), "success")
         return redirect(url_for(".closed_days"), 303)
     rows = get_session().scalars(
@@ -135,7 +137,6 @@ def remove_closed(row_id: int) -> Any:
         abort(404)
     remove_closed_day(db, current_org_fresh(), row.day)
     db.commit()
-    forget(current_user.organisation_id)
     flash(_("The day is open again."), "success")
     return redirect(url_for(".closed_days"), 303)
 
@@ -203,10 +204,9 @@ def revoke_token(token_id: int) -> Any:
     row = db.get(IngestToken, token_id)
     if row is None or row.organisation_id != current_user.organisation_id:
         abort(404)
-    row.revoked_at = row.revoked_at or utcnow()
+    revoke(db, row)
     record(db, row.organisation_id, current_user.email, "token.revoke", token_details(row))
     db.commit()
-    forget_senders()  # this worker refuses it at once; the others within SENDER_CACHE_SECONDS
     flash(_("The token is revoked."), "success")
     return redirect(url_for(".tokens"), 303)
 

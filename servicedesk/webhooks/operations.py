@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from sqlmodel import Session
 
 from integrations import PROVIDERS, Adapter
 from integrations.base import MemoryStorage, NonceStore, SecretKind, ThreadIndex
+from servicedesk.cache import cache, forget_after_commit
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import keyed_digest
@@ -113,13 +113,17 @@ def list_integrations(session: Session, org: Organisation) -> list[Integration]:
 
 
 def remove_integration(session: Session, org: Organisation, provider: str) -> bool:
-    result = session.execute(
-        sa.delete(Integration).where(
+    """Disconnect a provider: its URL is refused by every worker from the commit on."""
+    rows = session.scalars(
+        sa.select(Integration).where(
             Integration.organisation_id == org.id, Integration.provider == provider
         )
-    )
-    forget_integrations()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    ).all()
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    forget_after_commit(session, *(hook_key(row.provider, row.token_hash) for row in rows))
+    return bool(rows)
 
 
 _HOOKS = Integration.__table__  # type: ignore[attr-defined]
@@ -135,43 +139,41 @@ _HOOK_SELECT = (
         _HOOKS.c.provider == sa.bindparam("provider"),
     )
 )
-#: How long a process trusts an integration it has looked up; a removal (or a changed option)
-#: reaches every worker within this many seconds. Unknown URLs are never cached.
-HOOK_CACHE_SECONDS = 10.0
-_hook_cache: dict[tuple[str, str], tuple[float, Integration, Organisation]] = {}
+#: How long the workers trust an integration they have looked up. A removal drops it at once
+#: (``remove_integration``); this bounds only what changes behind the app's back.
+HOOK_CACHE_SECONDS = 60
+
+
+def hook_key(provider: str, token_hash: str) -> str:
+    return f"hook:{provider}:{token_hash}"
 
 
 def find_integration(
     session: Session, provider: str, token: str
 ) -> tuple[Integration, Organisation] | None:
-    """The integration a webhook URL names and its organisation (detached), or None."""
+    """The integration a webhook URL names and its organisation (detached), or None.
+
+    Known ones are kept in the shared cache (``servicedesk.cache``); unknown URLs never are.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    key = (provider, hash_token(token))
-    now = time.monotonic()
-    cached = _hook_cache.get(key)
-    if cached is not None and now - cached[0] < HOOK_CACHE_SECONDS:
-        return cached[1], cached[2]
-    row = (
-        session.connection()
-        .execute(_HOOK_SELECT, {"token_hash": key[1], "provider": provider})
-        .mappings()
-        .first()
-    )
+    token_hash = hash_token(token)
+    key = hook_key(provider, token_hash)
+    row = cache.get(key)
     if row is None:
-        _hook_cache.pop(key, None)
-        return None
+        found = (
+            session.connection()
+            .execute(_HOOK_SELECT, {"token_hash": token_hash, "provider": provider})
+            .mappings()
+            .first()
+        )
+        if found is None:
+            return None
+        row = dict(found)
+        cache.set(key, row, timeout=HOOK_CACHE_SECONDS)
     integration = Integration(**{c.name: row[f"i_{c.name}"] for c in _HOOKS.c})
     org = Organisation(**{c.name: row[f"o_{c.name}"] for c in _ORGS.c})
-    if len(_hook_cache) > 10_000:
-        _hook_cache.clear()
-    _hook_cache[key] = (now, integration, org)
     return integration, org
-
-
-def forget_integrations() -> None:
-    """Drop every cached integration (after a removal in this process, and between tests)."""
-    _hook_cache.clear()
 
 
 class DbNonceStore:

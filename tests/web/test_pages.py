@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import time_machine
 
 from servicedesk.audit.models import AuditEntry
-from servicedesk.dashboard import monthdata
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Queue
 from servicedesk.reports.service import generate_report
@@ -28,7 +27,6 @@ def at(day: int, hour: int, minute: int = 0, month: int = 6) -> str:
 @pytest.fixture(autouse=True)
 def frozen_clock():
     """Every test of this module happens on a Wednesday in June 2026 (sessions included)."""
-    monthdata._cache.clear()
     with time_machine.travel(NOW, tick=False):
         yield
 
