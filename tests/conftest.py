@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from pytest_httpserver import HTTPServer
 from sqlmodel import Session
 
 from servicedesk import create_app
@@ -86,6 +87,18 @@ def fresh_database(engine_name: str, request: pytest.FixtureRequest, tmp_path: P
 
     request.addfinalizer(_drop)
     return _pg_url(name)
+
+
+@pytest.fixture(scope="session")
+def make_httpserver() -> Iterator[HTTPServer]:
+    """The fakes of outside systems (pytest-httpserver's ``httpserver``): on 127.0.0.1 only,
+    a thread per request, so a slow answer does not hold the next one."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
 
 
 @pytest.fixture(params=ENGINES)

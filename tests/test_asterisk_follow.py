@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook
+from werkzeug import Request, Response
 from werkzeug.serving import make_server
 
 from integrations.events_api import EventsApiSender, SendError
@@ -165,49 +165,30 @@ def test_from_end_skips_history_and_bad_lines_are_skipped(log):
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-class FlakyApi(BaseHTTPRequestHandler):
+class FlakyApi:
     """Answers 503 to the first request, then checks the signature and answers 202."""
 
     calls: list[tuple[int, dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802  (the http.server API)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
+    @staticmethod
+    def answer(request: Request) -> Response:
         if not FlakyApi.calls:
             FlakyApi.calls.append((503, {}))
-            self.send_response(503)
-            self.end_headers()
-            return
-        payload = Webhook(SECRET).verify(body, dict(self.headers))
+            return Response(status=503)
+        payload = Webhook(SECRET).verify(request.get_data(), dict(request.headers))
         FlakyApi.calls.append((202, payload))
-        reply = json.dumps({"accepted": len(payload["events"]), "duplicates": 0}).encode()
-        self.send_response(202)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, *args) -> None:
-        pass
+        reply = json.dumps({"accepted": len(payload["events"]), "duplicates": 0})
+        return Response(reply, status=202, content_type="application/json")
 
 
-def test_sender_retries_5xx_and_signs_with_standard_webhooks():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def test_sender_retries_5xx_and_signs_with_standard_webhooks(httpserver):
+    httpserver.expect_request("/api/v1/events", method="POST").respond_with_handler(FlakyApi.answer)
     FlakyApi.calls = []
     delays: list[float] = []
-    try:
-        sender = EventsApiSender(
-            f"http://127.0.0.1:{server.server_port}",
-            "sdk_token",
-            SECRET,
-            sleep=delays.append,
-            max_attempts=3,
-        )
-        result = sender([{"id": "e1"}])
-    finally:
-        server.shutdown()
-        server.server_close()
+    sender = EventsApiSender(
+        httpserver.url_for("/"), "sdk_token", SECRET, sleep=delays.append, max_attempts=3
+    )
+    result = sender([{"id": "e1"}])
     assert result == {"accepted": 1, "duplicates": 0}
     assert [code for code, _ in FlakyApi.calls] == [503, 202]
     assert delays == [1.0]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
+import re
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from werkzeug import Request, Response
 
 import integrations.kolada as kolada
 from integrations.kolada import HttpKoladaClient, KoladaError
@@ -31,26 +31,26 @@ def _row(municipality: str, year: int, value: float | None) -> dict:
     return {"kpi": "U00442", "municipality": municipality, "period": year, "values": values}
 
 
-class FakeKolada(BaseHTTPRequestHandler):
+class FakeKolada:
     """Kolada's data endpoint: two pages; ``/flaky`` prefix fails once, ``/slow`` stalls."""
 
     requests: list[str] = []
     failures_left = 1
 
-    def do_GET(self) -> None:  # noqa: N802  (the http.server API)
-        FakeKolada.requests.append(self.path)
-        base = f"http://127.0.0.1:{self.server.server_port}"
-        if self.path.startswith("/slow"):
+    @staticmethod
+    def answer(request: Request) -> Response:
+        query = request.query_string.decode()
+        path = request.path + (f"?{query}" if query else "")
+        FakeKolada.requests.append(path)
+        if path.startswith("/slow"):
             time.sleep(1.0)
-        if self.path.startswith("/flaky") and FakeKolada.failures_left:
+        if path.startswith("/flaky") and FakeKolada.failures_left:
             FakeKolada.failures_left -= 1
-            return self._answer(502, {"error": "bad gateway"})
-        if "/municipality/" not in self.path:
-            return self._answer(404, {"error": "not found"})
-        if self.path.endswith("?page=2"):
-            return self._answer(
-                200, {"count": 2, "values": [_row("0000", 2024, 71.0)], "next_page": None}
-            )
+            return _json(502, {"error": "bad gateway"})
+        if "/municipality/" not in path:
+            return _json(404, {"error": "not found"})
+        if path.endswith("?page=2"):
+            return _json(200, {"count": 2, "values": [_row("0000", 2024, 71.0)], "next_page": None})
         page = {
             "count": 4,
             "values": [
@@ -58,33 +58,23 @@ class FakeKolada(BaseHTTPRequestHandler):
                 _row("1881", 2024, None),
                 _row("0000", 2023, 70.0),
             ],
-            "next_page": f"{base}{self.path}?page=2",
+            "next_page": f"{request.host_url.rstrip('/')}{path}?page=2",
         }
-        return self._answer(200, page)
+        return _json(200, page)
 
-    def _answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
-    def log_message(self, *args) -> None:
-        pass
+def _json(status: int, body: dict) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 @pytest.fixture
-def kolada_url():
+def kolada_url(httpserver):
     FakeKolada.requests = []
     FakeKolada.failures_left = 1
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKolada)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    httpserver.expect_request(re.compile("/.*"), method="GET").respond_with_handler(
+        FakeKolada.answer
+    )
+    return httpserver.url_for("/").rstrip("/")
 
 
 def test_client_follows_pages(kolada_url):

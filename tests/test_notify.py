@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
+import re
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook
+from werkzeug import Request, Response
 
 import integrations.notifications as notifications
 from servicedesk.metrics.periods import Month
@@ -23,44 +23,37 @@ JUNE = Month(2026, 6)
 T0 = datetime(2026, 7, 3, 4, 0, tzinfo=UTC)
 
 
-class Receiver(BaseHTTPRequestHandler):
+class Receiver:
     """A local endpoint: /ok, /flaky (500 once), /down (always 503), /gone (404), /slow."""
 
     received: list[tuple[str, dict, bytes]] = []
     flaky_left = 1
 
-    def do_POST(self) -> None:  # noqa: N802  (the http.server API)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.received.append((self.path, dict(self.headers), body))
+    @staticmethod
+    def answer(request: Request) -> Response:
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        Receiver.received.append((request.path, headers, request.get_data()))
         status = 200
-        if self.path == "/flaky" and Receiver.flaky_left:
+        if request.path == "/flaky" and Receiver.flaky_left:
             Receiver.flaky_left -= 1
             status = 500
-        elif self.path == "/down":
+        elif request.path == "/down":
             status = 503
-        elif self.path == "/gone":
+        elif request.path == "/gone":
             status = 404
-        elif self.path == "/slow":
+        elif request.path == "/slow":
             time.sleep(1.0)
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
+        return Response(status=status)
 
 
 @pytest.fixture
-def receiver():
+def receiver(httpserver):
     Receiver.received = []
     Receiver.flaky_left = 1
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    httpserver.expect_request(re.compile("/.*"), method="POST").respond_with_handler(
+        Receiver.answer
+    )
+    return httpserver.url_for("/").rstrip("/")
 
 
 @pytest.fixture
