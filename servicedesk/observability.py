@@ -84,6 +84,13 @@ def metrics() -> SimpleNamespace:
             ["source"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         ),
+        refused=Counter(
+            "servicedesk_refused_deliveries",
+            "Refused deliveries by endpoint and what was kept: kept (a proven sender's, whole), "
+            "kept_bounded (a stranger's, bounded), over_cap (the day's cap reached: not stored), "
+            "rate_limited (answered 429, not stored)",
+            ["source", "outcome"],
+        ),
         scheduler_runs=Counter(
             "servicedesk_scheduler_runs",
             "Scheduler job runs, by job and outcome",

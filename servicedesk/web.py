@@ -19,12 +19,14 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from servicedesk import formatting
 from servicedesk.auth.forms import LANGUAGE_NAMES
 from servicedesk.auth.models import User
 from servicedesk.db import get_session, mark_write
 from servicedesk.problems import problem, wants_problem
+from servicedesk.ratelimits import storage_uri
 
 LOCALES = ("sv", "nb", "en")
 COUNTRY_LOCALES = {"SE": "sv", "NO": "nb"}
@@ -170,27 +172,50 @@ def role_name(role: str) -> str:
     }.get(role, role)
 
 
+#: The session rules of docs/deploy.md; they replace Flask's own defaults (31 days, "session").
+SESSION_HOURS = 12
+
+
 def init_app(app: Flask) -> None:
     """Wire sign-in, CSRF, rate limits, languages and security headers into the app."""
     production = app.config.get("ENV_NAME") == "production"
-    defaults: dict[str, Any] = {
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # Flask has its own values for these before any setting of ours, so setdefault would keep
+    # Flask's: set ours, unless the caller's configuration (a test's) chose one itself.
+    chosen = app.config.get("SERVICEDESK_CHOSEN", ())
+    enforced: dict[str, Any] = {
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=SESSION_HOURS),
         "SESSION_COOKIE_NAME": "__Host-servicedesk" if production else "servicedesk",
-        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_REFRESH_EACH_REQUEST": False,
+    }
+    for key, value in enforced.items():
+        if key not in chosen:
+            app.config[key] = value
+    defaults: dict[str, Any] = {
+        "REMEMBER_COOKIE_DURATION": timedelta(hours=SESSION_HOURS),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": app.config.get("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": True,
-        "RATELIMIT_STORAGE_URI": app.config.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_URI": storage_uri(app.config.get("REDIS_URL")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
+        "LOGIN_ADDRESS_LIMIT": "100 per hour",
+        "LOGIN_ACCOUNT_LIMIT": "50 per hour",
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        # request.remote_addr (sign-in limits, refused deliveries, the audit log) becomes the
+        # address the outermost trusted proxy saw; X-Forwarded-For beyond them is the client's
+        # own say and is not believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

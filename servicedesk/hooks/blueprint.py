@@ -21,7 +21,7 @@ from servicedesk.hooks.operations import (
 from servicedesk.ingest.refusals import DeliveryRefused, begin_delivery, delivery_sender
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
-from servicedesk.ingest.web import read_body
+from servicedesk.ingest.web import raw_delivery, read_body
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
@@ -133,12 +133,7 @@ def _receive(provider: str, token: str, kind: str) -> Response:
             errors=[e.model_dump() for e in errors],
             final=True,
         )
-    raw = RawDelivery(
-        source=source,
-        body=body,
-        content_type=request.content_type,
-        headers=dict(request.headers),
-    )
+    raw = raw_delivery(source, body)
     reply = adapter.reply(parts, found)
     if provider in STATEFUL:
         _ingest(session, org, events, raw, reply.status)
