@@ -161,3 +161,25 @@ def test_a_chunked_body_over_the_limit_is_413_not_cut(app, client, db, token):
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert fits.status_code == 202, "a chunked body of exactly the limit is accepted"
+
+
+def test_strangers_refused_deliveries_go_after_14_days(client, db):
+    from datetime import timedelta
+
+    from servicedesk.gdpr.operations import apply_retention
+    from servicedesk.timeutil import utcnow
+
+    for _ in range(2):
+        client.post("/api/v1/events", json=event())
+    first, second = _rejected(db)
+    now = utcnow()
+    db.execute(
+        sa.update(Delivery).where(Delivery.id == first.id).values(received_at=now - timedelta(15))
+    )
+    db.execute(
+        sa.update(Delivery).where(Delivery.id == second.id).values(received_at=now - timedelta(13))
+    )
+    db.commit()
+    apply_retention(db, now=now)
+    db.commit()
+    assert [d.id for d in _rejected(db)] == [second.id]
