@@ -20,16 +20,10 @@ from servicedesk.audit import record
 from servicedesk.auth.access import public
 from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
 from servicedesk.auth.operations import authenticate
+from servicedesk.redirects import safe_next
 from servicedesk.web import limiter, writing
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Only a path on this site, so the sign-in page cannot be used to send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return fallback
 
 
 def _failed(response: Response) -> bool:
