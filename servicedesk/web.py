@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, abort, g, render_template, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -27,10 +27,12 @@ from servicedesk.auth.models import User
 from servicedesk.db import get_session, mark_write
 from servicedesk.problems import problem, wants_problem
 from servicedesk.ratelimits import storage_uri
+from servicedesk.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, database_unavailable
 
 LOCALES = ("sv", "nb", "en")
 COUNTRY_LOCALES = {"SE": "sv", "NO": "nb"}
 MACHINE_PREFIXES = ("/api/", "/hooks/", "/healthz", "/readyz")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -107,12 +109,37 @@ def _machine_request() -> bool:
     return request.path.startswith(MACHINE_PREFIXES)
 
 
+def _storable(values: Any) -> bool:
+    return not any("\x00" in k or any("\x00" in v for v in vs) for k, vs in values.lists())
+
+
 def _protect() -> None:
+    if request.path.startswith(MACHINE_PREFIXES):
+        return  # deliveries are kept and refused by their own endpoints, with a reason
+    # A NUL in a query or a form is refused up front: PostgreSQL cannot compare or store it,
+    # and SQLite would, so the engines would answer differently.
+    if not _storable(request.args) or (
+        request.method == "POST" and request.mimetype in FORM_TYPES and not _storable(request.form)
+    ):
+        abort(400)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.path.startswith(MACHINE_PREFIXES):
-        return
     csrf.protect()
+
+
+def _database_down(exc: Exception) -> Any:
+    """Pages, like the APIs, answer 503 with Retry-After while the database is unreachable."""
+    if wants_problem():
+        return database_unavailable(exc)  # type: ignore[arg-type]
+    database_unavailable(exc)  # logs, and rolls back what it can
+    # The page must not ask the database again (who is signed in, their language).
+    g._login_user = login_manager.anonymous_user()
+    page = render_template(
+        "error.html",
+        title=_("The service is unavailable"),
+        message=_("The database cannot be reached just now. Try again in a minute."),
+    )
+    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def _headers(response: Response) -> Response:
@@ -228,4 +255,6 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     for code in (400, 403, 404, 429):
         app.register_error_handler(code, _error_page)
+    for error in UNAVAILABLE_ERRORS:
+        app.register_error_handler(error, _database_down)
     formatting.init_app(app)

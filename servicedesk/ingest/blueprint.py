@@ -8,7 +8,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
 from servicedesk.ingest import signatures
-from servicedesk.ingest.refusals import DeliveryRefused, begin_delivery, delivery_sender
+from servicedesk.ingest.refusals import (
+    DeliveryRefused,
+    begin_delivery,
+    delivery_sender,
+    too_deep,
+)
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import ingest_events
 from servicedesk.ingest.tokens import bearer, find_sender
@@ -68,7 +73,10 @@ def _post_events() -> Response:
             errors=[{"index": None, "field": "Content-Type", "message": "not JSON"}],
             final=True,
         )
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        raise too_deep() from None
     if payload is None:
         raise DeliveryRefused(
             422,

@@ -52,6 +52,16 @@ MAX_BATCH = 1000
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
+def text_fault(value: str) -> None:
+    """Raise ValueError if ``value`` holds a character no database here can store."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (U+0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+
+
 class EventIn(BaseModel):
     """One event of the generic API; unknown fields are refused so typos do not pass silently."""
 
@@ -69,6 +79,15 @@ class EventIn(BaseModel):
     score: Annotated[int, Field(ge=1, le=5, strict=True)] | None = None
     #: Which channel a survey.response is about; optional (an extension of the contract).
     channel: Channel | None = None
+
+    @field_validator("id", "contact_id", "queue", "agent", "caller", mode="after")
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        # PostgreSQL cannot store NUL in text, and no engine can encode a lone surrogate as
+        # UTF-8: refused here, the same on every engine and every way in, naming the field.
+        if value is not None:
+            text_fault(value)
+        return value
 
     @field_validator("occurred_at", mode="before")
     @classmethod
