@@ -1,4 +1,4 @@
-"""refused deliveries bounded (source address, path, body size and hash), their daily cap, shared rate limits
+"""refused deliveries bounded (source address, path, body size and hash), their daily cap, shared rate limits, no negative waits
 
 Revision ID: 0012
 Revises: 0011
@@ -41,6 +41,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rate_limits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rate_limits_expires_at'), ['expires_at'], unique=False)
+    # Calls stored with a negative wait, as the fold now sees them: up to 10 s before the queue
+    # time an answer at once (wait 0); earlier no answer of this call. Reports already frozen
+    # keep their figures until they are generated again.
+    op.execute(
+        "UPDATE contacts SET wait_seconds = 0, answer_seconds = 0 "
+        "WHERE channel = 'phone' AND wait_seconds < 0 AND wait_seconds >= -10"
+    )
+    op.execute(
+        "UPDATE contacts SET wait_seconds = NULL, answer_seconds = NULL, answered_at = NULL "
+        "WHERE channel = 'phone' AND wait_seconds < -10"
+    )
 
 
 def downgrade() -> None:
