@@ -7,10 +7,11 @@ cookies, so CSRF applies to every other POST.
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, abort, g, render_template, request, session
+from flask import Flask, Response, abort, current_app, g, render_template, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -61,6 +62,10 @@ def _load_user(identity: str) -> User | None:
     user_id, _, token = identity.partition(":")
     if not user_id.isdigit():
         return None
+    signed_in_at = session.get("signed_in_at")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if not isinstance(signed_in_at, int | float) or not 0 <= time.time() - signed_in_at < lifetime:
+        return None  # at most SESSION_HOURS after sign-in, however busy the session was
     user = get_session().get(User, int(user_id))
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
@@ -215,6 +220,9 @@ def init_app(app: Flask) -> None:
         "SESSION_COOKIE_PATH": "/",
         "SESSION_COOKIE_DOMAIN": None,
         "SESSION_REFRESH_EACH_REQUEST": False,
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
     }
     for key, value in enforced.items():
         if key not in chosen:

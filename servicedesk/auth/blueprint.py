@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import (
@@ -19,7 +20,8 @@ from werkzeug.wrappers import Response
 from servicedesk.audit import record
 from servicedesk.auth.access import public
 from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
-from servicedesk.auth.operations import authenticate
+from servicedesk.auth.models import User
+from servicedesk.auth.operations import authenticate, end_sessions
 from servicedesk.redirects import safe_next
 from servicedesk.web import limiter, writing
 
@@ -63,6 +65,7 @@ def login() -> Any:
             session.clear()  # a fresh session: nothing from before sign-in carries over
             login_user(user)
             session.permanent = True
+            session["signed_in_at"] = int(time.time())  # the session's end, whatever it does
             return redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
         db = writing()
         attempted = (form.email.data or "").strip().lower()[:320]
@@ -77,6 +80,13 @@ def login() -> Any:
 @public
 def logout() -> Response:
     EmptyForm()  # CSRF is checked for every POST before the view runs
+    if current_user.is_authenticated:
+        # Every session of the user ends, not only this cookie: a copy of it is worthless now.
+        db = writing()
+        user = db.get(User, current_user.id)
+        if user is not None:
+            end_sessions(db, user)
+            db.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)
