@@ -18,10 +18,12 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from servicedesk.audit import record
+from servicedesk.auth import devices
 from servicedesk.auth.access import public
 from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
 from servicedesk.auth.models import User
 from servicedesk.auth.operations import authenticate, end_sessions
+from servicedesk.ratelimits import client_key
 from servicedesk.redirects import safe_next
 from servicedesk.web import limiter, writing
 
@@ -41,13 +43,79 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_LIMIT"]
+
+
+def _email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _address() -> str:
+    return client_key(request.remote_addr)
+
+
+def _pair_key() -> str:
+    return f"login-pair:{_address()}:{_email()}"
+
+
+def _address_key() -> str:
+    return f"login-address:{_address()}"
+
+
+def _account_key() -> str:
+    return f"login-account:{_email()}"
+
+
+def _device_key() -> str:
+    return f"login-device:{(devices.vouched() or ('', ''))[1]}"
+
+
+def _trusted() -> bool:
+    """This browser signed in to this account before (its device cookie says so)."""
+    vouched = devices.vouched()
+    return vouched is not None and vouched[0] == _email()
+
+
+def _untrusted() -> bool:
+    return not _trusted()
+
+
+# Failed sign-ins are counted (never successful ones), in storage every worker shares. An
+# unknown browser is limited per address and account together, per address (many accounts
+# tried from one place) and per account (one account tried from many places); so an attack
+# on one account from one address locks neither the rest of that address nor the account's
+# owner elsewhere. A browser that signed in to the account before is limited on its own
+# (OWASP's device cookies), so not even a distributed attack locks its owner out.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_email_key)
+@limiter.limit(
+    _login_limit, methods=["POST"], deduct_when=_failed, key_func=_pair_key, exempt_when=_trusted
+)
+@limiter.limit(
+    _address_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=_address_key,
+    exempt_when=_trusted,
+)
+@limiter.limit(
+    _account_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=_account_key,
+    exempt_when=_trusted,
+)
+@limiter.limit(
+    _login_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=_device_key,
+    exempt_when=_untrusted,
+)
 @public
 def login() -> Any:
     form = LoginForm()
@@ -66,7 +134,9 @@ def login() -> Any:
             login_user(user)
             session.permanent = True
             session["signed_in_at"] = int(time.time())  # the session's end, whatever it does
-            return redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
+            response = redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
+            devices.remember(response, user.email)
+            return response
         db = writing()
         attempted = (form.email.data or "").strip().lower()[:320]
         record(db, None, attempted or "(empty)", "auth.sign_in_failed", _client())
