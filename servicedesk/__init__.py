@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = [
     "servicedesk.health.blueprint:bp",
     "servicedesk.ingest.blueprint:bp",
-    "servicedesk.hooks.blueprint:bp",
+    "servicedesk.webhooks.blueprint:bp",
     "servicedesk.auth.blueprint:bp",
     "servicedesk.dashboard.blueprint:bp",
     "servicedesk.dashboard.reports_views:bp",

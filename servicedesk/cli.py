@@ -15,13 +15,13 @@ from servicedesk.auth.cli import user_cli
 from servicedesk.calendars.cli import calendar_cli
 from servicedesk.demo.cli import demo_cli
 from servicedesk.gdpr.cli import gdpr_cli
-from servicedesk.hooks.cli import asterisk_cli, integration_cli
 from servicedesk.ingest.cli import token_cli
 from servicedesk.kolada.cli import kolada_cli
 from servicedesk.notify.cli import notify_cli
 from servicedesk.orgs.cli import org_cli
 from servicedesk.reports.cli import report_cli, scheduler_cmd
 from servicedesk.secrets import require_keys
+from servicedesk.webhooks.cli import asterisk_cli, integration_cli
 
 
 class ServicedeskGroup(FlaskGroup):

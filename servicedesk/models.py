@@ -6,13 +6,13 @@ from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.dashboard.models import Target
 from servicedesk.gdpr.models import RetentionPolicy
-from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.ingest.models import Delivery, Event, IngestToken, RefusedDay
 from servicedesk.kolada.models import KoladaKpi, KoladaValue
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.ratelimits import RateLimitCounter
 from servicedesk.reports.models import Report
+from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 __all__ = [
     "AuditEntry",

@@ -23,11 +23,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session
 
 from servicedesk import create_app
-from servicedesk.hooks.operations import forget_integrations
 from servicedesk.ingest.tokens import create_token, forget_senders
 from servicedesk.migrate import upgrade
 from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import create_organisation
+from servicedesk.webhooks.operations import forget_integrations
 
 #: The PostgreSQL server the tests create their databases on (trust auth on the CI machines).
 PG_ADMIN_URL = os.environ.get(

@@ -15,8 +15,8 @@ from werkzeug.serving import make_server
 
 from integrations.queue_log_follow import QueueLogFollower
 from servicedesk.contacts.models import Contact
-from servicedesk.hooks.asterisk import EventsApiSender, SendError
 from servicedesk.ingest.models import Event
+from servicedesk.webhooks.asterisk import EventsApiSender, SendError
 from tests.payloads import fixture_text
 
 SAMPLE = fixture_text("asterisk-queue_log.txt").splitlines()

@@ -15,10 +15,10 @@ from twilio.request_validator import RequestValidator
 
 from integrations.mailgun import sign as mailgun_sign
 from servicedesk.contacts.models import Contact, SurveyResponse
-from servicedesk.hooks.models import Integration
-from servicedesk.hooks.operations import add_integration
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.orgs.models import Queue
+from servicedesk.webhooks.models import Integration
+from servicedesk.webhooks.operations import add_integration
 from tests.helpers import post
 from tests.payloads import fixture_bytes, form_body, key_value_form
 

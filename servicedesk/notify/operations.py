@@ -22,11 +22,11 @@ from sqlmodel import Session
 
 from integrations.notifications import NOTIFIERS, Attempt
 from servicedesk.db import mark_write
-from servicedesk.hooks.operations import seal, unseal
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from servicedesk.timeutil import utcnow
+from servicedesk.webhooks.operations import seal, unseal
 
 log = structlog.get_logger(__name__)
 

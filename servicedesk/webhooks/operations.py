@@ -21,9 +21,9 @@ from sqlmodel import Session
 
 from integrations import PROVIDERS, Adapter
 from servicedesk.db import dialect_of, insert_for
-from servicedesk.hooks.models import EmailThread, Integration, WebhookNonce
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
+from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 TOKEN_PREFIX = "wh_"
 #: Providers whose secret is an HMAC key: kept encrypted, since it cannot be hashed.

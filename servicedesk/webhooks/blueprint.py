@@ -13,12 +13,6 @@ from sqlalchemy.exc import DataError, StatementError
 
 from integrations import PROVIDERS, PayloadError, RequestParts, SignatureError
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
-from servicedesk.hooks.operations import (
-    IntegrationError,
-    build_adapter,
-    find_integration,
-    verification_secret,
-)
 from servicedesk.ingest.refusals import (
     DeliveryRefused,
     begin_delivery,
@@ -32,6 +26,12 @@ from servicedesk.ingest.web import raw_delivery, read_body
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
+from servicedesk.webhooks.operations import (
+    IntegrationError,
+    build_adapter,
+    find_integration,
+    verification_secret,
+)
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 

@@ -17,20 +17,20 @@ from sqlmodel import Session
 from integrations import PROVIDERS
 from integrations.queue_log_follow import MAX_EVENTS, QueueLogFollower, events_of
 from servicedesk.db import get_engine, mark_write
-from servicedesk.hooks.asterisk import EventsApiSender, SendError
-from servicedesk.hooks.operations import (
-    IntegrationError,
-    add_integration,
-    list_integrations,
-    remove_integration,
-    webhook_path,
-)
 from servicedesk.ingest.models import Delivery
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.orgs.cli import require_org
 from servicedesk.secrets import require_keys
 from servicedesk.timeutil import utcnow
+from servicedesk.webhooks.asterisk import EventsApiSender, SendError
+from servicedesk.webhooks.operations import (
+    IntegrationError,
+    add_integration,
+    list_integrations,
+    remove_integration,
+    webhook_path,
+)
 
 integration_cli = AppGroup("integration", help="Telephony and e-mail providers' webhooks.")
 asterisk_cli = AppGroup("asterisk", help="Asterisk queue_log: follow a live log, import history.")
