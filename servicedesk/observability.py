@@ -169,12 +169,17 @@ def _after_request(response: Response) -> Response:
 def metrics_view() -> Response:
     """The Prometheus text format; all workers' counts in multiprocess mode.
 
-    Not behind a sign-in (Prometheus has none): closed by SERVICEDESK_METRICS_TOKEN and nginx.
+    Not behind a sign-in (Prometheus has none): a bearer token (SERVICEDESK_METRICS_TOKEN)
+    closes it, and in production it is not served at all without one.
     """
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
 
     token = current_app.config.get("METRICS_TOKEN")
+    if not token and current_app.config.get("ENV_NAME") == "production":
+        # Open to anyone, the counts tell an attacker what works; without a token there is no
+        # /metrics in production (docs/deploy.md).
+        return Response("not found\n", status=404, mimetype="text/plain")
     if token:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(presented.encode(), token.encode()):
