@@ -44,6 +44,7 @@ def _config_from(settings: Settings, instance_path: str, required: bool) -> dict
         "PUBLIC_URL": settings.servicedesk_public_url,
         "REDIS_URL": settings.servicedesk_redis_url,
         "TRUSTED_PROXIES": settings.servicedesk_trusted_proxies,
+        "BODY_SECONDS": settings.servicedesk_body_timeout_seconds,
         "REFUSED_RATE_LIMIT": settings.servicedesk_refused_rate_limit,
         "REFUSED_DAILY_BYTES": settings.servicedesk_refused_daily_bytes,
         "ENV_NAME": settings.servicedesk_env,

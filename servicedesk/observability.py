@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -67,9 +68,17 @@ class _StderrLogger:
     debug = info = warning = warn = error = critical = exception = fatal = log = msg
 
 
-@cache
+_metrics_lock = threading.Lock()
+
+
 def metrics() -> SimpleNamespace:
-    """The process's metrics, made on first use (after gunicorn's fork)."""
+    """The process's metrics, made on first use (after gunicorn's fork) by one thread only."""
+    with _metrics_lock:
+        return _make_metrics()
+
+
+@cache
+def _make_metrics() -> SimpleNamespace:
     from prometheus_client import Counter, Histogram
 
     return SimpleNamespace(

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     servicedesk_webhook_tolerance_seconds: int = 300
     #: Redis URL for rate limits shared between workers; empty keeps them in memory.
     servicedesk_redis_url: str = ""
+    #: Seconds a request's body may take to arrive before the server answers 408.
+    servicedesk_body_timeout_seconds: float = 20.0
     #: How many reverse proxies in front add X-Forwarded-For; the client is the address the
     #: outermost of them saw (0: the peer's address itself, for a server reached directly).
     servicedesk_trusted_proxies: int = 0
