@@ -1,4 +1,4 @@
-"""Provider webhook throughput (Twilio status callbacks) as a ratio against the generic API.
+"""Provider webhook throughput (Twilio <Enqueue action>) as a ratio against the generic API.
 
 Both go through the same servicedesk under the same gunicorn (2 sync workers) in the same run,
 driven by the same client processes over loopback; each request carries one event. The ratio
@@ -65,15 +65,18 @@ def _client(args: tuple[int, str, str, float, str]) -> dict[str, float]:
                 )
                 ok = status == 202
             else:
+                # The <Enqueue action> of a call an agent took: one event (its end, the caller).
                 fields = {
                     "CallSid": sid,
-                    "CallStatus": "ringing",
+                    "CallStatus": "in-progress",
                     "Direction": "inbound",
                     "From": f"+4670{n % 100000:07d}",
                     "To": "+4619000000",
-                    "Timestamp": "Mon, 04 May 2026 08:00:00 +0000",
+                    "QueueResult": "bridged",
+                    "QueueSid": "QU00000000000000000000000000000001",
+                    "QueueTime": "30",
                 }
-                path = f"{target}/status"
+                path = f"{target}/enqueue"
                 signature = compute_signature(
                     AUTH_TOKEN,
                     f"http://127.0.0.1:{port}{path}",
@@ -154,7 +157,7 @@ def main() -> None:
         "| path | deliveries/s | errors |",
         "|---|---:|---:|",
         f"| generic API, bearer token | {api['per_s']:,.0f} | {api['errors']:.0f} |",
-        f"| Twilio status callback (X-Twilio-Signature) | {twilio['per_s']:,.0f} | "
+        f"| Twilio Enqueue action (X-Twilio-Signature) | {twilio['per_s']:,.0f} | "
         f"{twilio['errors']:.0f} |",
         "",
         f"- Twilio webhook / generic API: **{ratio:.2f}** (goal ≥ 0.7)",

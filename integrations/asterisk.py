@@ -4,12 +4,18 @@ A line is ``epoch|uniqueid|queue|agent|EVENT|data1|data2|...``. The call's uniqu
 contact id, so every line of one call lands on one contact whatever order they are read in.
 The agent's wrap-up is a custom line the dialplan writes with ``QueueLog()``:
 ``QueueLog(${QUEUE},${UNIQUEID},${AGENT},WRAPUP,1)`` (1 = answered directly, 2 = not).
+
+Event names and their data are those of Asterisk's own description of the file (doc/queuelog.txt
+in the Asterisk sources, docs.asterisk.org "Queue Logs"). A restart of the PBX writes
+``QUEUESTART`` and ends every call it had: a call whose last line was ENTERQUEUE or CONNECT then
+gets no ending line of its own, so ``QueueLogReader`` (which remembers the calls still open) ends
+them at the QUEUESTART.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,8 +85,10 @@ def parse_line(line: str, *, default_queue: str | None = None) -> list[dict[str,
     else:
         event["type"] = "call.ended"
         if name in TRANSFERS:
-            # Transferred is, by the KKiK definition, not answered directly.
-            event["direct_answer"] = False
+            # Transferred is, by the KKiK definition, not answered directly. The verdict is an
+            # event of its own, so the hang-up stays one (a later WRAPUP may still decide).
+            verdict = {**event, "id": event["id"] + ":transfer", "direct_answer": False}
+            return [event, verdict]
     return [event]
 
 
@@ -93,3 +101,75 @@ def parse_lines(
             yield number, parse_line(line, default_queue=default_queue)
         except PayloadError as exc:
             raise PayloadError(f"line {number}: {exc}") from exc
+
+
+#: How long a call may stay open (no ending line) before the reader forgets it.
+OPEN_CALL_HOURS = 24
+#: The most open calls remembered (a PBX that never logs endings must not grow this forever).
+MAX_OPEN_CALLS = 10_000
+
+
+class QueueLogReader:
+    """Reads queue_log lines in file order, remembering the calls still in a queue or talking.
+
+    At ``QUEUESTART`` (the PBX started again) every call still open is ended at that moment. The
+    open calls are plain data (``state()``/``QueueLogReader(state)``), so a follower keeps them
+    with its file position and an import over several chunks keeps them between chunks.
+    """
+
+    def __init__(self, state: Mapping[str, Any] | None = None) -> None:
+        self.open: dict[str, dict[str, Any]] = {}
+        for uniqueid, value in dict(state or {}).items():
+            if isinstance(value, dict) and isinstance(value.get("at"), int | float):
+                self.open[str(uniqueid)] = {"at": float(value["at"]), "queue": value.get("queue")}
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.open.items()}
+
+    def events(self, line: str) -> list[dict[str, Any]]:
+        fields = line.rstrip("\r\n").split("|")
+        if len(fields) >= 5 and fields[4] == "QUEUESTART":
+            return self._restart(line, fields[0])
+        events = parse_line(line)
+        for event in events:
+            self._track(event, fields)
+        return events
+
+    def _track(self, event: dict[str, Any], fields: list[str]) -> None:
+        uniqueid = event["contact_id"]
+        if event["type"] == "call.ended":
+            if "direct_answer" not in event or fields[4] in TRANSFERS:
+                self.open.pop(uniqueid, None)
+            return
+        at = float(fields[0])
+        self.open[uniqueid] = {"at": at, "queue": event.get("queue")}
+        self._forget_old(at)
+
+    def _forget_old(self, now: float) -> None:
+        horizon = now - OPEN_CALL_HOURS * 3600
+        for uniqueid in [k for k, v in self.open.items() if v["at"] < horizon]:
+            del self.open[uniqueid]
+        while len(self.open) > MAX_OPEN_CALLS:
+            del self.open[next(iter(self.open))]
+
+    def _restart(self, line: str, epoch: str) -> list[dict[str, Any]]:
+        try:
+            when = datetime.fromtimestamp(float(epoch), UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise PayloadError(f"{epoch!r} is not a Unix time") from exc
+        self._forget_old(when.timestamp())
+        events = []
+        for uniqueid, call in self.open.items():
+            if call["at"] > when.timestamp():
+                continue
+            event: dict[str, Any] = {
+                "id": event_id(line) + ":" + hashlib.sha256(uniqueid.encode()).hexdigest()[:16],
+                "type": "call.ended",
+                "contact_id": uniqueid,
+                "occurred_at": rfc3339(when),
+            }
+            if call.get("queue"):
+                event["queue"] = call["queue"]
+            events.append(event)
+        self.open.clear()
+        return events

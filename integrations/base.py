@@ -11,10 +11,11 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qs
 
 
@@ -112,13 +113,62 @@ class Reply:
     status: int = 200
 
 
+class SecretKind(Enum):
+    """What an integration's secret is, and so how it is kept."""
+
+    #: A key the provider signs with (Twilio Auth Token, Mailgun signing key): verification
+    #: needs the key itself, so it is stored encrypted with a key derived from the app's secret.
+    HMAC_KEY = "hmac_key"
+    #: A public key (Telnyx): not secret, stored as given after checking it is one.
+    PUBLIC_KEY = "public_key"
+    #: ``user:password`` the provider sends as basic auth (Postmark): only its hash is kept;
+    #: made for the administrator when not given.
+    BASIC_AUTH = "basic_auth"
+    #: Nothing from the provider (46elks signs nothing): the URL's own token is the credential.
+    URL_TOKEN = "url_token"
+
+
+class AdapterStorage(Protocol):
+    """What the core lends a stateful adapter: memory shared by every worker process."""
+
+    def nonces(self) -> NonceStore: ...
+
+    def threads(self) -> ThreadIndex: ...
+
+
 class Adapter(Protocol):
-    """A provider's webhook adapter."""
+    """A provider's webhook adapter, and what it declares about its provider.
+
+    The declarations are all the core reads about a provider: adding one is its adapter and a
+    line in ``integrations.PROVIDERS``.
+    """
 
     #: The provider's name as the CLI and the URL spell it.
-    name: str
+    name: ClassVar[str]
     #: The endpoints (``RequestParts.kind``) the provider calls; "" alone means one endpoint.
-    kinds: tuple[str, ...]
+    kinds: ClassVar[tuple[str, ...]]
+    #: What the integration's secret is (see SecretKind).
+    secret_kind: ClassVar[SecretKind]
+    #: What to give ``--secret`` ("" when the provider needs none).
+    secret_help: ClassVar[str]
+    #: The channel its events are about ("phone" or "email").
+    channel: ClassVar[str]
+    #: Whether verifying or parsing writes (replay nonces, e-mail thread keys): such deliveries
+    #: hold the single writer's turn from the start.
+    stateful: ClassVar[bool]
+    #: Request headers worth keeping with each delivery (the provider's ids and signatures).
+    audit_headers: ClassVar[tuple[str, ...]]
+    #: The HTTP status that tells the provider to stop retrying a delivery no retry can mend
+    #: (the rejection path's final refusals), where its documentation names one; None keeps the
+    #: usual 404/413/422.
+    refusal_status: ClassVar[int | None]
+    #: The URLs to give the provider, below the integration's path (``{path}``), for the CLI.
+    endpoints: ClassVar[str]
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> Adapter:
+        """The adapter for one integration's options, with the core's storage where it needs it."""
+        ...
 
     def stored_secret(self, secret: str) -> str:
         """What to keep in the database for ``secret`` (a hash where verification allows)."""
@@ -135,6 +185,16 @@ class Adapter(Protocol):
     def reply(self, request: RequestParts, events: list[dict[str, Any]]) -> Reply:
         """What to answer the provider once the events are stored."""
         ...
+
+
+class ThreadIndex(Protocol):
+    """Remembers which contact a message id, plus token or subject key belongs to."""
+
+    def find(self, keys: Sequence[str]) -> str | None:
+        """The contact of the first known key."""
+        ...
+
+    def remember(self, keys: Sequence[str], contact_id: str) -> None: ...
 
 
 class NonceStore(Protocol):
@@ -161,6 +221,40 @@ class MemoryNonceStore:
                 return False
             self._seen[key] = expires_at
             return True
+
+
+class MemoryThreadIndex:
+    """A process-local ThreadIndex, for tests and one-off use."""
+
+    def __init__(self) -> None:
+        self._contacts: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def find(self, keys: Sequence[str]) -> str | None:
+        with self._lock:
+            for key in keys:
+                if key in self._contacts:
+                    return self._contacts[key]
+        return None
+
+    def remember(self, keys: Sequence[str], contact_id: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._contacts.setdefault(key, contact_id)
+
+
+class MemoryStorage:
+    """AdapterStorage in this process's memory, for tests and one-off use."""
+
+    def __init__(self) -> None:
+        self._nonces = MemoryNonceStore()
+        self._threads = MemoryThreadIndex()
+
+    def nonces(self) -> NonceStore:
+        return self._nonces
+
+    def threads(self) -> ThreadIndex:
+        return self._threads
 
 
 def rfc3339(value: datetime) -> str:

@@ -2,6 +2,12 @@
 
 46elks signs nothing. Each integration's URL carries a long random secret (stored hashed, checked
 before the adapter runs) and may name the source addresses 46elks calls from (``allow_from``).
+
+46elks has no queue: a ``connect`` action rings the agents' line. So a call is offered when it
+reaches a connect (``actions`` of its whenhangup), and answered when a connect leg succeeds: at the
+call's end (``start`` + ``duration``) less the successful legs' durations, since ``start`` is when
+46elks itself picked the call up (about ``created`` for an incoming call), not when an agent did.
+A call whose actions never reached a connect ended in the IVR and is not offered.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.base import (
+    AdapterStorage,
     PayloadError,
     Reply,
     RequestParts,
+    SecretKind,
     SignatureError,
     bounded,
     first,
@@ -71,9 +79,25 @@ class Elks46Adapter:
 
     name = "46elks"
     kinds = ("voice_start", "whenhangup", "next")
+    secret_kind = SecretKind.URL_TOKEN
+    secret_help = ""
+    channel = "phone"
+    stateful = False
+    audit_headers: tuple[str, ...] = ()
+    #: 46elks documents no status that stops its retries (not confirmed): the usual ones.
+    refusal_status = None
+    endpoints = (
+        "voice_start: {path}/voice_start; whenhangup: {path}/whenhangup; IVR next: "
+        "{path}/next (into a queue: {path}/next?purpose=queue&queue=QUEUE; wrap-up: "
+        "{path}/next?purpose=wrapup&call=CALLID)"
+    )
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options = dict(options or {})
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> Elks46Adapter:
+        return cls(options)
 
     def stored_secret(self, secret: str) -> str:
         # The secret is ours and long and random, so a fast hash is enough to keep it safe.
@@ -90,6 +114,11 @@ class Elks46Adapter:
     def _queue(self, request: RequestParts) -> str | None:
         return bounded(request.query_value("queue") or self.options.get("queue"), 128)
 
+    def _connects_at_start(self) -> bool:
+        """Whether servicedesk's voice_start answer connects the call to the agents at once."""
+        action = self.options.get("voice_start_action")
+        return isinstance(action, dict) and "connect" in action
+
     def parse(self, request: RequestParts) -> list[dict[str, Any]]:
         fields = _fields(request)
         call_id = str(fields.get("callid") or fields.get("id") or "")
@@ -99,70 +128,103 @@ class Elks46Adapter:
         extra = {"queue": queue} if queue else {}
         if request.kind == "next":
             return [{**e, **extra} for e in self._next(request, fields, call_id)]
+        if fields.get("direction", "incoming") != "incoming":
+            return []
         created = _parse_time(fields.get("created"))
-        events: list[dict[str, Any]] = []
-        if created is not None and fields.get("direction", "incoming") == "incoming":
-            queued: dict[str, Any] = {
-                "id": short_id("46elks", call_id, "created"),
-                "type": "call.queued",
-                "contact_id": call_id,
-                "occurred_at": rfc3339(created),
-                **extra,
-            }
-            caller = bounded(str(fields.get("from") or ""), 320)
-            if caller:
-                queued["caller"] = caller
-            events.append(queued)
-        if request.kind != "whenhangup":
-            return events
-        start = _parse_time(fields.get("start"))
+        if request.kind == "voice_start":
+            if created is None or not self._connects_at_start():
+                return []
+            return [self._queued(call_id, created, fields, extra)]
+        actions = fields.get("actions")
+        legs = [leg for leg in fields.get("legs") or [] if isinstance(leg, dict)]
+        reached = bool(legs) or (
+            isinstance(actions, list)
+            and any(isinstance(a, dict) and "connect" in a for a in actions)
+        )
+        if not reached:
+            # Ended in the IVR (or before any action): never offered to an agent.
+            return []
+        start = _parse_time(fields.get("start")) or created
+        if start is None:
+            raise PayloadError("whenhangup has neither start nor created")
         try:
             duration = float(fields.get("duration") or 0)
         except (TypeError, ValueError) as exc:
             raise PayloadError("duration is not a number") from exc
-        if start is not None and created is not None:
-            # 46elks stamps start a few ms before created on incoming calls; never answer early.
-            start = max(start, created)
-        picked_up = _parse_time(fields.get("start"))
-        base = picked_up or created or request.received_at
-        legs = fields.get("legs")
-        if isinstance(legs, list) and legs and _agent(fields) is None:
-            # The call was picked up by the IVR but no agent's line ever answered.
-            start = None
-        if start is not None:
+        end = start + timedelta(seconds=duration)
+        events = [self._queued(call_id, created or start, fields, extra)]
+        taken = [leg for leg in legs if leg.get("state") == "success"]
+        if taken:
+            try:
+                talked = sum(float(leg.get("duration") or 0) for leg in taken)
+            except (TypeError, ValueError) as exc:
+                raise PayloadError("a leg's duration is not a number") from exc
+            # The successful legs talked until the end; ring time between them is not reported.
+            answered_at = max(created or start, end - timedelta(seconds=talked))
             answered: dict[str, Any] = {
-                "id": short_id("46elks", call_id, "start"),
+                "id": short_id("46elks", call_id, "answered"),
                 "type": "call.answered",
                 "contact_id": call_id,
-                "occurred_at": rfc3339(start),
+                "occurred_at": rfc3339(answered_at),
                 **extra,
             }
-            agent = _agent(fields)
+            agent = bounded(str(taken[0].get("to") or ""), 128)
             if agent:
                 answered["agent"] = agent
             events.append(answered)
-        events.append(
-            {
-                "id": short_id("46elks", call_id, "hangup"),
-                "type": "call.ended",
-                "contact_id": call_id,
-                "occurred_at": rfc3339(base + timedelta(seconds=duration)),
-                **extra,
-            }
-        )
+        ended = {
+            "id": short_id("46elks", call_id, "hangup"),
+            "type": "call.ended",
+            "contact_id": call_id,
+            "occurred_at": rfc3339(end),
+            **extra,
+        }
+        events.append(ended)
+        if len(taken) > 1:
+            # Connected on to another line after an agent took it: a transfer, not direct.
+            events.append({**ended, "id": short_id("46elks", call_id, "transfer")})
+            events[-1]["direct_answer"] = False
         return events
+
+    def _queued(
+        self, call_id: str, created: datetime, fields: Mapping[str, Any], extra: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        queued: dict[str, Any] = {
+            "id": short_id("46elks", call_id, "created"),
+            "type": "call.queued",
+            "contact_id": call_id,
+            "occurred_at": rfc3339(created),
+            **extra,
+        }
+        caller = bounded(str(fields.get("from") or ""), 320)
+        if caller:
+            queued["caller"] = caller
+        return queued
 
     def _next(
         self, request: RequestParts, fields: dict[str, Any], call_id: str
     ) -> list[dict[str, Any]]:
         contact = request.query_value("call") or call_id
+        purpose = request.query_value("purpose")
+        if purpose == "queue":
+            # The IVR (or a connect that timed out) sends the call on to a queue's line now.
+            event: dict[str, Any] = {
+                "id": short_id("46elks", contact, "queue", request.query_value("queue") or ""),
+                "type": "call.queued",
+                "contact_id": contact,
+                "occurred_at": rfc3339(request.received_at),
+            }
+            caller = bounded(str(fields.get("from") or ""), 320)
+            if caller:
+                event["caller"] = caller
+            return [event]
         result = fields.get("result")
         digits = None if result is None else str(result)
         return keypad_events(
             "46elks",
             contact,
             digits,
-            purpose=request.query_value("purpose"),
+            purpose=purpose,
             question=request.query_value("question"),
             occurred_at=rfc3339(request.received_at),
             extra={},
@@ -171,16 +233,9 @@ class Elks46Adapter:
     def reply(self, request: RequestParts, events: list[dict[str, Any]]) -> Reply:
         # 46elks reads call actions from voice_start and next; the administrator configures them.
         action = self.options.get(f"{request.kind}_action") if request.kind else None
+        if request.kind == "next" and request.query_value("purpose") == "queue":
+            queues = self.options.get("queue_actions") or {}
+            action = queues.get(request.query_value("queue") or "") or action
         if action:
             return Reply(json.dumps(action), "application/json")
         return Reply("", "text/plain", 204)
-
-
-def _agent(fields: Mapping[str, Any]) -> str | None:
-    """The number the call was connected to (the agent's line), from the successful leg."""
-    legs = fields.get("legs") or []
-    if isinstance(legs, list):
-        for leg in reversed(legs):
-            if isinstance(leg, dict) and leg.get("state") == "success" and leg.get("to"):
-                return bounded(str(leg["to"]), 128)
-    return None

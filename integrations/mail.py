@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
-from integrations.base import bounded, rfc3339
+from integrations.base import MemoryThreadIndex, ThreadIndex, bounded, rfc3339
 
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
 _REPLY_PREFIX = re.compile(
@@ -94,36 +93,6 @@ def parse_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-class ThreadIndex(Protocol):
-    """Remembers which contact a message id, plus token or subject key belongs to."""
-
-    def find(self, keys: Sequence[str]) -> str | None:
-        """The contact of the first known key."""
-        ...
-
-    def remember(self, keys: Sequence[str], contact_id: str) -> None: ...
-
-
-class MemoryThreadIndex:
-    """A process-local ThreadIndex, for tests and one-off use."""
-
-    def __init__(self) -> None:
-        self._contacts: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def find(self, keys: Sequence[str]) -> str | None:
-        with self._lock:
-            for key in keys:
-                if key in self._contacts:
-                    return self._contacts[key]
-        return None
-
-    def remember(self, keys: Sequence[str], contact_id: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._contacts.setdefault(key, contact_id)
-
-
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
@@ -162,6 +131,9 @@ class Threader:
         return "subj:" + _digest(split_plus(citizen)[0] + "\n" + normal)
 
     def _plus_tokens(self, msg: InboundMessage) -> list[str]:
+        """Plus-address tokens the message was sent to (``kontakt+4711@``, Postmark's
+        MailboxHash). Only looked up: a token joins a contact only when the desk issued it in
+        the Reply-To of one of its own replies; any other is just the part after the +."""
         tokens = []
         if msg.mailbox_hash:
             tokens.append(msg.mailbox_hash)
@@ -201,7 +173,9 @@ class Threader:
         tokens = self._plus_tokens(msg)
         subject_key = self._subject_key(citizen, msg.subject)
         keys = ["msg:" + m for m in linked] + tokens
-        if subject_key and (from_desk or is_reply_subject(msg.subject)) and not linked:
+        if subject_key and (from_desk or is_reply_subject(msg.subject)):
+            # The last resort, also when the ids it names are unknown: the citizen's message
+            # had no Message-ID, or the desk's mailbox saw one its provider never passed on.
             keys.append(subject_key)
         contact = self.index.find(keys)
         if contact is None:
@@ -209,14 +183,12 @@ class Threader:
                 contact = _contact_id(msg.references[0])
             elif msg.in_reply_to:
                 contact = _contact_id(msg.in_reply_to[0])
-            elif tokens:
-                contact = tokens[0]
             elif from_desk:
                 # The desk writing first is not a citizen's contact.
                 return []
             else:
                 contact = _contact_id(own_id)
-        remember = ["msg:" + own_id, *tokens]
+        remember = ["msg:" + own_id]
         if subject_key:
             remember.append(subject_key)
         if from_desk:
@@ -238,3 +210,6 @@ class Threader:
         if not from_desk and msg.sender:
             event["caller"] = bounded(msg.sender, 320)
         return [event]
+
+
+__all__ = ["InboundMessage", "MemoryThreadIndex", "Threader", "ThreadIndex"]

@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.base import (
+    AdapterStorage,
     MemoryNonceStore,
     NonceStore,
     PayloadError,
     Reply,
     RequestParts,
+    SecretKind,
     SignatureError,
     first,
 )
@@ -70,6 +72,19 @@ class MailgunAdapter:
 
     name = "mailgun"
     kinds = ("",)
+    secret_kind = SecretKind.HMAC_KEY
+    secret_help = "the HTTP webhook signing key"
+    channel = "email"
+    stateful = True
+    audit_headers: tuple[str, ...] = ()
+    #: Mailgun retries a route's POST for 8 hours unless it gets a 200 or a 406
+    #: (documentation.mailgun.com, "Receiving messages via HTTP through a forward() action").
+    refusal_status = 406
+    endpoints = 'route action: forward("<public URL>{path}")'
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> MailgunAdapter:
+        return cls(options, nonces=storage.nonces(), threads=storage.threads())
 
     def __init__(
         self,

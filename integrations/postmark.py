@@ -9,7 +9,14 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from integrations.base import PayloadError, Reply, RequestParts, SignatureError
+from integrations.base import (
+    AdapterStorage,
+    PayloadError,
+    Reply,
+    RequestParts,
+    SecretKind,
+    SignatureError,
+)
 from integrations.mail import (
     InboundMessage,
     MemoryThreadIndex,
@@ -42,6 +49,19 @@ class PostmarkAdapter:
 
     name = "postmark"
     kinds = ("",)
+    secret_kind = SecretKind.BASIC_AUTH
+    secret_help = "user:password for the webhook URL's basic auth (made for you if left out)"
+    channel = "email"
+    stateful = True
+    audit_headers: tuple[str, ...] = ()
+    #: Postmark retries any other answer ten times over about six hours, and stops on a 403
+    #: (postmarkapp.com/developer/user-guide/inbound/parse-an-email).
+    refusal_status = 403
+    endpoints = "inbound webhook URL: https://<user:password>@<host>{path}"
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> PostmarkAdapter:
+        return cls(options, threads=storage.threads())
 
     def __init__(
         self, options: Mapping[str, Any] | None = None, *, threads: ThreadIndex | None = None

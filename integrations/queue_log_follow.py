@@ -12,11 +12,11 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from integrations.asterisk import parse_line
+from integrations.asterisk import QueueLogReader
 from integrations.base import PayloadError
 
 #: The largest batch the events API takes.
@@ -27,13 +27,20 @@ MAX_EVENTS = 1000
 class Position:
     inode: int
     offset: int
+    #: The calls still open after the last line sent (QueueLogReader.state()).
+    open_calls: dict[str, Any] = field(default_factory=dict)
 
 
 def load_position(path: Path) -> Position | None:
     try:
         data = json.loads(path.read_text())
-        return Position(int(data["inode"]), int(data["offset"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        open_calls = data.get("open_calls")
+        return Position(
+            int(data["inode"]),
+            int(data["offset"]),
+            open_calls if isinstance(open_calls, dict) else {},
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -41,7 +48,10 @@ def save_position(path: Path, position: Position) -> None:
     """Write the position atomically: a crash leaves the old or the new one, never half."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as fh:
-        json.dump({"inode": position.inode, "offset": position.offset}, fh)
+        json.dump(
+            {"inode": position.inode, "offset": position.offset, "open_calls": position.open_calls},
+            fh,
+        )
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -60,12 +70,15 @@ def _rotated_with_inode(path: Path, inode: int) -> Path | None:
     return None
 
 
-def events_of(lines: list[str], warn: Callable[[str], None]) -> list[dict[str, Any]]:
+def events_of(
+    lines: list[str], warn: Callable[[str], None], reader: QueueLogReader | None = None
+) -> list[dict[str, Any]]:
     """The events of complete lines; an unreadable line is reported and skipped, not fatal."""
+    reader = reader if reader is not None else QueueLogReader()
     events: list[dict[str, Any]] = []
     for line in lines:
         try:
-            events += parse_line(line)
+            events += reader.events(line)
         except PayloadError as exc:
             warn(f"skipped a queue_log line ({exc}): {line.strip()[:200]}")
     return events
@@ -93,6 +106,7 @@ class QueueLogFollower:
         self.from_end = from_end
         self._file: IO[bytes] | None = None
         self._inode = 0
+        self.reader = QueueLogReader()
 
     def close(self) -> None:
         if self._file is not None:
@@ -114,6 +128,8 @@ class QueueLogFollower:
     def _start(self) -> bool:
         """Open where the last run stopped, finishing a file rotated away while it was down."""
         saved = load_position(self.state_path)
+        if saved is not None:
+            self.reader = QueueLogReader(saved.open_calls)
         try:
             current = self.path.stat().st_ino
         except FileNotFoundError:
@@ -170,11 +186,20 @@ class QueueLogFollower:
         while True:
             for batch in self._lines():
                 lines = [b.decode("utf-8", errors="replace") for b in batch]
-                events = events_of(lines, self.warn)
-                for i in range(0, len(events), MAX_EVENTS):
-                    self.send(events[i : i + MAX_EVENTS])
+                before = self.reader.state()
+                events = events_of(lines, self.warn, self.reader)
+                try:
+                    for i in range(0, len(events), MAX_EVENTS):
+                        self.send(events[i : i + MAX_EVENTS])
+                except BaseException:
+                    # Not sent: these lines are read again, from the calls open before them.
+                    self.reader = QueueLogReader(before)
+                    raise
                 count += len(batch)
-                save_position(self.state_path, Position(self._inode, self._file.tell()))
+                save_position(
+                    self.state_path,
+                    Position(self._inode, self._file.tell(), self.reader.state()),
+                )
             if not self._switch_if_rotated():
                 return count
 
@@ -188,7 +213,7 @@ class QueueLogFollower:
             return False  # rotated away and not yet recreated: wait
         if stat.st_ino != self._inode:
             self._open(self.path, 0)
-            save_position(self.state_path, Position(self._inode, 0))
+            save_position(self.state_path, Position(self._inode, 0, self.reader.state()))
             return True
         if stat.st_size < self._file.tell():
             self.warn(f"{self.path} was truncated; reading it from its start")

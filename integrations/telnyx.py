@@ -3,6 +3,12 @@
 The signed message is ``{telnyx-timestamp}|{raw body}``; a timestamp more than 300 s from now is
 refused, so a captured delivery cannot be replayed later (within the window, a replay only repeats
 event ids the core already has).
+
+The figures come from Telnyx's call queue (the ``enqueue`` command and the ``call.enqueued`` /
+``call.dequeued`` events, team-telnyx/telnyx-python ``types/call_enqueued.py`` and
+``call_left_queue.py``), because only a queue tells a call that waited for an agent from one that
+ended in the IVR: ``call.answered`` and ``call.hangup`` carry no direction, and the application
+answering the call for its IVR is not an agent answering it.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from integrations.base import (
+    AdapterStorage,
     PayloadError,
     Reply,
     RequestParts,
+    SecretKind,
     SignatureError,
     bounded,
     direct_answer_of,
@@ -57,14 +65,32 @@ def _time(value: Any, fallback: datetime) -> str:
     return rfc3339(parsed)
 
 
+#: call.dequeued reasons (telnyx-python types/call_left_queue.py): taken by an agent ...
+TAKEN = {"bridged", "bridging-in-process"}
+#: ... or left the queue unanswered (hung up, <Leave>/leave, max_wait_time_secs reached).
+LEFT = {"hangup", "leave", "timeout"}
+
+
 class TelnyxAdapter:
     """Telnyx Call Control."""
 
     name = "telnyx"
     kinds = ("",)
+    secret_kind = SecretKind.PUBLIC_KEY
+    secret_help = "the account's public key (base64)"
+    channel = "phone"
+    stateful = False
+    audit_headers = (SIGNATURE_HEADER, TIMESTAMP_HEADER)
+    #: No status that stops Telnyx's retries is documented (not confirmed): the usual ones.
+    refusal_status = None
+    endpoints = "Call Control webhook URL: {path}"
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options = dict(options or {})
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> TelnyxAdapter:
+        return cls(options)
 
     def stored_secret(self, secret: str) -> str:
         # A public key: nothing to hide, but it must be a valid one.
@@ -102,14 +128,21 @@ class TelnyxAdapter:
         event_type = data.get("event_type")
         payload = data["payload"]
         event_id = str(data.get("id") or "")
-        contact = str(payload.get("call_session_id") or payload.get("call_control_id") or "")
+        state = _client_state(payload)
+        # A wrap-up keyed on the agent's own call names the caller's session in client_state.
+        contact = str(
+            state.get("call")
+            or payload.get("call_session_id")
+            or payload.get("call_control_id")
+            or ""
+        )
         if not event_id or not contact:
             raise PayloadError("data.id and data.payload.call_session_id are required")
-        state = _client_state(payload)
         when = _time(data.get("occurred_at"), request.received_at)
         queue = bounded(
             str(
-                state.get("queue")
+                payload.get("queue")
+                or state.get("queue")
                 or request.query_value("queue")
                 or self.options.get("queue")
                 or ""
@@ -118,37 +151,40 @@ class TelnyxAdapter:
         )
         event: dict[str, Any] = {
             "id": short_id("telnyx", event_id),
-            "contact_id": contact,
+            "contact_id": contact[:256],
             "occurred_at": when,
         }
         if queue:
             event["queue"] = queue
-        # The citizen's leg is the incoming one; an outgoing leg in the session dials an agent.
-        incoming = payload.get("direction", "incoming") == "incoming"
-        if event_type == "call.initiated":
-            if not incoming:
-                return []
+        if event_type == "call.enqueued":
             event["type"] = "call.queued"
+            return [event]
+        if event_type == "call.dequeued":
+            reason = payload.get("reason")
+            if reason in TAKEN:
+                event["type"] = "call.answered"
+                agent = state.get("agent")
+                if agent:
+                    event["agent"] = bounded(str(agent), 128)
+                return [event]
+            if reason in LEFT:
+                event["type"] = "call.ended"
+                return [event]
+            raise PayloadError(f"call.dequeued reason {reason!r} is not a Telnyx reason")
+        if event_type == "call.hangup":
+            if not state.get("queue"):
+                # No queue named in this leg's client_state: an agent's leg, or a call that
+                # ended in the IVR before it was enqueued (which is not offered).
+                return []
+            event["type"] = "call.ended"
             caller = bounded(str(payload.get("from") or ""), 320)
             if caller:
                 event["caller"] = caller
             return [event]
-        if event_type == "call.answered":
-            if incoming and self.options.get("answer_on") == "agent_leg":
-                return []
-            event["type"] = "call.answered"
-            agent = state.get("agent") or (None if incoming else payload.get("to"))
-            if agent:
-                event["agent"] = bounded(str(agent), 128)
-            return [event]
-        if event_type == "call.hangup":
-            if not incoming:
-                return []
-            event["type"] = "call.ended"
-            return [event]
         if event_type == "call.gather.ended":
             return self._gathered(event, payload, state)
-        # Other Call Control events (bridged, playback, dtmf ...) say nothing the metrics need.
+        # call.initiated, call.answered, call.bridged, playback ... say nothing the figures need
+        # (see the module's docstring).
         return []
 
     def _gathered(
@@ -164,6 +200,9 @@ class TelnyxAdapter:
                 return []
             event.update(type="call.ended", direct_answer=verdict)
             return [event]
+        if "question" not in state and state.get("purpose") != "survey":
+            # An IVR menu's digits, not a grade: only a gather our survey started counts.
+            return []
         score = score_of(digits)
         if score is None:
             return []

@@ -1,8 +1,21 @@
-"""Twilio Programmable Voice: status callbacks, the <Gather> survey and wrap-up, and signatures.
+"""Twilio Programmable Voice: a TwiML queue (<Enqueue>, <Dial><Queue>), the survey and wrap-up.
 
-Endpoints (``RequestParts.kind``): ``status`` takes StatusCallback requests; ``survey`` answers the
-TwiML that asks the citizen for a grade; ``gather`` takes the <Gather> digit (a grade, or with
-``?purpose=wrapup`` the agent's wrap-up key) and answers TwiML.
+For an incoming call Twilio sends the phone number's StatusCallback only ``completed``, which does
+not tell a call that waited in a queue from one that ended in the IVR. The queue's own requests do
+(www.twilio.com/docs/voice/twiml/enqueue and .../twiml/queue):
+
+- ``enqueue``: the <Enqueue action> URL, requested when the call leaves the queue with
+  ``QueueResult`` and ``QueueTime`` (seconds in the queue); right away when it left unanswered,
+  when the bridged parties disconnect when an agent took it.
+- ``dequeue``: the agent's <Dial><Queue url> URL, requested on the caller's leg just before the
+  two are connected, with the caller's ``CallSid`` and ``QueueTime``: the moment of the answer.
+- ``gather``: a <Gather> digit (a grade, or with ``?purpose=wrapup`` the agent's wrap-up key);
+  ``survey`` answers the TwiML that asks for the grade.
+- ``status``: a StatusCallback; only an agent's child leg answering (``ParentCallSid``, a
+  <Dial><Number statusCallbackEvent="answered">) says anything the figures need.
+
+Action requests carry no time of their own: the time is when the request arrived (Twilio makes
+it as the call leaves the queue or is bridged, and does not queue requests up for later).
 """
 
 from __future__ import annotations
@@ -11,16 +24,18 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from integrations.base import (
+    AdapterStorage,
     PayloadError,
     Reply,
     RequestParts,
+    SecretKind,
     SignatureError,
     bounded,
     first,
@@ -33,19 +48,13 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 _HASHES = {"HMAC_SHA1": hashlib.sha1, "HMAC_SHA256": hashlib.sha256}
 
-#: CallStatus -> canonical type (StatusCallbackEvent "answered" arrives as CallStatus in-progress).
-STATUS_TYPES = {
-    "queued": "call.queued",
-    "initiated": "call.queued",
-    "ringing": "call.queued",
-    "in-progress": "call.answered",
-    "answered": "call.answered",
-    "completed": "call.ended",
-    "busy": "call.ended",
-    "no-answer": "call.ended",
-    "failed": "call.ended",
-    "canceled": "call.ended",
-}
+#: QueueResult values (www.twilio.com/docs/voice/twiml/enqueue#attributes-action-parameters):
+#: the call was taken by an agent ...
+BRIDGED = {"bridged", "bridging-in-process", "redirected-from-bridged"}
+#: ... or it left the queue unanswered (hung up, <Leave>, moved by the API, refused, failed).
+LEFT = {"hangup", "leave", "redirected", "queue-full", "error", "system-error"}
+#: CallStatus of a child leg that means its callee (the agent) picked up.
+ANSWERED_STATUSES = {"in-progress", "answered"}
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
@@ -105,14 +114,43 @@ def _fields(request: RequestParts) -> dict[str, list[str]]:
     return request.form()
 
 
+def _seconds(value: str | None, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise PayloadError(f"{name} is not a number of seconds") from None
+    if not 0 <= seconds < 7 * 86400:
+        raise PayloadError(f"{name} is out of range")
+    return seconds
+
+
 class TwilioAdapter:
     """Twilio Programmable Voice."""
 
     name = "twilio"
-    kinds = ("status", "gather", "survey")
+    kinds = ("enqueue", "dequeue", "gather", "survey", "status")
+    secret_kind = SecretKind.HMAC_KEY
+    secret_help = "the Auth Token"
+    channel = "phone"
+    stateful = False
+    audit_headers = (SIGNATURE_HEADER.lower(), SETTINGS_HEADER.lower())
+    #: Twilio does not retry a webhook that got an answer unless the URL asks it to (connection
+    #: overrides), so the usual statuses stand.
+    refusal_status = None
+    endpoints = (
+        "<Enqueue action>: {path}/enqueue?queue=QUEUE; the agents' <Dial><Queue url>: "
+        "{path}/dequeue?queue=QUEUE&agent=AGENT; survey TwiML: {path}/survey; <Gather> action: "
+        "{path}/gather (wrap-up: {path}/gather?purpose=wrapup&call=CALLSID)"
+    )
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options = dict(options or {})
+
+    @classmethod
+    def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> TwilioAdapter:
+        return cls(options)
 
     def stored_secret(self, secret: str) -> str:
         # The Auth Token is the HMAC key itself: it has to be kept, not hashed.
@@ -153,43 +191,96 @@ class TwilioAdapter:
             raise PayloadError("CallSid is missing")
         if request.kind == "gather":
             return self._gather(request, fields, call_sid)
+        if request.kind == "enqueue":
+            return self._left_queue(request, fields, call_sid)
+        if request.kind == "dequeue":
+            return self._dequeued(request, fields, call_sid)
         return self._status(request, fields, call_sid)
+
+    def _base(self, request: RequestParts, contact: str) -> dict[str, Any]:
+        event: dict[str, Any] = {"contact_id": contact}
+        queue = self._queue(request)
+        if queue:
+            event["queue"] = queue
+        return event
+
+    def _left_queue(
+        self, request: RequestParts, fields: dict[str, list[str]], call_sid: str
+    ) -> list[dict[str, Any]]:
+        """<Enqueue action>: the call left the queue, answered (at the end of the conversation)
+        or not (right away: then it entered the queue QueueTime seconds ago)."""
+        result = (first(fields, "QueueResult") or "").lower()
+        if result not in BRIDGED | LEFT:
+            raise PayloadError(f"QueueResult {result!r} is not a Twilio queue result")
+        waited = _seconds(first(fields, "QueueTime"), "QueueTime") or 0.0
+        at = request.received_at
+        key = (
+            "twilio",
+            call_sid,
+            "enqueue",
+            first(fields, "QueueSid") or "",
+            result,
+            f"{waited:g}",
+        )
+        base = self._base(request, call_sid)
+        caller = bounded(first(fields, "From"), 320)
+        ended = {**base, "id": short_id(*key, "ended"), "type": "call.ended"}
+        ended["occurred_at"] = rfc3339(at)
+        if caller:
+            ended["caller"] = caller
+        if result in BRIDGED:
+            events = [ended]
+            if result == "redirected-from-bridged":
+                # Taken, then moved on by the agent: a transfer, not a direct answer (KKiK).
+                events.append({**ended, "id": short_id(*key, "transfer"), "direct_answer": False})
+                events[-1].pop("caller", None)
+            return events
+        queued = {**base, "id": short_id(*key, "queued"), "type": "call.queued"}
+        queued["occurred_at"] = rfc3339(at - timedelta(seconds=waited))
+        if caller:
+            queued["caller"] = caller
+        return [queued, ended]
+
+    def _dequeued(
+        self, request: RequestParts, fields: dict[str, list[str]], call_sid: str
+    ) -> list[dict[str, Any]]:
+        """<Dial><Queue url>: an agent takes the caller now, after QueueTime in the queue."""
+        waited = _seconds(first(fields, "QueueTime"), "QueueTime")
+        if waited is None:
+            raise PayloadError("QueueTime is missing")
+        at = request.received_at
+        key = ("twilio", call_sid, "dequeue", first(fields, "DequeingCallSid") or "")
+        base = self._base(request, call_sid)
+        queued = {**base, "id": short_id(*key, "queued"), "type": "call.queued"}
+        queued["occurred_at"] = rfc3339(at - timedelta(seconds=waited))
+        answered = {**base, "id": short_id(*key, "answered"), "type": "call.answered"}
+        answered["occurred_at"] = rfc3339(at)
+        agent = bounded(request.query_value("agent"), 128)
+        if agent:
+            answered["agent"] = agent
+        return [queued, answered]
 
     def _status(
         self, request: RequestParts, fields: dict[str, list[str]], call_sid: str
     ) -> list[dict[str, Any]]:
         status = (first(fields, "CallStatus") or "").lower()
-        kind = STATUS_TYPES.get(status)
-        if kind is None:
-            raise PayloadError(f"CallStatus {status!r} is not a Twilio call status")
-        when = rfc3339(_parse_time(first(fields, "Timestamp"), request.received_at))
+        if not status:
+            raise PayloadError("CallStatus is missing")
         parent = first(fields, "ParentCallSid")
-        base: dict[str, Any] = {"occurred_at": when}
-        queue = self._queue(request)
-        if queue:
-            base["queue"] = queue
-        if parent:
-            # A child leg is the call to an agent: its answer is the agent's answer.
-            if kind != "call.answered":
-                return []
-            event = {
-                **base,
-                "id": short_id("twilio", parent, call_sid, status),
-                "type": kind,
-                "contact_id": parent,
-            }
-            agent = bounded(first(fields, "To"), 128)
-            if agent:
-                event["agent"] = agent
-            return [event]
-        if kind == "call.answered" and self.options.get("answer_on") == "agent_leg":
+        if not parent or status not in ANSWERED_STATUSES:
+            # The call's own statuses (for an incoming call only "completed") cannot tell a
+            # call that waited for an agent from one that ended in the IVR: kept, not counted.
             return []
-        event = {**base, "id": short_id("twilio", call_sid, status), "type": kind}
-        event["contact_id"] = call_sid
-        direction = (first(fields, "Direction") or "inbound").lower()
-        caller = first(fields, "From" if direction == "inbound" else "To")
-        if kind == "call.queued" and caller:
-            event["caller"] = bounded(caller, 320)
+        when = rfc3339(_parse_time(first(fields, "Timestamp"), request.received_at))
+        event = {
+            **self._base(request, parent),
+            "id": short_id("twilio", parent, call_sid, status),
+            "type": "call.answered",
+            "occurred_at": when,
+        }
+        agent = bounded(request.query_value("agent") or first(fields, "To"), 128)
+        if agent:
+            event["agent"] = agent
         return [event]
 
     def _gather(
@@ -227,6 +318,19 @@ class TwilioAdapter:
                 f"<Say language={language}>{prompt}</Say></Gather></Response>"
             )
             return Reply(twiml, "text/xml")
+        if request.kind == "enqueue":
+            follow = request.query_value("next")
+            if follow:
+                # What follows the queue is the administrator's own TwiML (an overflow queue,
+                # voicemail, the survey): Twilio runs what the action URL answers.
+                return Reply(
+                    '<?xml version="1.0" encoding="UTF-8"?><Response>'
+                    f'<Redirect method="POST">{escape(follow)}</Redirect></Response>',
+                    "text/xml",
+                )
+            return Reply(
+                EMPTY_TWIML.replace("<Response/>", "<Response><Hangup/></Response>"), "text/xml"
+            )
         if request.kind == "gather":
             thanks = escape(str(self.options.get("thanks", "Tack för ditt svar.")))
             if request.query_value("purpose") == "wrapup" or not events:

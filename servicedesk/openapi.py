@@ -82,6 +82,19 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
             }
         )
     anything = {"schema": {}}
+    # A provider that stops retrying on a status of its own gets every refusal with that status.
+    stopping: dict[int, list[str]] = {}
+    for name, adapter in sorted(PROVIDERS.items()):
+        if adapter.refusal_status is not None:
+            stopping.setdefault(adapter.refusal_status, []).append(name)
+    refusals = {
+        str(status): _problem(
+            f"Refused ({', '.join(names)}): the status that stops the provider's retries, for "
+            "a delivery no retry can mend (an unknown endpoint, an unreadable payload, events "
+            "the core refuses, a body over the limit)"
+        )
+        for status, names in sorted(stopping.items())
+    }
     return {
         "post": {
             "operationId": "providerWebhookKind" if with_kind else "providerWebhook",
@@ -105,18 +118,11 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
                 },
                 "204": {"description": "Stored; nothing to answer"},
                 "401": _problem("The provider's signature is missing or wrong"),
-                "403": _problem(
-                    "Refused for good, in the status that stops this provider's retries "
-                    "(Postmark); the payload can never be stored"
-                ),
-                "406": _problem(
-                    "Refused for good, in the status that stops this provider's retries "
-                    "(Mailgun); the payload can never be stored"
-                ),
                 "404": _problem("No such integration, or no such endpoint for the provider"),
                 "413": _problem("Body larger than the limit"),
                 "422": _problem("The payload cannot be read, or gives events the core refuses"),
                 "429": _TOO_MANY,
+                **refusals,
                 "503": _problem(
                     "The database is unreachable; nothing stored, retry",
                     **{"Retry-After": _RETRY_AFTER},

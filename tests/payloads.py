@@ -13,7 +13,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def fixture_text(name: str) -> str:
     """A fixture without its leading # comment lines."""
-    for folder in ("payloads", "integrations"):
+    for folder in ("payloads", "integrations", "flows"):
         path = FIXTURES / folder / name
         if path.exists():
             lines = path.read_text().splitlines()

@@ -32,6 +32,12 @@ FORMS = [
     "46elks-voice-start.form.txt",
     "46elks-next-ivr.form.txt",
     "mailgun-inbound.form.txt",
+    "mailgun-forward.form.txt",
+    "twilio-enqueue-action.form.txt",
+    "twilio-queue-url.form.txt",
+    "twilio-status-completed.form.txt",
+    "twilio-gather.form.txt",
+    "46elks-next.form.txt",
 ]
 JSONS = [
     "46elks-whenhangup.json",
@@ -40,6 +46,8 @@ JSONS = [
     "telnyx-call-gather-ended.json",
     "telnyx-call-initiated.json",
     "postmark-inbound.json",
+    "telnyx-call-enqueued.json",
+    "telnyx-call-dequeued.json",
 ]
 TARGETS = [(name, kind) for name, cls in PROVIDERS.items() for kind in cls().kinds]
 

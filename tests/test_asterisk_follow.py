@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from standardwebhooks import Webhook
 from werkzeug.serving import make_server
 
+from integrations.events_api import EventsApiSender, SendError
 from integrations.queue_log_follow import QueueLogFollower
 from servicedesk.contacts.models import Contact
 from servicedesk.ingest.models import Event
-from servicedesk.webhooks.asterisk import EventsApiSender, SendError
 from tests.payloads import fixture_text
 
 SAMPLE = fixture_text("asterisk-queue_log.txt").splitlines()

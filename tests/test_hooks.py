@@ -1,4 +1,4 @@
-"""Provider webhooks end to end: configuration, verification, same rows as generic events."""
+"""Provider webhooks end to end: configuration, verification, refusal (whole flows: tests/flows)."""
 
 from __future__ import annotations
 
@@ -102,133 +102,6 @@ def _twilio_status(status: str, at: str) -> dict[str, str]:
     }
 
 
-@time_machine.travel(NOW, tick=False)
-def test_twilio_call_gives_the_rows_of_generic_events(client, db, make_org, make_token, connect):
-    via_hooks, via_api = make_org(slug="a"), make_org(slug="b")
-    path = connect(via_hooks, "twilio", TWILIO_TOKEN)
-    flow = [
-        ("status?queue=Bygglov", _twilio_status("initiated", "Mon, 03 Jun 2024 08:00:00 +0000")),
-        ("status?queue=Bygglov", _twilio_status("ringing", "Mon, 03 Jun 2024 08:00:01 +0000")),
-        ("status?queue=Bygglov", _twilio_status("in-progress", "Mon, 03 Jun 2024 08:00:42 +0000")),
-        ("status?queue=Bygglov", _twilio_status("completed", "Mon, 03 Jun 2024 08:05:00 +0000")),
-        ("gather?queue=Bygglov", {"CallSid": "CA0001", "Digits": "4"}),
-        ("gather?purpose=wrapup", {"CallSid": "CA0002", "ParentCallSid": "CA0001", "Digits": "1"}),
-    ]
-    for endpoint, fields in flow:
-        response = twilio_post(client, f"{path}/{endpoint}", fields)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        assert response.mimetype == "text/xml"
-    generic(
-        client,
-        make_token,
-        via_api,
-        [
-            {
-                "type": "call.queued",
-                "contact_id": "CA0001",
-                "occurred_at": "2024-06-03T08:00:00Z",
-                "queue": "Bygglov",
-                "caller": "+46701234567",
-            },
-            {
-                "type": "call.answered",
-                "contact_id": "CA0001",
-                "occurred_at": "2024-06-03T08:00:42Z",
-                "queue": "Bygglov",
-            },
-            {
-                "type": "call.ended",
-                "contact_id": "CA0001",
-                "occurred_at": "2024-06-03T08:05:00Z",
-                "queue": "Bygglov",
-            },
-            {
-                "type": "survey.response",
-                "contact_id": "CA0001",
-                "occurred_at": NOW.isoformat(),
-                "question": "treatment",
-                "score": 4,
-                "channel": "phone",
-                "queue": "Bygglov",
-            },
-            {
-                "type": "call.ended",
-                "contact_id": "CA0001",
-                "occurred_at": NOW.isoformat(),
-                "direct_answer": True,
-            },
-        ],
-    )
-    rows = contact_rows(db, via_hooks)
-    assert rows == contact_rows(db, via_api)
-    assert rows[0]["wait_seconds"] == 42 and rows[0]["direct_answer"] is True
-
-
-@time_machine.travel(NOW, tick=False)
-def test_46elks_call_gives_the_rows_of_generic_events(client, db, make_org, make_token, connect):
-    via_hooks, via_api = make_org(slug="a"), make_org(slug="b")
-    path = connect(via_hooks, "46elks", queue="Växel")
-    call = {
-        "callid": "s1",
-        "direction": "incoming",
-        "from": "+46706861004",
-        "to": "+46706861020",
-        "created": "2024-06-03T08:00:00.000000",
-    }
-    hangup = {
-        **call,
-        "start": "2024-06-03T08:00:30.000000",
-        "duration": "120",
-        "state": "success",
-        "legs": json.dumps([{"to": "+4619000001", "state": "success", "duration": 90}]),
-    }
-    form = "application/x-www-form-urlencoded"
-    for kind, fields in (
-        ("voice_start", call),
-        ("whenhangup", hangup),
-        ("next", {**call, "result": "5"}),
-    ):
-        response = client.post(f"{path}/{kind}", data=form_body(fields), content_type=form)
-        assert response.status_code == 204, response.get_data(as_text=True)
-    generic(
-        client,
-        make_token,
-        via_api,
-        [
-            {
-                "type": "call.queued",
-                "contact_id": "s1",
-                "occurred_at": "2024-06-03T08:00:00Z",
-                "queue": "Växel",
-                "caller": "+46706861004",
-            },
-            {
-                "type": "call.answered",
-                "contact_id": "s1",
-                "occurred_at": "2024-06-03T08:00:30Z",
-                "queue": "Växel",
-                "agent": "+4619000001",
-            },
-            {
-                "type": "call.ended",
-                "contact_id": "s1",
-                "occurred_at": "2024-06-03T08:02:30Z",
-                "queue": "Växel",
-            },
-            {
-                "type": "survey.response",
-                "contact_id": "s1",
-                "occurred_at": NOW.isoformat(),
-                "question": "treatment",
-                "score": 5,
-                "channel": "phone",
-                "queue": "Växel",
-            },
-        ],
-    )
-    assert contact_rows(db, via_hooks) == contact_rows(db, via_api)
-
-
 def telnyx_post(client, path: str, body: bytes, ts: int | None = None, key=TELNYX_KEY):
     timestamp = str(ts if ts is not None else int(NOW.timestamp()))
     signature = key.sign(timestamp.encode() + b"|" + body).signature
@@ -244,55 +117,6 @@ def telnyx_post(client, path: str, body: bytes, ts: int | None = None, key=TELNY
 
 
 TELNYX_PUBLIC = base64.b64encode(bytes(TELNYX_KEY.verify_key)).decode()
-
-
-@time_machine.travel(NOW, tick=False)
-def test_telnyx_call_gives_the_rows_of_generic_events(client, db, make_org, make_token, connect):
-    via_hooks, via_api = make_org(slug="a"), make_org(slug="b")
-    path = connect(via_hooks, "telnyx", TELNYX_PUBLIC)
-    for name in (
-        "telnyx-call-initiated.json",
-        "telnyx-call-answered.json",
-        "telnyx-call-hangup.json",
-        "telnyx-call-gather-ended.json",
-    ):
-        response = telnyx_post(client, path, fixture_bytes(name))
-        assert response.status_code == 200, response.get_data(as_text=True)
-    session = "428c31b6-7af4-4bcb-b7f5-5013ef9657c1"
-    generic(
-        client,
-        make_token,
-        via_api,
-        [
-            {
-                "type": "call.queued",
-                "contact_id": session,
-                "occurred_at": "2018-02-02T22:20:27.521992Z",
-                "caller": "+35319605860",
-            },
-            {
-                "type": "call.answered",
-                "contact_id": session,
-                "occurred_at": "2018-02-02T22:20:49.021992Z",
-                "queue": "Bygglov",
-                "agent": "anna",
-            },
-            {
-                "type": "call.ended",
-                "contact_id": session,
-                "occurred_at": "2018-02-02T22:25:27.521992Z",
-            },
-            {
-                "type": "survey.response",
-                "contact_id": session,
-                "occurred_at": "2018-02-02T22:25:40.521992Z",
-                "question": "treatment",
-                "score": 4,
-                "channel": "phone",
-            },
-        ],
-    )
-    assert contact_rows(db, via_hooks) == contact_rows(db, via_api)
 
 
 def mailgun_fields(n: int, **headers: str) -> dict[str, str]:
@@ -574,3 +398,20 @@ def test_integration_add_twice_and_remove_missing(runner, org):
         args=["integration", "remove", "--org", "kumla", "--provider", "telnyx"]
     )
     assert missing.exit_code != 0 and "no telnyx" in missing.output
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_delivery_that_can_never_be_read_stops_the_providers_retries(client, db, org, connect):
+    # Postmark retries anything but 200 ten times and stops on 403; Mailgun stops on 406.
+    postmark = connect(org, "postmark", POSTMARK, **DESK)
+    mailgun = connect(org, "mailgun", MAILGUN_KEY, **DESK)
+    assert postmark_post(client, postmark, "[1, 2]").status_code == 403
+    assert client.post(f"{postmark}/nowhere", data=b"{}").status_code == 403
+    fields = {**mailgun_fields(0), "message-headers": "not json"}
+    answer = client.post(mailgun, data=fields)
+    assert answer.status_code == 406 and answer.mimetype == "application/problem+json"
+    assert [(s, c) for s, c, _ in _rejections(db)] == [
+        ("postmark", 403),
+        ("postmark", 403),
+        ("mailgun", 406),
+    ]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from nacl.signing import SigningKey
 
-from integrations.asterisk import parse_line, parse_lines
+from integrations.asterisk import QueueLogReader, parse_line, parse_lines
 from integrations.base import PayloadError, RequestParts, SignatureError
 from integrations.elks46 import Elks46Adapter
 from integrations.telnyx import TelnyxAdapter
@@ -33,7 +33,12 @@ def elks(kind: str, body: bytes, query: str = "", **kwargs) -> RequestParts:
 
 
 def test_46elks_voice_start_sample_queues_the_call():
-    adapter = Elks46Adapter()
+    # Offered at once only when servicedesk's own voice_start answer connects to the agents.
+    adapter = Elks46Adapter({"voice_start_action": {"connect": "+4619000000"}})
+    assert (
+        Elks46Adapter().parse(elks("voice_start", fixture_bytes("46elks-voice-start.form.txt")))
+        == []
+    )
     (event,) = assert_canonical(
         adapter.parse(elks("voice_start", fixture_bytes("46elks-voice-start.form.txt")))
     )
@@ -54,8 +59,8 @@ def test_46elks_whenhangup_sample_is_queued_answered_ended():
     assert {e.contact_id for e in (queued, answered, ended)} == {
         "c595183c042b1e43d1c8e79b9fd5cbcab"
     }
-    # start is stamped before created in 46elks' sample: the answer is never before the queueing.
-    assert answered.occurred_at_utc == queued.occurred_at_utc
+    # The leg talked 14 s of the call's 15: answered 1 s after start (never before created).
+    assert answered.occurred_at_utc == datetime(2016, 11, 3, 9, 24, 25, 333000, tzinfo=UTC)
     assert answered.agent == "+4634090510"
     assert ended.occurred_at_utc == datetime(2016, 11, 3, 9, 24, 39, 333000, tzinfo=UTC)
 
@@ -65,14 +70,20 @@ def test_46elks_call_nobody_answered_is_only_queued_and_ended():
     data["legs"] = [{"duration": 0, "to": "+4634090510", "state": "busy", "from": data["from"]}]
     events = Elks46Adapter().parse(elks("whenhangup", json.dumps(data).encode()))
     assert [e.type for e in assert_canonical(events)] == ["call.queued", "call.ended"]
+    # Actions that never reached a connect: the call ended in the IVR and is not offered.
+    data.update(actions=[{"ivr": "https://x/menu.mp3", "result": "2"}], legs=[])
+    assert Elks46Adapter().parse(elks("whenhangup", json.dumps(data).encode())) == []
 
 
 def test_46elks_voice_start_and_whenhangup_share_the_queued_event():
-    start = Elks46Adapter().parse(elks("voice_start", fixture_bytes("46elks-voice-start.form.txt")))
+    adapter = Elks46Adapter({"voice_start_action": {"connect": "+4619000000"}})
+    start = adapter.parse(elks("voice_start", fixture_bytes("46elks-voice-start.form.txt")))
     form = (
-        fixture_bytes("46elks-voice-start.form.txt") + b"&start=2018-07-13T13%3A57%3A30&duration=60"
+        fixture_bytes("46elks-voice-start.form.txt")
+        + b"&start=2018-07-13T13%3A57%3A30&duration=60"
+        + b"&actions=%5B%7B%22connect%22%3A%22%2B4619000000%22%7D%5D"
     )
-    hangup = Elks46Adapter().parse(elks("whenhangup", form))
+    hangup = adapter.parse(elks("whenhangup", form))
     assert start[0] == hangup[0]
 
 
@@ -140,9 +151,14 @@ def test_telnyx_sample_hangup_signed_with_pynacl():
     adapter = TelnyxAdapter()
     request = telnyx(fixture_bytes("telnyx-call-hangup.json"), at=NOW)
     adapter.verify(request, adapter.stored_secret(PUBLIC_KEY))
-    (event,) = assert_canonical(adapter.parse(request))
+    # The sample's client_state names no queue: a leg that never waited in one.
+    assert adapter.parse(request) == []
+    data = json.loads(fixture_bytes("telnyx-call-hangup.json"))
+    data["data"]["payload"]["client_state"] = _state(queue="Bygglov")
+    (event,) = assert_canonical(adapter.parse(telnyx(json.dumps(data).encode(), at=NOW)))
     assert (event.type, event.contact_id) == ("call.ended", "428c31b6-7af4-4bcb-b7f5-5013ef9657c1")
     assert event.id == "telnyx:0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"
+    assert (event.queue, event.caller) == ("Bygglov", "+35319605860")
 
 
 def test_telnyx_refuses_forged_tampered_and_stale():
@@ -172,43 +188,32 @@ def test_telnyx_public_key_must_be_an_ed25519_key():
         TelnyxAdapter().stored_secret(base64.b64encode(b"short").decode())
 
 
-def test_telnyx_call_flow():
+def _state(**values: object) -> str:
+    return base64.b64encode(json.dumps(values).encode()).decode()
+
+
+def test_telnyx_call_answered_and_initiated_alone_count_nothing():
     adapter = TelnyxAdapter()
-    names = [
-        "telnyx-call-initiated.json",
-        "telnyx-call-answered.json",
-        "telnyx-call-hangup.json",
-        "telnyx-call-gather-ended.json",
-    ]
-    events = []
-    for name in names:
-        events += adapter.parse(telnyx(fixture_bytes(name), at=NOW))
-    queued, answered, ended, grade = assert_canonical(events)
-    assert [e.type for e in (queued, answered, ended, grade)] == [
-        "call.queued",
-        "call.answered",
-        "call.ended",
-        "survey.response",
-    ]
-    assert queued.caller == "+35319605860"
-    assert (answered.agent, answered.queue) == ("anna", "Bygglov")
-    assert (answered.occurred_at_utc - queued.occurred_at_utc).total_seconds() == 21.5
-    assert (grade.question, grade.score) == ("treatment", 4)
+    for name in ("telnyx-call-initiated.json", "telnyx-call-answered.json"):
+        assert adapter.parse(telnyx(fixture_bytes(name), at=NOW)) == []
 
 
-def test_telnyx_agent_leg_and_wrapup():
-    data = json.loads(fixture_bytes("telnyx-call-answered.json"))
-    data["data"]["payload"].update(direction="outgoing", to="sip:anna@pbx", client_state=None)
-    adapter = TelnyxAdapter({"answer_on": "agent_leg"})
-    (answered,) = assert_canonical(adapter.parse(telnyx(json.dumps(data).encode(), at=NOW)))
-    assert answered.agent == "sip:anna@pbx"
-    incoming = adapter.parse(telnyx(fixture_bytes("telnyx-call-answered.json"), at=NOW))
-    assert incoming == []
+def test_telnyx_gather_counts_only_when_our_survey_or_wrapup_asked():
+    adapter = TelnyxAdapter()
     gather = json.loads(fixture_bytes("telnyx-call-gather-ended.json"))
-    state = base64.b64encode(json.dumps({"purpose": "wrapup"}).encode()).decode()
-    gather["data"]["payload"].update(client_state=state, digits="1")
+    (grade,) = assert_canonical(adapter.parse(telnyx(json.dumps(gather).encode(), at=NOW)))
+    assert (grade.type, grade.question, grade.score) == ("survey.response", "treatment", 4)
+    gather["data"]["payload"]["client_state"] = None  # an IVR menu's digit
+    assert adapter.parse(telnyx(json.dumps(gather).encode(), at=NOW)) == []
+    gather["data"]["payload"].update(
+        client_state=_state(purpose="wrapup", call="caller-session"), digits="1"
+    )
     (verdict,) = assert_canonical(adapter.parse(telnyx(json.dumps(gather).encode(), at=NOW)))
-    assert (verdict.type, verdict.direct_answer) == ("call.ended", True)
+    assert (verdict.type, verdict.direct_answer, verdict.contact_id) == (
+        "call.ended",
+        True,
+        "caller-session",
+    )
     gather["data"]["payload"]["status"] = "timeout"
     assert adapter.parse(telnyx(json.dumps(gather).encode(), at=NOW)) == []
 
@@ -220,6 +225,10 @@ def test_telnyx_other_events_and_bad_payloads():
     assert adapter.parse(telnyx(json.dumps(data).encode(), at=NOW)) == []
     with pytest.raises(PayloadError):
         adapter.parse(telnyx(b'{"data": {}}', at=NOW))
+    data["data"].update(event_type="call.dequeued")
+    data["data"]["payload"]["reason"] = "vanished"
+    with pytest.raises(PayloadError):
+        adapter.parse(telnyx(json.dumps(data).encode(), at=NOW))
     with pytest.raises(PayloadError):
         adapter.parse(telnyx(b"not json", at=NOW))
 
@@ -257,7 +266,6 @@ def test_asterisk_ids_are_stable_and_lines_distinct():
     [
         ("1700000000|1.1|q|NONE|EXITWITHTIMEOUT|1|1|300", ("call.ended", None)),
         ("1700000000|1.1|q|SIP/a|COMPLETECALLER|5|120|1", ("call.ended", None)),
-        ("1700000000|1.1|q|SIP/a|TRANSFER|200|from-internal|5|60|1", ("call.ended", False)),
         ("1700000000|1.1|q|SIP/a|WRAPUP|1", ("call.ended", True)),
         ("1700000000|1.1|q|SIP/a|WRAPUP|2", ("call.ended", False)),
     ],
@@ -265,6 +273,31 @@ def test_asterisk_ids_are_stable_and_lines_distinct():
 def test_asterisk_endings_and_wrapup(line, expected):
     (event,) = assert_canonical(parse_line(line))
     assert (event.type, event.direct_answer) == expected
+
+
+def test_asterisk_transfer_is_a_hangup_and_a_verdict():
+    line = "1700000000|1.1|q|SIP/a|TRANSFER|200|from-internal|5|60|1"
+    hangup, verdict = assert_canonical(parse_line(line))
+    assert (hangup.type, hangup.direct_answer) == ("call.ended", None)
+    assert (verdict.type, verdict.direct_answer) == ("call.ended", False)
+
+
+def test_asterisk_queuestart_ends_the_calls_still_open():
+    reader = QueueLogReader()
+    lines = [
+        "1700000000|1.1|q|NONE|ENTERQUEUE||0701|1",
+        "1700000005|1.2|q|NONE|ENTERQUEUE||0702|2",
+        "1700000010|1.2|q|NONE|ABANDON|1|2|5",
+        "1700000020|1.3|q|NONE|ENTERQUEUE||0703|1",
+        "1700000021|1.3|q|SIP/a|CONNECT|1|1.9|1",
+    ]
+    for text in lines:
+        reader.events(text)
+    assert set(reader.state()) == {"1.1", "1.3"}
+    again = QueueLogReader(json.loads(json.dumps(reader.state())))
+    ended = assert_canonical(again.events("1700000100|NONE|NONE|NONE|QUEUESTART|"))
+    assert {(e.contact_id, e.type) for e in ended} == {("1.1", "call.ended"), ("1.3", "call.ended")}
+    assert again.state() == {}
 
 
 @pytest.mark.parametrize(

@@ -25,16 +25,14 @@ def signed(url: str, fields: dict[str, str], kind: str = "status", token: str = 
     return RequestParts(url=url, body=form_body(fields), headers=headers, kind=kind)
 
 
-def test_sample_busy_callback_is_an_ended_call():
+def test_a_calls_own_status_callback_is_verified_and_counts_nothing():
+    # For an incoming call the number's StatusCallback gets only the final status, which
+    # cannot tell a call that waited in a queue from one that ended in the IVR.
     fields = key_value_form("twilio-status-callback.form.txt")
     request = signed(f"{BASE}/status", fields)
     adapter = TwilioAdapter()
     adapter.verify(request, TOKEN)
-    events = adapter.parse(request)
-    (event,) = assert_canonical(events)
-    assert event.type == "call.ended"
-    assert event.contact_id == fields["CallSid"]
-    assert event.occurred_at_utc == datetime(2025, 10, 8, 13, 54, 12, tzinfo=UTC)
+    assert adapter.parse(request) == []
 
 
 def test_signature_refuses_forged_and_tampered_requests():
@@ -81,10 +79,7 @@ def test_json_body_is_verified_by_body_sha256():
     assert validator.validate(url, body.decode(), signature)
     adapter = TwilioAdapter()
     adapter.verify(RequestParts(url=url, body=body, headers=headers, kind="status"), TOKEN)
-    (event,) = assert_canonical(
-        adapter.parse(RequestParts(url=url, body=body, headers=headers, kind="status"))
-    )
-    assert event.type == "call.ended"
+    assert adapter.parse(RequestParts(url=url, body=body, headers=headers, kind="status")) == []
     with pytest.raises(SignatureError, match="bodySHA256"):
         adapter.verify(
             RequestParts(url=url, body=body.replace(b"CA9", b"CA8"), headers=headers), TOKEN
@@ -130,55 +125,65 @@ def _callback(status: str, timestamp: str, seq: int, **extra: str) -> dict[str, 
     }
 
 
-def call_flow() -> list[tuple[str, dict[str, str]]]:
-    """One inbound call: rings, is answered after 42 s, ends; then the citizen grades it 4."""
-    return [
-        ("status", _callback("initiated", "Mon, 03 Jun 2024 08:00:00 +0000", 0)),
-        ("status", _callback("ringing", "Mon, 03 Jun 2024 08:00:01 +0000", 1)),
-        ("status", _callback("in-progress", "Mon, 03 Jun 2024 08:00:42 +0000", 2)),
-        ("status", _callback("completed", "Mon, 03 Jun 2024 08:05:00 +0000", 3)),
-        ("gather", {"CallSid": "CA0001", "AccountSid": "AC1", "Digits": "4"}),
-    ]
+def _at(request: RequestParts, moment: datetime) -> RequestParts:
+    return RequestParts(
+        url=request.url, body=request.body, headers=request.headers, kind=request.kind,
+        received_at=moment,
+    )  # fmt: skip
 
 
-def test_call_flow_and_survey():
+def test_queue_requests_give_queued_answered_and_ended():
     adapter = TwilioAdapter()
-    received = datetime(2024, 6, 3, 8, 6, tzinfo=UTC)
-    events = []
-    for kind, fields in call_flow():
-        url = f"{BASE}/{kind}?queue=Bygglov"
-        request = signed(url, fields, kind)
-        request = RequestParts(
-            url=request.url,
-            body=request.body,
-            headers=request.headers,
-            kind=kind,
-            received_at=received,
-        )
-        adapter.verify(request, TOKEN)
-        events += adapter.parse(request)
-    parsed = assert_canonical(events)
-    assert [e.type for e in parsed] == [
-        "call.queued",
+    call = {"CallSid": "CA0001", "AccountSid": "AC1", "From": "+46701234567"}
+    taken = _at(
+        signed(f"{BASE}/dequeue?queue=Bygglov&agent=anna", {**call, "QueueTime": "30"}, "dequeue"),
+        datetime(2024, 6, 3, 8, 0, 42, tzinfo=UTC),
+    )
+    left = _at(
+        signed(
+            f"{BASE}/enqueue?queue=Bygglov",
+            {**call, "QueueResult": "bridged", "QueueTime": "30", "QueueSid": "QU1"},
+            "enqueue",
+        ),
+        datetime(2024, 6, 3, 8, 5, tzinfo=UTC),
+    )
+    queued, answered = assert_canonical(adapter.parse(taken))
+    (ended,) = assert_canonical(adapter.parse(left))
+    assert (queued.type, answered.type, ended.type) == (
         "call.queued",
         "call.answered",
         "call.ended",
-        "survey.response",
-    ]
-    assert {e.contact_id for e in parsed} == {"CA0001"}
-    assert {e.queue for e in parsed} == {"Bygglov"}
-    assert parsed[0].caller == "+46701234567"
-    assert (parsed[2].occurred_at_utc - parsed[0].occurred_at_utc).total_seconds() == 42
-    assert (parsed[-1].question, parsed[-1].score, parsed[-1].channel) == ("treatment", 4, "phone")
-    assert len({e.id for e in parsed}) == len(parsed)
+    )
+    assert (answered.occurred_at_utc - queued.occurred_at_utc).total_seconds() == 30
+    assert answered.agent == "anna" and ended.caller == "+46701234567"
+    assert {queued.queue, answered.queue, ended.queue} == {"Bygglov"}
 
 
-def test_a_retried_callback_has_the_same_event_id():
-    fields = _callback("completed", "Mon, 03 Jun 2024 08:05:00 +0000", 3)
+def test_a_call_that_left_the_queue_unanswered_was_queued_queue_time_before():
+    request = _at(
+        signed(
+            f"{BASE}/enqueue?queue=Bygglov",
+            {"CallSid": "CA1", "From": "+46701234567", "QueueResult": "hangup", "QueueTime": "50"},
+            "enqueue",
+        ),
+        datetime(2024, 6, 3, 8, 1, 20, tzinfo=UTC),
+    )
+    queued, ended = assert_canonical(TwilioAdapter().parse(request))
+    assert queued.occurred_at_utc == datetime(2024, 6, 3, 8, 0, 30, tzinfo=UTC)
+    assert ended.occurred_at_utc == datetime(2024, 6, 3, 8, 1, 20, tzinfo=UTC)
+    reply = TwilioAdapter().reply(request, [])
+    assert ElementTree.fromstring(reply.body)[0].tag == "Hangup"
+    follow = signed(f"{BASE}/enqueue?next=https://kumla.se/b.xml", {"CallSid": "CA1"}, "enqueue")
+    redirect = ElementTree.fromstring(TwilioAdapter().reply(follow, []).body)[0]
+    assert (redirect.tag, redirect.text) == ("Redirect", "https://kumla.se/b.xml")
+
+
+def test_a_retried_request_has_the_same_event_ids():
+    fields = {"CallSid": "CA1", "QueueResult": "hangup", "QueueTime": "50"}
     adapter = TwilioAdapter()
-    first = adapter.parse(signed(f"{BASE}/status", fields))
-    again = adapter.parse(signed(f"{BASE}/status", fields))
-    assert first[0]["id"] == again[0]["id"]
+    first = adapter.parse(signed(f"{BASE}/enqueue", fields, "enqueue"))
+    again = adapter.parse(signed(f"{BASE}/enqueue", fields, "enqueue"))
+    assert [e["id"] for e in first] == [e["id"] for e in again]
 
 
 def test_agent_leg_answer_counts_for_the_parent_call():
@@ -192,10 +197,10 @@ def test_agent_leg_answer_counts_for_the_parent_call():
         Direction="outbound-dial",
     )
     parent_answer = _callback("in-progress", "Mon, 03 Jun 2024 08:00:01 +0000", 2)
-    adapter = TwilioAdapter({"answer_on": "agent_leg"})
+    adapter = TwilioAdapter()
     (event,) = assert_canonical(adapter.parse(signed(f"{BASE}/status", child)))
     assert (event.type, event.contact_id, event.agent) == ("call.answered", "CA0001", "client:anna")
-    # With answer_on=agent_leg the IVR picking up the call is not an answer.
+    # The IVR picking up the call is not an answer.
     assert adapter.parse(signed(f"{BASE}/status", parent_answer)) == []
     ended_child = {**child, "CallStatus": "completed"}
     assert adapter.parse(signed(f"{BASE}/status", ended_child)) == []
@@ -239,10 +244,14 @@ def test_digits_that_are_no_grade_give_no_event(digits):
     assert TwilioAdapter().parse(request) == []
 
 
-def test_unknown_status_and_question_are_payload_errors():
+def test_unknown_queue_result_and_question_are_payload_errors():
     adapter = TwilioAdapter()
     with pytest.raises(PayloadError):
-        adapter.parse(signed(f"{BASE}/status", {"CallSid": "CA1", "CallStatus": "ringing-ish"}))
+        adapter.parse(
+            signed(f"{BASE}/enqueue", {"CallSid": "CA1", "QueueResult": "bridged-ish"}, "enqueue")
+        )
+    with pytest.raises(PayloadError):
+        adapter.parse(signed(f"{BASE}/dequeue", {"CallSid": "CA1", "QueueTime": "x"}, "dequeue"))
     with pytest.raises(PayloadError):
         adapter.parse(signed(f"{BASE}/status", {"CallStatus": "ringing"}))
     with pytest.raises(PayloadError):

@@ -65,6 +65,39 @@ def _last(events: Iterable[FoldEvent]) -> FoldEvent | None:
     return max(events, key=lambda e: e.order, default=None)
 
 
+def _queue_visit(
+    channel: str, events: list[FoldEvent], start: FoldEvent, answer: FoldEvent | None
+) -> FoldEvent:
+    """The queue visit the contact's wait and unit are measured in.
+
+    A call may wait in several queues (an overflow from Växel to Bygglov, a transfer, a flow
+    that enqueues it again). It counts in the queue that answered it, from when it entered that
+    queue: the latest ``call.queued`` at or before the answer; unanswered, the latest one. An
+    e-mail, and a call with a single ``call.queued``, keep their start.
+    """
+    if channel != "phone":
+        return start
+    queued = sorted((e for e in events if e.type == "call.queued"), key=lambda e: e.order)
+    if answer is not None:
+        queued = [e for e in queued if e.occurred_at <= answer.occurred_at]
+    return queued[-1] if queued else start
+
+
+def _call_end(events: list[FoldEvent]) -> FoldEvent | None:
+    """When the call ended: its latest hang-up, not an agent's wrap-up keyed in later.
+
+    A ``call.ended`` that carries only a verdict (a wrap-up code, an IVR result) belongs to the
+    call but may arrive hours after it; it gives the end only when no plain hang-up is known.
+    A call queued again after its last end (an overflow after a time-out) is not over.
+    """
+    ends = [e for e in events if e.type == "call.ended"]
+    end = _last(e for e in ends if e.direct_answer is None) or _last(ends)
+    requeued = _last(e for e in events if e.type == "call.queued")
+    if end is not None and requeued is not None and requeued.occurred_at > end.occurred_at:
+        return None
+    return end
+
+
 def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
     """The contact's derived columns (without ids and the local date)."""
     starts = [e for e in events if e.type == START_TYPE[channel]]
@@ -81,10 +114,12 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
         # of this call (docs/metrics.md, "Answers before the queue time").
         answers = [e for e in answers if e.occurred_at >= started_at - CLOCK_SKEW]
     answer = _first(answers)
-    ended = _last(e for e in events if e.type == "call.ended")
+    visit = _queue_visit(channel, events, start, answer)
+    ended = _call_end(events) if channel == "phone" else None
     verdict = _last(e for e in events if e.type == "call.ended" and e.direct_answer is not None)
-    # The queue the contact arrived in; the agent who answered it, else the first one named.
-    queued_in = _first(e for e in events if e.queue) if not start.queue else start
+    # The queue the contact waited in (see _queue_visit), else the first event naming one; the
+    # agent who answered it, else the first one named.
+    queued_in = visit if visit.queue else _first(e for e in events if e.queue)
     agent_event = (answer if answer and answer.agent else None) or _first(
         e for e in events if e.agent
     )
@@ -95,7 +130,7 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
         "answered_at": answered_at,
         "ended_at": ended.occurred_at if ended else None,
         "wait_seconds": (
-            max(0.0, (answered_at - started_at).total_seconds())
+            max(0.0, (answered_at - visit.occurred_at).total_seconds())
             if channel == "phone" and answered_at is not None
             else None
         ),

@@ -90,6 +90,8 @@ class DeliveryContext:
     organisation_id: int | None = None
     #: True once the sender proved who it is (token, and signature where one is required).
     authenticated: bool = False
+    #: The provider's own headers to keep with the delivery (its adapter's ``audit_headers``).
+    audit_headers: tuple[str, ...] = ()
 
 
 def begin_delivery(source: str) -> DeliveryContext:

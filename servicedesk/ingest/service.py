@@ -25,7 +25,8 @@ from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
 from servicedesk.timeutil import utcnow
 
-#: Request headers worth keeping with a delivery (ids and signatures; never credentials).
+#: Request headers worth keeping with every delivery (ids and signatures; never credentials).
+#: A provider's own ones are declared by its adapter (``audit_headers``).
 AUDIT_HEADERS = (
     "content-type",
     "user-agent",
@@ -34,9 +35,6 @@ AUDIT_HEADERS = (
     "webhook-signature",
     "x-request-id",
     "x-forwarded-for",
-    "x-twilio-signature",
-    "telnyx-signature-ed25519",
-    "telnyx-timestamp",
 )
 
 
@@ -49,6 +47,8 @@ class RawDelivery:
     body: bytes
     content_type: str | None = None
     headers: Mapping[str, str] | None = None
+    #: Headers to keep beside AUDIT_HEADERS (the provider's, from its adapter).
+    audit_headers: tuple[str, ...] = ()
     source_address: str | None = None
     path: str | None = None
     #: The size and SHA-256 of the whole body as it arrived, when it differs from ``body``.
@@ -83,11 +83,13 @@ def _event_insert(dialect: str) -> Any:
     )
 
 
-def _audit_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+def _audit_headers(
+    headers: Mapping[str, str] | None, extra: tuple[str, ...] = ()
+) -> dict[str, str]:
     if not headers:
         return {}
     lower = {k.lower(): v for k, v in headers.items()}
-    return {name: lower[name][:500] for name in AUDIT_HEADERS if name in lower}
+    return {name: lower[name][:500] for name in (*AUDIT_HEADERS, *extra) if name in lower}
 
 
 def _sha256(body: bytes) -> str:
@@ -116,7 +118,7 @@ def store_delivery(
             "http_status": http_status,
             "reason": reason,
             "content_type": (raw.content_type or "")[:200] or None,
-            "headers": _audit_headers(raw.headers),
+            "headers": _audit_headers(raw.headers, raw.audit_headers),
             "body": raw.body,
             "accepted": accepted,
             "duplicates": duplicates,

@@ -59,19 +59,22 @@ def request_path() -> str:
     return request.path
 
 
-def raw_delivery(source: str, body: bytes) -> RawDelivery:
+def raw_delivery(source: str, body: bytes, audit_headers: tuple[str, ...] = ()) -> RawDelivery:
     """An accepted (or a proven sender's) delivery: the whole body."""
     return RawDelivery(
         source=source,
         body=body,
         content_type=request.content_type,
         headers=dict(request.headers),
+        audit_headers=audit_headers,
         source_address=request.remote_addr,
         path=request_path(),
     )
 
 
-def _stranger_delivery(source: str, body: bytes | None) -> RawDelivery:
+def _stranger_delivery(
+    source: str, body: bytes | None, audit_headers: tuple[str, ...] = ()
+) -> RawDelivery:
     """What is kept of a stranger's refused delivery: a prefix, the size and hash of the whole."""
     if body is None:  # over the limit: never read, so neither kept nor hashed
         size, digest, kept = request.content_length, None, b""
@@ -83,6 +86,7 @@ def _stranger_delivery(source: str, body: bytes | None) -> RawDelivery:
         body=kept[:prefix],
         content_type=request.content_type,
         headers=dict(request.headers),
+        audit_headers=audit_headers,
         source_address=request.remote_addr,
         path=request_path(),
         size=size,
@@ -122,12 +126,14 @@ def keep_refused(context: DeliveryContext, exc: DeliveryRefused) -> Response:
     try:
         session.rollback()  # what the request began (a writer's lock too) ends here
         if context.authenticated:
-            raw = raw_delivery(context.source, body if body is not None else b"")
+            raw = raw_delivery(
+                context.source, body if body is not None else b"", context.audit_headers
+            )
         else:
             limited = _too_many(context.source)
             if limited is not None:
                 return limited
-            raw = _stranger_delivery(context.source, body)
+            raw = _stranger_delivery(context.source, body, context.audit_headers)
             reason = reason[:REFUSED_REASON_CHARS]
         with serialized_writes(get_engine()):
             mark_write(session)

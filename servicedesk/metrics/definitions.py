@@ -1,7 +1,7 @@
 """The version of the metric definitions every report carries (docs/metrics.md)."""
 
 #: Changes whenever a rule in docs/metrics.md changes; figures are comparable within one version.
-DEFINITIONS_VERSION = "servicedesk-metrics/2026.1"
+DEFINITIONS_VERSION = "servicedesk-metrics/2026.2"
 
 #: Working-time limits of the e-mail figures, in seconds (a working day counts 24 hours).
 ONE_WORKING_DAY = 86_400

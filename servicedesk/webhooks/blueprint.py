@@ -35,9 +35,6 @@ from servicedesk.webhooks.operations import (
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
-#: Providers whose verification or parsing writes (Mailgun's token cache, e-mail thread keys).
-STATEFUL = {"mailgun", "postmark"}
-
 
 def public_url() -> str:
     """The URL the provider called, as it signed it: the public base URL and the raw path."""
@@ -77,9 +74,12 @@ def refusal_status(provider: str, exc: DeliveryRefused) -> int | None:
 @bp.post("/<provider>/<token>/<kind>")
 def receive(provider: str, token: str, kind: str = "") -> Response:
     """One provider delivery: verify, parse, ingest, answer what the provider expects."""
-    begin_delivery(provider if provider in PROVIDERS else "hooks")
+    adapter_cls = PROVIDERS.get(provider)
+    context = begin_delivery(provider if adapter_cls is not None else "hooks")
+    if adapter_cls is not None:
+        context.audit_headers = adapter_cls.audit_headers
     try:
-        if provider in STATEFUL:
+        if adapter_cls is not None and adapter_cls.stateful:
             # Verifying and parsing write too (replay nonces, thread keys): one writer throughout.
             with serialized_writes(get_engine()):
                 mark_write(get_session())
@@ -151,9 +151,9 @@ def _receive(provider: str, token: str, kind: str) -> Response:
             errors=[e.model_dump() for e in errors],
             final=True,
         )
-    raw = raw_delivery(source, body)
+    raw = raw_delivery(source, body, adapter.audit_headers)
     reply = adapter.reply(parts, found)
-    if provider in STATEFUL:
+    if adapter.stateful:
         _ingest(session, org, events, raw, reply.status)
     else:
         # Verified and parsed on a read; only the ingest itself takes the write lock.

@@ -15,6 +15,8 @@ from flask.cli import AppGroup
 from sqlmodel import Session
 
 from integrations import PROVIDERS
+from integrations.asterisk import QueueLogReader
+from integrations.events_api import EventsApiSender, SendError
 from integrations.queue_log_follow import MAX_EVENTS, QueueLogFollower, events_of
 from servicedesk.db import get_engine, mark_write
 from servicedesk.ingest.models import Delivery
@@ -23,7 +25,6 @@ from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.orgs.cli import require_org
 from servicedesk.secrets import require_keys
 from servicedesk.timeutil import utcnow
-from servicedesk.webhooks.asterisk import EventsApiSender, SendError
 from servicedesk.webhooks.operations import (
     IntegrationError,
     add_integration,
@@ -34,17 +35,6 @@ from servicedesk.webhooks.operations import (
 
 integration_cli = AppGroup("integration", help="Telephony and e-mail providers' webhooks.")
 asterisk_cli = AppGroup("asterisk", help="Asterisk queue_log: follow a live log, import history.")
-
-#: The endpoints to give each provider, below the integration's URL path.
-ENDPOINTS = {
-    "twilio": "StatusCallback: {path}/status; survey TwiML: {path}/survey; <Gather> action: "
-    "{path}/gather (wrap-up: {path}/gather?purpose=wrapup)",
-    "46elks": "voice_start: {path}/voice_start; whenhangup: {path}/whenhangup; IVR next: "
-    "{path}/next (wrap-up: {path}/next?purpose=wrapup)",
-    "telnyx": "Call Control webhook URL: {path}",
-    "mailgun": 'route action: forward("<public URL>{path}")',
-    "postmark": "inbound webhook URL: https://<user:password>@<host>{path}",
-}
 
 
 def _options(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -66,19 +56,12 @@ def _options(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option(
     "--secret",
     default=None,
-    help="Twilio Auth Token, Mailgun signing key, "
-    "Telnyx public key, or Postmark user:password (made for you if left out).",
+    help="; ".join(f"{n}: {a.secret_help}" for n, a in sorted(PROVIDERS.items()) if a.secret_help),
 )
 @click.option("--queue", default=None, help="The queue every event of this integration is in.")
 @click.option("--desk-address", multiple=True, help="E-mail: the service desk's own address.")
 @click.option("--desk-domain", multiple=True, help="E-mail: every address here is the desk's.")
 @click.option("--allow-from", multiple=True, help="46elks: an address or network it calls from.")
-@click.option(
-    "--answer-on",
-    type=click.Choice(["call", "agent_leg"]),
-    default=None,
-    help="Twilio/Telnyx: count the answer when the call, or the agent's leg, answers.",
-)
 @click.option("--option", "pairs", multiple=True, help="Any other option, KEY=JSON value.")
 def add(
     slug: str,
@@ -88,15 +71,13 @@ def add(
     desk_address: tuple[str, ...],
     desk_domain: tuple[str, ...],
     allow_from: tuple[str, ...],
-    answer_on: str | None,
     pairs: tuple[str, ...],
 ) -> None:
     """Connect a provider; the last line printed is the webhook URL path."""
     require_keys()
     options = _options(pairs)
-    for key, value in (("queue", queue), ("answer_on", answer_on)):
-        if value:
-            options[key] = value
+    if queue:
+        options["queue"] = queue
     for key, values in (
         ("desk_addresses", desk_address),
         ("desk_domains", desk_domain),
@@ -104,7 +85,7 @@ def add(
     ):
         if values:
             options[key] = [v.lower() for v in values] if key != "allow_from" else list(values)
-    if provider in ("mailgun", "postmark") and not (
+    if PROVIDERS[provider].channel == "email" and not (
         options.get("desk_addresses") or options.get("desk_domains")
     ):
         raise click.ClickException(
@@ -126,7 +107,7 @@ def add(
         session.commit()
     path = webhook_path(provider, token)
     click.echo(f"{provider} connected to {slug}; the URL is shown only now", err=True)
-    click.echo(ENDPOINTS[provider].format(path=path))
+    click.echo(PROVIDERS[provider].endpoints.format(path=path))
     if generated:
         click.echo(f"basic auth user:password: {generated}")
     click.echo(path)
@@ -250,6 +231,7 @@ def import_(slug: str, file: Path) -> None:
     require_keys()
     accepted = duplicates = lines_read = 0
     skipped: list[str] = []
+    reader = QueueLogReader()  # the calls still open, across chunks (a QUEUESTART ends them)
     with Session(get_engine()) as session:
         org = require_org(session, slug)
         org_id = org.id
@@ -267,7 +249,7 @@ def import_(slug: str, file: Path) -> None:
                 bar.update(sum(len(line) for line in chunk))
                 lines_read += len(chunk)
                 texts = [line.decode("utf-8", errors="replace") for line in chunk]
-                found = events_of(texts, skipped.append)
+                found = events_of(texts, skipped.append, reader)
                 if not found:
                     continue
                 events, errors = parse_events({"events": found})

@@ -20,20 +20,13 @@ from nacl.secret import SecretBox
 from sqlmodel import Session
 
 from integrations import PROVIDERS, Adapter
+from integrations.base import MemoryStorage, NonceStore, SecretKind, ThreadIndex
 from servicedesk.db import dialect_of, insert_for
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
 from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 TOKEN_PREFIX = "wh_"
-#: Providers whose secret is an HMAC key: kept encrypted, since it cannot be hashed.
-SEALED = {"twilio", "mailgun"}
-#: Providers that need a secret from the provider's console.
-NEEDS_SECRET = {
-    "twilio": "the Auth Token",
-    "mailgun": "the HTTP webhook signing key",
-    "telnyx": "the account's public key (base64)",
-}
 _SEALED_PREFIX = "box1:"
 
 
@@ -93,16 +86,19 @@ def add_integration(
         raise IntegrationError(
             f"--provider: {org.slug} already has {provider}; remove it first to replace it"
         )
-    adapter = PROVIDERS[provider](options)
+    cls = PROVIDERS[provider]
+    # Built only to put the secret in its stored form: no delivery needs storage here.
+    adapter = cls.build(options, MemoryStorage())
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     generated = None
-    if provider in NEEDS_SECRET and not secret:
-        raise IntegrationError(f"--secret: {provider} needs {NEEDS_SECRET[provider]}")
-    if provider == "46elks":
+    kind = cls.secret_kind
+    if kind is SecretKind.URL_TOKEN:
         if secret:
-            raise IntegrationError("--secret: 46elks signs nothing; the URL's token is the secret")
+            raise IntegrationError(
+                f"--secret: {provider} signs nothing; the URL's token is the secret"
+            )
         stored = adapter.stored_secret(token)
-    elif provider == "postmark":
+    elif kind is SecretKind.BASIC_AUTH:
         if not secret:
             secret = generated = "servicedesk:" + secrets.token_urlsafe(24)
         user, _, password = secret.partition(":")
@@ -110,12 +106,14 @@ def add_integration(
             raise IntegrationError("--secret: user:password with a password of 16+ characters")
         stored = adapter.stored_secret(secret)
     else:
-        assert secret is not None
+        if not secret:
+            raise IntegrationError(f"--secret: {provider} needs {cls.secret_help}")
         try:
             stored = adapter.stored_secret(secret.strip())
         except ValueError as exc:
             raise IntegrationError(f"--secret: {exc}") from None
-        if provider in SEALED:
+        if kind is SecretKind.HMAC_KEY:
+            # An HMAC cannot be checked with a hash of its key: kept encrypted instead.
             stored = seal(stored, secret_key)
     row = Integration(
         organisation_id=org.id,  # type: ignore[arg-type]
@@ -269,21 +267,26 @@ class DbThreadIndex:
         )
 
 
+class DbStorage:
+    """The database-backed memory an adapter may ask for (AdapterStorage)."""
+
+    def __init__(self, session: Session, organisation_id: int, pseudonym_key: bytes) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+        self.pseudonym_key = pseudonym_key
+
+    def nonces(self) -> NonceStore:
+        return DbNonceStore(self.session)
+
+    def threads(self) -> ThreadIndex:
+        return DbThreadIndex(self.session, self.organisation_id, self.pseudonym_key)
+
+
 def build_adapter(session: Session, integration: Integration, pseudonym_key: bytes) -> Adapter:
     """The provider's adapter with this integration's options and database-backed memory."""
     cls = PROVIDERS[integration.provider]
-    options = integration.options or {}
-    if integration.provider == "mailgun":
-        return cls(
-            options,
-            nonces=DbNonceStore(session),
-            threads=DbThreadIndex(session, integration.organisation_id, pseudonym_key),
-        )
-    if integration.provider == "postmark":
-        return cls(
-            options, threads=DbThreadIndex(session, integration.organisation_id, pseudonym_key)
-        )
-    return cls(options)
+    storage = DbStorage(session, integration.organisation_id, pseudonym_key)
+    return cls.build(integration.options or {}, storage)
 
 
 def verification_secret(integration: Integration, secret_key: str | bytes) -> str:

@@ -1,4 +1,5 @@
-"""Sending queue_log events to the events API, signed, retried until the server has them."""
+"""The events API's own client: batches posted signed, retried until the server has them (the
+Asterisk follower sends with it)."""
 
 from __future__ import annotations
 
