@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from integrations import PROVIDERS
 from servicedesk.ingest.models import Delivery, Event
 from tests.helpers import event
 from tests.payloads import fixture_bytes, key_value_form
@@ -223,7 +224,9 @@ def test_every_provider_hook_refuses_bad_bytes_with_a_4xx_and_keeps_them(client,
             content_type="application/json",
             environ_overrides={"wsgi.input_terminated": True},
         )
-        assert response.status_code == 413
+        provider = path.split("/")[2]
+        # 413, or the status that stops this provider's retries (Postmark: 403)
+        assert response.status_code in (413, PROVIDERS[provider].refusal_status), provider
         check(response, before)
     assert sent > 300
     stored = db.scalars(sa.select(Event)).all()
