@@ -241,7 +241,7 @@ def init_app(app: Flask) -> None:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
         "LOGIN_ADDRESS_LIMIT": "100 per hour",
-        "LOGIN_ACCOUNT_LIMIT": "50 per hour",
+        "LOGIN_ACCOUNT_LIMIT": "200 per hour",
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
