@@ -1,4 +1,4 @@
-"""Slow clients cannot starve the server: /healthz answers while 20 of them are connected."""
+"""The real server under hostile clients: slow ones, and chunked bodies over the limit."""
 
 from __future__ import annotations
 
@@ -65,3 +65,29 @@ def test_healthz_answers_while_20_slow_clients_are_connected(database_url, tmp_p
     assert max(latencies) < 1.0, latencies
     assert statistics.median(latencies) < 0.1, latencies
     assert sum(1 for a in answers if a.startswith(b"HTTP/1.1 408")) == 20, answers
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"])
+def test_a_chunked_body_over_the_limit_is_413_through_the_real_server(
+    database_url, token, tmp_path: Path
+):
+    """gunicorn de-chunks the body; cut at the limit, it would be read as a whole (202)."""
+    import json
+
+    from tests.helpers import event
+
+    batch = json.dumps({"events": [event(contact_id=f"c{n}") for n in range(1000)]}).encode()
+    body = batch + b" " * (1_100_000 - len(batch))  # valid JSON up to the limit, then more
+
+    def chunks():
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    with LiveServer(database_url, tmp_path / "server.log", workers=1) as server:
+        response = httpx.post(
+            server.url + "/api/v1/events",
+            content=chunks(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=30,
+        )
+    assert response.status_code == 413, response.text
