@@ -26,6 +26,7 @@ BLUEPRINTS = [
     "servicedesk.dashboard.reports_views:bp",
     "servicedesk.reports.blueprint:bp",
     "servicedesk.orgsettings.blueprint:bp",
+    "servicedesk.callimport.blueprint:bp",
     "servicedesk.openapi:bp",
 ]
 
@@ -40,6 +41,7 @@ def _config_from(settings: Settings, instance_path: str, required: bool) -> dict
             k.strip() for k in settings.servicedesk_pseudonym_previous_keys.split(",") if k.strip()
         ],
         "MAX_CONTENT_LENGTH": settings.servicedesk_max_body_bytes,
+        "CALL_IMPORT_MAX_BYTES": settings.servicedesk_call_import_max_bytes,
         "WEBHOOK_TOLERANCE_SECONDS": settings.servicedesk_webhook_tolerance_seconds,
         "PUBLIC_URL": settings.servicedesk_public_url,
         "REDIS_URL": settings.servicedesk_redis_url,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from servicedesk.audit.cli import audit_cli
 from servicedesk.auth.cli import user_cli
 from servicedesk.calendars.cli import calendar_cli
+from servicedesk.callimport.cli import calls_cli
 from servicedesk.demo.cli import demo_cli
 from servicedesk.gdpr.cli import gdpr_cli
 from servicedesk.ingest.cli import token_cli
@@ -98,6 +99,7 @@ COMMANDS = [
     gdpr_cli,
     audit_cli,
     calendar_cli,
+    calls_cli,
 ]
 
 

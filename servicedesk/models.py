@@ -3,6 +3,7 @@
 from servicedesk.audit.models import AuditEntry
 from servicedesk.auth.models import User, UserQueue
 from servicedesk.calendars.models import Calendar, CalendarDay
+from servicedesk.callimport.models import CallImport
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.dashboard.models import Target
 from servicedesk.gdpr.models import RetentionPolicy
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "RetentionPolicy",
     "Calendar",
+    "CallImport",
     "CalendarDay",
     "ClosedDay",
     "Contact",

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     servicedesk_public_url: str = ""
     #: Largest request body accepted on the ingest endpoints.
     servicedesk_max_body_bytes: int = 1_000_000
+    #: The largest call list Settings → Call lists takes (the command line reads larger ones).
+    #: An import runs within the request: 2 MB is about 25,000 calls, some 25 s on SQLite
+    #: (docs/benchmarks.md), well inside the server's 60 s request timeout.
+    servicedesk_call_import_max_bytes: int = 2_000_000
     #: How far a signed webhook's timestamp may be from now.
     servicedesk_webhook_tolerance_seconds: int = 300
     #: Redis URL for rate limits shared between workers; empty keeps them in memory.

@@ -235,6 +235,9 @@ def apply_retention(session: Session, *, now: datetime | None = None) -> dict[st
         for org in session.scalars(sa.select(Organisation).order_by(Organisation.slug))
     }
     done[""] = Removed(deliveries=purge_unowned(session, now=now))
+    from servicedesk.callimport.service import drop_stale_previews
+
+    drop_stale_previews(session, now=now)
     return done
 
 

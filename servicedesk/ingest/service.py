@@ -72,6 +72,15 @@ _DELIVERY_COUNTS = (
     .values(accepted=sa.bindparam("n_accepted"), duplicates=sa.bindparam("n_duplicates"))
 )
 
+_DELIVERY_ADD = (
+    sa.update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == sa.bindparam("delivery_id"))
+    .values(
+        accepted=_DELIVERIES.c.accepted + sa.bindparam("n_accepted"),
+        duplicates=_DELIVERIES.c.duplicates + sa.bindparam("n_duplicates"),
+    )
+)
+
 
 @lru_cache(maxsize=4)
 def _event_insert(dialect: str) -> Any:
@@ -163,8 +172,15 @@ def ingest_events(
     pseudonym_key: bytes,
     http_status: int = 202,
     previous_keys: Sequence[bytes] | None = None,
+    delivery_id: int | None = None,
 ) -> IngestResult:
-    """Store a valid delivery and its events, skipping duplicates, and fold what changed."""
+    """Store a valid delivery and its events, skipping duplicates, and fold what changed.
+
+    With ``delivery_id`` the events belong to a delivery stored before (a call list imported in
+    chunks is one delivery): ``raw`` is not stored again and the counts are added to its own.
+    """
+    if delivery_id is not None:
+        return _ingest(session, org, events, delivery_id, pseudonym_key, previous_keys, add=True)
     # Counted as all accepted; corrected below in the (rare) case of duplicates, which saves
     # an UPDATE on the hot path.
     delivery_id = store_delivery(
@@ -175,6 +191,19 @@ def ingest_events(
         http_status=http_status,
         accepted=len(events),
     )
+    return _ingest(session, org, events, delivery_id, pseudonym_key, previous_keys, add=False)
+
+
+def _ingest(
+    session: Session,
+    org: Organisation,
+    events: Sequence[EventIn],
+    delivery_id: int,
+    pseudonym_key: bytes,
+    previous_keys: Sequence[bytes] | None,
+    *,
+    add: bool,
+) -> IngestResult:
     # The first of several events with one id in the same delivery wins, as a later delivery would.
     unique: dict[str, EventIn] = {}
     for event in events:
@@ -194,7 +223,12 @@ def ingest_events(
         rekey_callers(session, org, callers, pseudonym_key, previous_keys)
     fold_events(session, org, new)
     duplicates = len(events) - len(new)
-    if duplicates:
+    if add:
+        session.connection().execute(
+            _DELIVERY_ADD,
+            {"delivery_id": delivery_id, "n_accepted": len(new), "n_duplicates": duplicates},
+        )
+    elif duplicates:
         session.connection().execute(
             _DELIVERY_COUNTS,
             {"delivery_id": delivery_id, "n_accepted": len(new), "n_duplicates": duplicates},

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from servicedesk.calendars.service import add_closed_day
+from servicedesk.callimport.models import CallImport
 from servicedesk.ingest.tokens import create_token
 from servicedesk.metrics.periods import Month
 from servicedesk.reports.service import generate_report
@@ -41,6 +42,8 @@ def world(db, make_org, make_user):
         token, _ = create_token(db, org)
         closed = add_closed_day(db, org, date(2026, 12, 28), "test")
         generate_report(db, org, Month(2026, 10))
+        call_import = CallImport(organisation_id=org.id, file_sha256="0" * 64, status="done")
+        db.add(call_import)
         db.commit()
         orgs[slug] = {
             "org": org,
@@ -52,6 +55,7 @@ def world(db, make_org, make_user):
                 "month": "2026-10",
                 "version": 1,
                 "fmt": "json",
+                "import_id": call_import.id,
             },
         }
     return orgs
@@ -107,7 +111,7 @@ def test_nobody_reaches_another_organisations_objects(app, world):
     own, other = world["own"], world["other"]
     # Routes that name a row by its id; the others (a month, a version) are always read in
     # the signed-in user's own organisation, whatever the URL says.
-    id_args = {"user_id", "token_id", "row_id"}
+    id_args = {"user_id", "token_id", "row_id", "import_id"}
     routes = [r for r in _routes(app) if any(f"{a}>" in r[1] for a in id_args)]
     assert routes
     for role in ROLES:
