@@ -1,7 +1,7 @@
 """refused deliveries bounded (source address, path, body size and hash), their daily cap, shared rate limits, no negative waits
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-29 14:30:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0012'
-down_revision: str | None = '0011'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
