@@ -29,7 +29,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         app = create_app()
         return BodyDeadline(
             app,
-            limit=app.config["MAX_CONTENT_LENGTH"],
+            # The largest body any view accepts: a delivery, or a call list with its form.
+            limit=max(
+                app.config["MAX_CONTENT_LENGTH"],
+                app.config.get("CALL_IMPORT_MAX_BYTES", 0) + 100_000,
+            ),
             seconds=app.config["BODY_SECONDS"],
         )
 
