@@ -15,8 +15,9 @@ import csv
 from collections.abc import Iterable
 from typing import IO, Any
 
-#: What makes a spreadsheet program read text as a formula (OWASP, "CSV Injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What makes a spreadsheet program read text as a formula (OWASP, "CSV Injection"), with the
+#: line feed and the full-width forms of = + - @ that some spreadsheet programs accept too.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def spreadsheet_text(value: Any) -> Any:
@@ -29,8 +30,8 @@ def spreadsheet_text(value: Any) -> Any:
 class SafeCsvWriter:
     """``csv.writer`` whose every cell goes through ``spreadsheet_text`` (None: empty)."""
 
-    def __init__(self, out: IO[str]) -> None:
-        self._writer = csv.writer(out, lineterminator="\n")
+    def __init__(self, out: IO[str], *, delimiter: str = ",", lineterminator: str = "\n") -> None:
+        self._writer = csv.writer(out, delimiter=delimiter, lineterminator=lineterminator)
 
     def writerow(self, row: Iterable[Any]) -> None:
         self._writer.writerow(["" if v is None else spreadsheet_text(v) for v in row])
