@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-#: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def spreadsheet_safe(value: Any) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+from servicedesk.cells import SafeCsvWriter
 
 
 def refused_csv(rows: Iterable[Mapping[str, Any]], headings: Mapping[str, str]) -> str:
@@ -26,15 +18,9 @@ def refused_csv(rows: Iterable[Mapping[str, Any]], headings: Mapping[str, str]) 
             if name not in columns:
                 columns.append(name)
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([headings["line"], headings["reason"], *map(spreadsheet_safe, columns)])
+    writer = SafeCsvWriter(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([headings["line"], headings["reason"], *columns])
     for row in rows:
         values = row.get("values") or {}
-        writer.writerow(
-            [
-                row.get("line"),
-                spreadsheet_safe(row.get("reason")),
-                *(spreadsheet_safe(values.get(c, "")) for c in columns),
-            ]
-        )
+        writer.writerow([row.get("line"), row.get("reason"), *(values.get(c, "") for c in columns)])
     return out.getvalue()

@@ -35,7 +35,7 @@ def t(zone: ZoneInfo, *args: int) -> datetime:
 
 def sql_working_seconds(session, contact: Contact) -> float | None:
     """The working time the figures read: the contact's stored ``answer_seconds`` (after the
-    readers' ``ensure_calendar``, which builds or refreshes the calendar it follows)."""
+    ``ensure_calendar``, which the operations that change the calendar call)."""
     ensure_calendar(session, session.get(Organisation, contact.organisation_id))
     c = Contact.__table__
     return session.execute(sa.select(c.c.answer_seconds).where(c.c.id == contact.id)).scalar_one()

@@ -75,7 +75,7 @@ def test_a_later_answer_replaces_the_score_and_an_older_one_does_not(db, org) ->
 
 
 def _answer_seconds(db, contact_id: str) -> float | None:
-    """What the figures read, after the ensure_calendar every reader calls first."""
+    """What the figures read (the calendar is current: the operations that change it rebuild it)."""
     ensure_calendar(db, db.execute(sa.select(Organisation)).scalar_one())
     return db.execute(
         sa.select(Contact.answer_seconds).where(Contact.contact_id == contact_id)
