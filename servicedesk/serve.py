@@ -23,7 +23,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from servicedesk import create_app
+        from servicedesk.app import create_app
         from servicedesk.slowclients import BodyDeadline
 
         app = create_app()

@@ -1,9 +1,9 @@
 """One way to refuse a delivery: raise ``DeliveryRefused``; one handler keeps it and answers.
 
 Any layer that handles a delivery (the events API, the provider hooks, the parsers below them)
-raises ``DeliveryRefused`` with the problem it found. The handler registered here rolls back what
-the request had begun, keeps the refused delivery in a transaction of its own and answers with
-the problem+json. So a refusal is kept the same way wherever it was decided, and nothing of a
+raises ``DeliveryRefused`` with the problem it found. The one handler (``ingest/web.py``) rolls
+back what the request had begun, keeps the refused delivery in a transaction of its own and
+answers with the problem+json. So a refusal is kept the same way wherever it was decided, and nothing of a
 refused delivery's events can be committed with it.
 
 The web layer of a delivery endpoint says what the handler should know before anything can be
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Response, g, request
 
 from servicedesk.problems import problem
 
@@ -113,14 +113,3 @@ def current_delivery() -> DeliveryContext:
     if context is None:
         context = begin_delivery(request.blueprint or "unknown")
     return context
-
-
-def refused(exc: DeliveryRefused) -> Response:
-    """Keep the refused delivery in its own transaction; answer with its problem."""
-    from servicedesk.ingest.web import keep_refused
-
-    return keep_refused(current_delivery(), exc)
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(DeliveryRefused, refused)

@@ -13,11 +13,11 @@ import hashlib
 from functools import lru_cache
 
 import structlog
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
-from servicedesk.ingest.refusals import DeliveryContext, DeliveryRefused
+from servicedesk.ingest.refusals import DeliveryContext, DeliveryRefused, current_delivery
 from servicedesk.ingest.refused_days import claim_refused_bytes
 from servicedesk.ingest.service import RawDelivery, store_delivery
 from servicedesk.observability import metrics
@@ -157,3 +157,12 @@ def keep_refused(context: DeliveryContext, exc: DeliveryRefused) -> Response:
     outcome = "kept" if context.authenticated else ("kept_bounded" if stored else "over_cap")
     metrics().refused.labels(source=context.source, outcome=outcome).inc()
     return response
+
+
+def refused(exc: DeliveryRefused) -> Response:
+    """The one handler of ``DeliveryRefused``: keep the delivery, answer with its problem."""
+    return keep_refused(current_delivery(), exc)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DeliveryRefused, refused)
