@@ -3,8 +3,8 @@
 Any layer that handles a delivery (the events API, the provider hooks, the parsers below them)
 raises ``DeliveryRefused`` with the problem it found. The one handler (``ingest/web.py``) rolls
 back what the request had begun, keeps the refused delivery in a transaction of its own and
-answers with the problem+json. So a refusal is kept the same way wherever it was decided, and nothing of a
-refused delivery's events can be committed with it.
+answers with the problem+json. So a refusal is kept the same way wherever it was decided, and
+nothing of a refused delivery's events can be committed with it.
 
 The web layer of a delivery endpoint says what the handler should know before anything can be
 refused (``begin_delivery``: the source) and once the sender is known (``delivery_sender``: the
