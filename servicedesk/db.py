@@ -207,10 +207,6 @@ def _drop_after_commit(session: sa.orm.Session, _previous: object) -> None:
         session.info.pop("after_commit", None)
 
 
-#: The web endpoints of the events API and the provider hooks still place their writer's turn by
-#: hand until they move to ``unit_of_work`` with the rejection path's handler.
-mark_write = _begin_writer
-
 _held = threading.local()
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
-from servicedesk.db import insert_for, serialized_writes
+from servicedesk.db import insert_for, unit_of_work
 
 SQL_STORAGE_URI = "servicedesk+sql://"
 
@@ -70,12 +70,10 @@ class SqlStorage(Storage):
                 "expires_at": sa.case((expired, now + expiry), else_=_T.c.expires_at),
             },
         ).returning(_T.c.hits)
-        with serialized_writes(engine), engine.connect() as conn:
-            conn = conn.execution_options(sqlite_write=True)
-            with conn.begin():
-                hits = int(conn.execute(stmt).scalar_one())
-                if hits == amount and int(now) % 50 == 0:  # now and then: forget old windows
-                    conn.execute(sa.delete(_T).where(_T.c.expires_at < now - 86_400))
+        with unit_of_work(engine) as session:
+            hits = int(session.execute(stmt).scalar_one())
+            if hits == amount and int(now) % 50 == 0:  # now and then: forget old windows
+                session.execute(sa.delete(_T).where(_T.c.expires_at < now - 86_400))
         return hits
 
     def _row(self, key: str) -> Any:
@@ -103,14 +101,12 @@ class SqlStorage(Storage):
         return True
 
     def reset(self) -> int | None:
-        engine = _engine()
-        with serialized_writes(engine), engine.begin() as conn:
-            return conn.execute(sa.delete(_T)).rowcount  # type: ignore[attr-defined]
+        with unit_of_work(_engine()) as session:
+            return session.execute(sa.delete(_T)).rowcount  # type: ignore[attr-defined,no-any-return]
 
     def clear(self, key: str) -> None:
-        engine = _engine()
-        with serialized_writes(engine), engine.begin() as conn:
-            conn.execute(sa.delete(_T).where(_T.c.key == key[:255]))
+        with unit_of_work(_engine()) as session:
+            session.execute(sa.delete(_T).where(_T.c.key == key[:255]))
 
 
 def storage_uri(redis_url: str | None) -> str:

@@ -18,14 +18,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
-from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from servicedesk import formatting
 from servicedesk.auth.forms import LANGUAGE_NAMES
 from servicedesk.auth.models import User
-from servicedesk.db import get_session, mark_write
+from servicedesk.db import get_session
 from servicedesk.problems import problem, wants_problem
 from servicedesk.ratelimits import storage_uri
 from servicedesk.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, database_unavailable
@@ -70,15 +69,6 @@ def _load_user(identity: str) -> User | None:
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
     return user
-
-
-def writing() -> Session:
-    """The request's session, restarted as a writer (SQLite takes its lock up front)."""
-    db = get_session()
-    if db.in_transaction():
-        db.rollback()
-    mark_write(db)
-    return db
 
 
 def select_locale() -> str:

@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "servicedesk.health",
             "servicedesk.ingest.web",
             "servicedesk.ingest.refusals",
+            "servicedesk.ingest.delivery",
         ],
     ),
     ("feature", ["servicedesk.*", "servicedesk.*.**"]),

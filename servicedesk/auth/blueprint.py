@@ -23,9 +23,10 @@ from servicedesk.auth.access import public
 from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
 from servicedesk.auth.models import User
 from servicedesk.auth.operations import authenticate, end_sessions
+from servicedesk.db import unit_of_work
 from servicedesk.ratelimits import client_key
 from servicedesk.redirects import safe_next
-from servicedesk.web import limiter, writing
+from servicedesk.web import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -125,11 +126,14 @@ def login() -> Any:
         return redirect(safe_next(form.next.data, url_for("dashboard.today")))
     error = False
     if form.validate_on_submit():
-        db = writing()  # the audit log records every attempt
-        user = authenticate(db, form.email.data or "", form.password.data or "")
+        with unit_of_work() as db:  # the audit log records every attempt
+            user = authenticate(db, form.email.data or "", form.password.data or "")
+            if user is not None:
+                record(db, user.organisation_id, user.email, "auth.sign_in", _client())
+            else:
+                attempted = (form.email.data or "").strip().lower()[:320]
+                record(db, None, attempted or "(empty)", "auth.sign_in_failed", _client())
         if user is not None:
-            record(db, user.organisation_id, user.email, "auth.sign_in", _client())
-            db.commit()
             session.clear()  # a fresh session: nothing from before sign-in carries over
             login_user(user)
             session.permanent = True
@@ -137,10 +141,6 @@ def login() -> Any:
             response = redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
             devices.remember(response, user.email)
             return response
-        db = writing()
-        attempted = (form.email.data or "").strip().lower()[:320]
-        record(db, None, attempted or "(empty)", "auth.sign_in_failed", _client())
-        db.commit()
         error = True
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, error=error), status
@@ -152,11 +152,10 @@ def logout() -> Response:
     EmptyForm()  # CSRF is checked for every POST before the view runs
     if current_user.is_authenticated:
         # Every session of the user ends, not only this cookie: a copy of it is worthless now.
-        db = writing()
-        user = db.get(User, current_user.id)
-        if user is not None:
-            end_sessions(db, user)
-            db.commit()
+        with unit_of_work() as db:
+            user = db.get(User, current_user.id)
+            if user is not None:
+                end_sessions(db, user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)
@@ -170,7 +169,6 @@ def language() -> Response:
     if locale:
         session["locale"] = locale
         if current_user.is_authenticated:
-            db = writing()
-            current_user.locale = locale
-            db.commit()
+            with unit_of_work():
+                current_user.locale = locale
     return redirect(safe_next(form.next.data, url_for("auth.login")), 303)

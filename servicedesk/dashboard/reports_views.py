@@ -13,13 +13,12 @@ from servicedesk.auth.access import REPORTS, current_org, roles_required
 from servicedesk.dashboard.figures import GROUPS
 from servicedesk.dashboard.monthdata import MonthFigures, dig
 from servicedesk.dashboard.targets import judge, org_targets
-from servicedesk.db import get_session
+from servicedesk.db import get_session, unit_of_work
 from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
 from servicedesk.reports.exports import DOCUMENT_FORMATS, audit_csv_chunks, document_bytes
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import report_versions, reported_months
-from servicedesk.web import writing
 
 bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
 
@@ -112,15 +111,14 @@ def download(month: str, version: int, fmt: str) -> Response:
         body: Any = stream_with_context(audit_csv_chunks(get_session(), org, m))
     else:
         body = document_bytes(report.document, fmt)
-    db = writing()
-    record(
-        db,
-        current_org().id,
-        current_user.email,
-        "report.export",
-        {"month": str(m), "format": fmt, "version": version, "via": "web"},
-    )
-    db.commit()
+    with unit_of_work() as db:
+        record(
+            db,
+            current_org().id,
+            current_user.email,
+            "report.export",
+            {"month": str(m), "format": fmt, "version": version, "via": "web"},
+        )
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -16,7 +16,7 @@ import structlog
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
+from servicedesk.db import get_session, unit_of_work
 from servicedesk.ingest.refusals import DeliveryContext, DeliveryRefused, current_delivery
 from servicedesk.ingest.refused_days import claim_refused_bytes
 from servicedesk.ingest.service import RawDelivery, store_delivery
@@ -135,8 +135,7 @@ def keep_refused(context: DeliveryContext, exc: DeliveryRefused) -> Response:
                 return limited
             raw = _stranger_delivery(context.source, body, context.audit_headers)
             reason = reason[:REFUSED_REASON_CHARS]
-        with serialized_writes(get_engine()):
-            mark_write(session)
+        with unit_of_work(session):
             stored = context.authenticated or claim_refused_bytes(
                 session,
                 len(raw.body) + len(reason) + 500,  # the row's other columns, roughly
@@ -151,7 +150,6 @@ def keep_refused(context: DeliveryContext, exc: DeliveryRefused) -> Response:
                     http_status=response.status_code,
                     reason=reason[:4000],
                 )
-            session.commit()
     except UNAVAILABLE_ERRORS as db_error:
         return database_unavailable(db_error)
     outcome = "kept" if context.authenticated else ("kept_bounded" if stored else "over_cap")

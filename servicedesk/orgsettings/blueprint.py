@@ -26,7 +26,7 @@ from servicedesk.auth.operations import (
 )
 from servicedesk.calendars.service import add_closed_day, remove_closed_day
 from servicedesk.dashboard.targets import TARGETS, org_targets, set_targets
-from servicedesk.db import get_session
+from servicedesk.db import get_session, unit_of_work
 from servicedesk.ingest.models import IngestToken
 from servicedesk.ingest.tokens import create_token, token_details
 from servicedesk.ingest.tokens import revoke_token as revoke
@@ -44,7 +44,6 @@ from servicedesk.orgsettings.forms import (
     role_choices,
     targets_form_class,
 )
-from servicedesk.web import writing
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -64,14 +63,13 @@ def organisation() -> Any:
     form = OrganisationForm(obj=org, prefix="org")
     targets_form = targets_form_class()(prefix="t")
     if form.validate_on_submit():
-        db = writing()
-        update_organisation(
-            db,
-            current_org_fresh(),
-            name=form.name.data or "",
-            service_level_seconds=form.service_level_seconds.data or 0,
-        )
-        db.commit()
+        with unit_of_work() as db:
+            update_organisation(
+                db,
+                current_org_fresh(),
+                name=form.name.data or "",
+                service_level_seconds=form.service_level_seconds.data or 0,
+            )
         flash(_("The organisation is saved."), "success")
         return redirect(url_for(".organisation"), 303)
     current = org_targets(get_session(), org)
@@ -100,10 +98,9 @@ def targets() -> Any:
             for error in field.errors:
                 flash(f"{field.label.text}: {error}", "error")
         return redirect(url_for(".organisation"), 303)
-    db = writing()
     values = {spec.key: getattr(form, spec.key.replace(".", "__")).data for spec in TARGETS}
-    set_targets(db, current_org_fresh(), values)
-    db.commit()
+    with unit_of_work() as db:
+        set_targets(db, current_org_fresh(), values)
     flash(_("The targets are saved."), "success")
     return redirect(url_for(".organisation"), 303)
 
@@ -113,9 +110,8 @@ def targets() -> Any:
 def closed_days() -> Any:
     form = ClosedDayForm()
     if form.validate_on_submit():
-        db = writing()
-        add_closed_day(db, current_org_fresh(), form.day.data, (form.reason.data or "").strip())
-        db.commit()
+        with unit_of_work() as db:
+            add_closed_day(db, current_org_fresh(), form.day.data, (form.reason.data or "").strip())
         flash(_("The day is closed."), "success")
         return redirect(url_for(".closed_days"), 303)
     rows = get_session().scalars(
@@ -131,12 +127,11 @@ def closed_days() -> Any:
 @bp.route("/closed-days/<int:row_id>/remove", methods=["POST"])
 @roles_required(*SETTINGS)
 def remove_closed(row_id: int) -> Any:
-    db = writing()
-    row = db.get(ClosedDay, row_id)
-    if row is None or row.organisation_id != current_user.organisation_id:
-        abort(404)
-    remove_closed_day(db, current_org_fresh(), row.day)
-    db.commit()
+    with unit_of_work() as db:
+        row = db.get(ClosedDay, row_id)
+        if row is None or row.organisation_id != current_user.organisation_id:
+            abort(404)
+        remove_closed_day(db, current_org_fresh(), row.day)
     flash(_("The day is open again."), "success")
     return redirect(url_for(".closed_days"), 303)
 
@@ -147,15 +142,15 @@ def queues() -> Any:
     form = QueueForm()
     if form.validate_on_submit():
         name = (form.name.data or "").strip()
-        db = writing()
-        exists = db.scalars(
-            sa.select(Queue.id).where(
-                Queue.organisation_id == current_user.organisation_id, Queue.name == name
-            )
-        ).first()
+        with unit_of_work() as db:
+            exists = db.scalars(
+                sa.select(Queue.id).where(
+                    Queue.organisation_id == current_user.organisation_id, Queue.name == name
+                )
+            ).first()
+            if exists is None:
+                db.add(Queue(organisation_id=current_user.organisation_id, name=name))
         if exists is None:
-            db.add(Queue(organisation_id=current_user.organisation_id, name=name))
-            db.commit()
             flash(_("The queue is added."), "success")
         else:
             flash(_("A queue with that name exists already."), "error")
@@ -169,16 +164,15 @@ def tokens() -> Any:
     form = TokenForm()
     created: dict[str, str | None] | None = None
     if form.validate_on_submit():
-        db = writing()
-        row, token = create_token(
-            db,
-            current_org_fresh(),
-            signing=bool(form.signing.data),
-            label=form.label.data or "",
-            scope=form.scope.data,
-        )
-        record(db, row.organisation_id, current_user.email, "token.create", token_details(row))
-        db.commit()
+        with unit_of_work() as db:
+            row, token = create_token(
+                db,
+                current_org_fresh(),
+                signing=bool(form.signing.data),
+                label=form.label.data or "",
+                scope=form.scope.data,
+            )
+            record(db, row.organisation_id, current_user.email, "token.create", token_details(row))
         # Shown in this one answer only: never stored in clear, never put in a redirect or flash.
         created = {"token": token, "secret": row.signing_secret, "prefix": row.prefix}
         form = TokenForm(formdata=None)
@@ -200,13 +194,12 @@ def tokens() -> Any:
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @roles_required(*SETTINGS)
 def revoke_token(token_id: int) -> Any:
-    db = writing()
-    row = db.get(IngestToken, token_id)
-    if row is None or row.organisation_id != current_user.organisation_id:
-        abort(404)
-    revoke(db, row)
-    record(db, row.organisation_id, current_user.email, "token.revoke", token_details(row))
-    db.commit()
+    with unit_of_work() as db:
+        row = db.get(IngestToken, token_id)
+        if row is None or row.organisation_id != current_user.organisation_id:
+            abort(404)
+        revoke(db, row)
+        record(db, row.organisation_id, current_user.email, "token.revoke", token_details(row))
     flash(_("The token is revoked."), "success")
     return redirect(url_for(".tokens"), 303)
 
@@ -218,24 +211,22 @@ def users() -> Any:
     form.role.choices = role_choices()
     form.queues.choices = choices([(q.id, q.name) for q in _queues()])
     if form.validate_on_submit():
-        db = writing()
-        org = current_org_fresh()
         try:
-            user = create_user(
-                db,
-                org,
-                email=form.email.data or "",
-                password=form.password.data or "",
-                role=form.role.data,
-            )
-            if form.queues.data:
-                set_user_queues(db, user, form.queues.data)
-            record(db, org.id, current_user.email, "user.create", user_details(user))
+            with unit_of_work() as db:
+                org = current_org_fresh()
+                user = create_user(
+                    db,
+                    org,
+                    email=form.email.data or "",
+                    password=form.password.data or "",
+                    role=form.role.data,
+                )
+                if form.queues.data:
+                    set_user_queues(db, user, form.queues.data)
+                record(db, org.id, current_user.email, "user.create", user_details(user))
         except UserError as exc:
-            db.rollback()
             flash(str(exc), "error")
         else:
-            db.commit()
             flash(_("The user is added."), "success")
             return redirect(url_for(".users"), 303)
     db = get_session()
@@ -267,20 +258,19 @@ def edit_user(user_id: int) -> Any:
         if myself and (form.role.data != "admin" or not form.active.data):
             flash(_("You cannot take away your own administrator rights."), "error")
             return redirect(url_for(".edit_user", user_id=user_id), 303)
-        db = writing()
-        user = _own_user(db, user_id)
+        queues = form.queues.data if form.role.data == "team_leader" else []
         try:
-            set_role(db, user, form.role.data)
-            set_user_queues(db, user, form.queues.data if form.role.data == "team_leader" else [])
-            if bool(form.active.data) != user.active:
-                set_active(db, user, bool(form.active.data))
-            if form.password.data:
-                set_password(db, user, form.password.data)
+            with unit_of_work() as db:
+                user = _own_user(db, user_id)
+                set_role(db, user, form.role.data)
+                set_user_queues(db, user, queues)
+                if bool(form.active.data) != user.active:
+                    set_active(db, user, bool(form.active.data))
+                if form.password.data:
+                    set_password(db, user, form.password.data)
         except UserError as exc:
-            db.rollback()
             flash(str(exc), "error")
             return redirect(url_for(".edit_user", user_id=user_id), 303)
-        db.commit()
         flash(_("The user is saved."), "success")
         return redirect(url_for(".users"), 303)
     return render_template("settings/edit_user.html", form=form, user=user)

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
 from servicedesk.audit import record
-from servicedesk.db import get_session
+from servicedesk.db import get_session, unit_of_work
 from servicedesk.ingest.models import REPORTS_READ
 from servicedesk.ingest.tokens import Sender, bearer, find_sender
 from servicedesk.metrics.periods import Month
@@ -27,7 +27,6 @@ from servicedesk.reports.published import (
     report_index,
 )
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
-from servicedesk.web import writing
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
 
@@ -199,6 +198,5 @@ def _body(report: Report, document: dict[str, Any], fmt: str) -> Response:
 def _audit(sender: Sender, report: Report, fmt: str) -> None:
     """Log the read as the Reports page logs a download (``report.export``)."""
     details = {"month": report.month, "format": fmt, "version": report.version, "via": "api"}
-    db = writing()
-    record(db, sender.organisation.id, f"token:{sender.token_id}", "report.export", details)
-    db.commit()
+    with unit_of_work() as db:
+        record(db, sender.organisation.id, f"token:{sender.token_id}", "report.export", details)
