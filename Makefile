@@ -1,4 +1,5 @@
-# servicedesk: `make run` serves the demo on the embedded SQLite; `make test` runs every check.
+# servicedesk: `make run` serves the demo on the embedded SQLite; `make test` runs the checks and
+# every test but the long fuzz and fault runs; `make test-all` (what CI runs) runs those too.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export SERVICEDESK_ENV ?= development
 
-.PHONY: run test lint install lock bench soak clean chromium translations
+.PHONY: run test test-all lint typecheck install lock bench soak clean chromium translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +30,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy --strict over servicedesk/ and integrations/ (settings in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy
+
 # Two processes by default: the machines have two cores, and every test has a database of its own.
+# `make test` leaves out the tests marked slow (fuzzing, fault injection, the long browser flows);
+# `make test-all` runs every test, as CI does.
 PYTEST_WORKERS ?= 2
-test: install lint chromium
+test: install lint typecheck chromium
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not slow"
+
+test-all: install lint typecheck chromium
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 # Debian's Chromium for the browser tests (tests/browser), installed once when missing.

@@ -1,4 +1,4 @@
-"""The command line of CONTRACT.md: output and one-line errors with a non-zero exit."""
+"""The command line (docs/api.md, README): output and one-line errors with a non-zero exit."""
 
 from __future__ import annotations
 

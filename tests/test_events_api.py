@@ -1,4 +1,4 @@
-"""The generic events API, field by field, as CONTRACT.md defines it."""
+"""The generic events API, field by field, as docs/api.md defines it."""
 
 from __future__ import annotations
 

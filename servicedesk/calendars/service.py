@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -80,10 +81,21 @@ def ensure_calendar(session: Session, org: Organisation) -> bool:
     return True
 
 
+CalendarRow = tuple[date, bool, str, int]
+
+
 def calendar_rows(
     country: str, closed: set[date], first: date = FIRST_DAY, last: date = LAST_DAY
-) -> list[tuple[date, bool, str, int]]:
+) -> list[CalendarRow]:
     """(day, is_working, kind, working_seconds_before) for every day of the span."""
+    return list(_rows(country, frozenset(closed), first, last))
+
+
+@lru_cache(maxsize=32)
+def _rows(
+    country: str, closed: frozenset[date], first: date, last: date
+) -> tuple[CalendarRow, ...]:
+    # Every organisation of a country without closed days has the same 9,500 rows: computed once.
     rows = []
     before = 0
     for day in days(first, last):
@@ -91,7 +103,29 @@ def calendar_rows(
         rows.append((day, working, kind, before))
         if working:
             before += DAY_SECONDS
-    return rows
+    return tuple(rows)
+
+
+_DAY_COLUMNS = "organisation_id, day, is_working, kind, working_seconds_before"
+
+
+def _insert_days(session: Session, org_id: int, rows: tuple[CalendarRow, ...]) -> None:
+    """The calendar's rows in one driver call: COPY on PostgreSQL, executemany on SQLite.
+
+    Built per organisation, closed day and release, 9,500 rows at a time: through the ORM's
+    parameter processing that took half a second per organisation; this takes some 30 ms.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY calendar_days ({_DAY_COLUMNS}) FROM STDIN") as copy:
+            for day, working, kind, before in rows:
+                copy.write_row((org_id, day, working, kind, before))
+        return
+    conn.exec_driver_sql(
+        f"INSERT INTO calendar_days ({_DAY_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+        [(org_id, day.isoformat(), working, kind, before) for day, working, kind, before in rows],
+    )
 
 
 def _build(session: Session, org: Organisation, closed: list[date], had_calendar: bool) -> None:
@@ -101,21 +135,9 @@ def _build(session: Session, org: Organisation, closed: list[date], had_calendar
             sa.select(table.c.day, table.c.is_working).where(table.c.organisation_id == org.id)
         ).all()
     )
-    rows = calendar_rows(org.country, set(closed))
+    rows = _rows(org.country, frozenset(closed), FIRST_DAY, LAST_DAY)
     session.execute(sa.delete(table).where(table.c.organisation_id == org.id))
-    session.execute(
-        sa.insert(table),
-        [
-            {
-                "organisation_id": org.id,
-                "day": day,
-                "is_working": working,
-                "kind": kind,
-                "working_seconds_before": before,
-            }
-            for day, working, kind, before in rows
-        ],
-    )
+    _insert_days(session, org.id, rows)
     changed = [day for day, working, _, _ in rows if old.get(day) != working]
     if not had_calendar or not old:
         set_email_working_times(session, org.id)

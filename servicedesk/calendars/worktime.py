@@ -1,6 +1,6 @@
 """Working time between two instants, by the wall clock of the organisation's time zone.
 
-A working day counts as 24 hours; all other days count nothing (METRICS.md). The time zone's
+A working day counts as 24 hours; all other days count nothing (docs/metrics.md). The zone's
 daylight-saving changes fall on Sundays, which are never working days, so a working day always
 has 86,400 wall-clock seconds and working time is the difference of two "working clocks":
 

@@ -108,7 +108,7 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
     started_at = start.occurred_at
     answers = [e for e in events if e.type == ANSWER_TYPE[channel]]
     if channel == "email":
-        # Only a reply after the citizen's message answers it (METRICS.md, e-mail).
+        # Only a reply after the citizen's message answers it (docs/metrics.md, E-mail).
         answers = [e for e in answers if e.occurred_at >= started_at]
     else:
         # An answer a few seconds before the queue time is two clocks that disagree: the call

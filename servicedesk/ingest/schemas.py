@@ -1,4 +1,4 @@
-"""The canonical event as the generic API accepts it (CONTRACT.md), validated with pydantic.
+"""The canonical event as the generic API accepts it (docs/api.md), validated with pydantic.
 
 Provider adapters produce plain dicts of this shape, so every path into the system is checked by
 the same rules.

@@ -32,5 +32,5 @@ class Report(SQLModel, table=True):
     figures_sha256: str = Field(max_length=64)
     #: sha256 of the canonical JSON of the whole document (``document`` without this field).
     sha256: str = Field(max_length=64)
-    #: The report document exactly as shown and exported (CONTRACT.md report JSON, and more).
+    #: The report document exactly as shown and exported (docs/reports.md, "The report JSON").
     document: dict[str, Any] = Field(sa_type=sa.JSON)
