@@ -136,14 +136,15 @@ def advisory_lock(session: Session, *names: str) -> None:
     """
     dialect = dialect_of(session)
     if dialect == "postgresql":
-        keys = sorted({_lock_key(name) for name in names})
+        keys = sorted({lock_key(name) for name in names})
         if keys:
             session.connection().execute(_PG_LOCKS, {"keys": keys})
     elif dialect == "sqlite" and not session.in_transaction():
         _begin_writer(session)
 
 
-def _lock_key(name: str) -> int:
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of a name (64 bits of its BLAKE2b digest)."""
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 

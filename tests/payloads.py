@@ -1,4 +1,4 @@
-"""Provider sample payloads kept beside the tests (each file names the provider source it is from)."""
+"""Provider sample payloads kept beside the tests (each file names the source it is from)."""
 
 from __future__ import annotations
 

@@ -21,6 +21,9 @@ from integrations.base import PayloadError, RequestParts
 from servicedesk.ingest.schemas import parse_events
 from tests.payloads import FIXTURES, fixture_text, key_value_form
 
+#: Fuzzing every adapter's parser: make test-all and CI.
+pytestmark = pytest.mark.slow
+
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
     deadline=None,

@@ -6,7 +6,6 @@ Short runs here; the long versions are ``bench/soak.py`` (``make soak``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from servicedesk.contacts.models import Contact
+from servicedesk.db import lock_key
 from servicedesk.ingest.models import Event
 from servicedesk.reports.models import Report
 from servicedesk.timeutil import utcnow
@@ -32,6 +32,9 @@ from tests.live import (
     prepare_org,
     run_senders,
 )
+
+#: Fault injection (kill -9, PostgreSQL stopped) under load: make test-all and CI.
+pytestmark = pytest.mark.slow
 
 
 def _stored(engine: sa.Engine) -> Counter[str]:
@@ -152,7 +155,7 @@ def test_sqlite_with_four_workers_never_shows_a_lock_to_clients(
 
 def _month_lock_key(org_id: int, month: str) -> int:
     """The advisory lock the report generator takes for one organisation's month."""
-    return int(hashlib.sha256(f"report:{org_id}:{month}".encode()).hexdigest()[:15], 16)
+    return lock_key(f"report:{org_id}:{month}")
 
 
 @pytest.mark.parametrize("engine_name", ["postgresql"])

@@ -99,6 +99,7 @@ def test_metrics_token_keeps_others_out(app, client):
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite"])
+@pytest.mark.slow
 def test_gunicorn_workers_are_counted_together(database_url, token, tmp_path: Path):
     metrics_dir = tmp_path / "prometheus"
     server = LiveServer(

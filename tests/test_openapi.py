@@ -180,12 +180,14 @@ def test_the_reports_api_answers_as_documented(app, reader, token):
             case.validate_response(again, checks=CHECKS)
 
 
+@pytest.mark.slow
 def test_schemathesis_valid_requests_are_documented_and_never_fail(app, token, reader):
     seen = _run_schemathesis(app, token, reader, schemathesis.GenerationMode.POSITIVE)
     assert 202 in seen
     assert all(status < 500 for status in seen)
 
 
+@pytest.mark.slow
 def test_schemathesis_invalid_requests_are_rejected_as_problems(app, token, reader):
     seen = _run_schemathesis(app, token, reader, schemathesis.GenerationMode.NEGATIVE)
     assert 422 in seen

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -155,6 +156,7 @@ def test_reference_state_is_what_the_definitions_say(client, db, org, token):
     }
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

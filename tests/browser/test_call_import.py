@@ -19,6 +19,9 @@ from servicedesk.orgs.operations import create_organisation
 from tests.browser.chromium import sign_in
 from tests.callimport.calls import FIXTURES
 
+#: A long browser flow (upload, preview, import): make test-all and CI.
+pytestmark = pytest.mark.slow
+
 PASSWORD = "browser test password"
 WIDTHS = {"desktop": 1440, "phone": 390}
 

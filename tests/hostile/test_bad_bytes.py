@@ -32,6 +32,9 @@ from tests.test_hooks import (
     twilio_post,
 )
 
+#: Fuzzing every entry point with bad bytes: make test-all and CI.
+pytestmark = pytest.mark.slow
+
 NUL_TEXT = ["\x00", "Bygg\x00lov"]
 SURROGATE = "\ud800"
 DEEP = "[" * 100_000 + "]" * 100_000
