@@ -12,6 +12,7 @@ from servicedesk.kolada.models import KoladaKpi, KoladaValue
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.reports.models import Report
+from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut, SurveySettings
 from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 __all__ = [
@@ -34,7 +35,10 @@ __all__ = [
     "Organisation",
     "Queue",
     "Report",
+    "SurveyInvitation",
+    "SurveyOptOut",
     "SurveyResponse",
+    "SurveySettings",
     "WebhookNonce",
     "Target",
     "User",

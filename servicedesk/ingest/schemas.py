@@ -30,7 +30,7 @@ EventType = Literal[
     "email.replied",
     "survey.response",
 ]
-Question = Literal["treatment", "ease", "clarity"]
+Question = Literal["treatment", "ease", "clarity", "got_answer"]
 Channel = Literal["phone", "email"]
 
 #: The channel each event type belongs to; a survey response names its own (or none).
@@ -69,6 +69,9 @@ class EventIn(BaseModel):
     score: Annotated[int, Field(ge=1, le=5, strict=True)] | None = None
     #: Which channel a survey.response is about; optional (an extension of the contract).
     channel: Channel | None = None
+    #: The yes/no answer to question ``got_answer`` ("did you get an answer?"), which has no
+    #: score (an extension of the contract; docs/metrics.md, Surveys).
+    answer: StrictBool | None = None
 
     @field_validator("occurred_at", mode="before")
     @classmethod
@@ -89,11 +92,20 @@ class EventIn(BaseModel):
         """(field, message) for fields that do not fit the event's type."""
         errors = []
         if self.type == "survey.response":
-            for name in ("question", "score"):
-                if getattr(self, name) is None:
-                    errors.append((name, "required on survey.response"))
+            if self.question is None:
+                errors.append(("question", "required on survey.response"))
+            elif self.question == "got_answer":
+                if self.answer is None:
+                    errors.append(("answer", "required on question got_answer (true or false)"))
+                if self.score is not None:
+                    errors.append(("score", "not allowed on question got_answer (use answer)"))
+            else:
+                if self.score is None:
+                    errors.append(("score", "required on survey.response"))
+                if self.answer is not None:
+                    errors.append(("answer", "only allowed on question got_answer"))
         else:
-            for name in ("question", "score", "channel"):
+            for name in ("question", "score", "channel", "answer"):
                 if getattr(self, name) is not None:
                     errors.append((name, "only allowed on survey.response"))
         if self.direct_answer is not None and self.type != "call.ended":
@@ -103,6 +115,13 @@ class EventIn(BaseModel):
     @property
     def event_channel(self) -> str | None:
         return CHANNEL_OF_TYPE[self.type] or self.channel
+
+    @property
+    def stored_score(self) -> int | None:
+        """The score column: the grade, or for ``got_answer`` 1 for yes and 0 for no."""
+        if self.question == "got_answer" and self.answer is not None:
+            return 1 if self.answer else 0
+        return self.score
 
     @property
     def occurred_at_utc(self) -> datetime:

@@ -139,7 +139,7 @@ def _event_row(org: Organisation, key: bytes, delivery_id: int, e: EventIn) -> d
         "caller_hash": pseudonymise(e.caller, key, org.country) if e.caller else None,
         "direct_answer": e.direct_answer,
         "question": e.question,
-        "score": e.score,
+        "score": e.stored_score,
     }
 
 

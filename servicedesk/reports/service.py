@@ -21,6 +21,7 @@ from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import (
     empty_email,
+    empty_headline,
     empty_phone,
     empty_survey,
     figures_by,
@@ -31,7 +32,7 @@ from servicedesk.reports.models import Report
 from servicedesk.timeutil import utcnow
 
 #: The parts of a document that are the month's own figures (what a new version is about).
-FIGURE_KEYS = ("phone", "email", "survey", "queues", "days")
+FIGURE_KEYS = ("phone", "email", "survey", "survey_headline", "queues", "days")
 
 
 def canonical_json(value: Any) -> bytes:
@@ -82,6 +83,7 @@ def month_figures(
             "phone": {**empty_phone(org), "survey_response_rate": None},
             "email": {**empty_email(), "survey_response_rate": None},
             "survey": empty_survey(),
+            "survey_headline": empty_headline(),
         }
         result["days"] = {d.isoformat(): per_day.get(d, empty) for d in month.days()}
     return result
@@ -204,6 +206,7 @@ def generate_report(
         "phone": own["phone"],
         "email": own["email"],
         "survey": own["survey"],
+        "survey_headline": own["survey_headline"],
         "queues": own["queues"],
         "definitions_version": DEFINITIONS_VERSION,
         "organisation_name": org.name,
