@@ -29,6 +29,10 @@ from servicedesk.problems import problem, wants_problem
 LOCALES = ("sv", "nb", "en")
 COUNTRY_LOCALES = {"SE": "sv", "NO": "nb"}
 MACHINE_PREFIXES = ("/api/", "/hooks/", "/healthz", "/readyz")
+#: The citizen's survey pages: the signed, single-use link in the URL is the credential and no
+#: cookie is set, so a cross-site request has nothing to ride on (and a mail client's one-click
+#: opt-out, RFC 8058, cannot carry a CSRF token).
+LINK_PREFIXES = ("/s/",)
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -108,7 +112,7 @@ def _machine_request() -> bool:
 def _protect() -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.path.startswith(MACHINE_PREFIXES):
+    if request.path.startswith(MACHINE_PREFIXES + LINK_PREFIXES):
         return
     csrf.protect()
 
