@@ -72,7 +72,11 @@ class SmtpSender:
             )
         server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         if self.security == "starttls":
-            server.starttls(context=self.context)
+            try:
+                server.starttls(context=self.context)
+            except BaseException:
+                server.close()
+                raise
         return server
 
     def send(self, message: EmailMessage) -> None:

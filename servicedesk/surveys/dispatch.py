@@ -149,9 +149,9 @@ def _due(
     """("skip", reason) / ("wait", None) / ("due", when the delay is over)."""
     if contact is None:
         return "wait", None
-    answered = contact["answered_at"]
+    answered = contact["contact_answered_at"]
     if invitation["channel"] == "phone":
-        ended = contact["ended_at"]
+        ended = contact["contact_ended_at"]
         if ended is None:
             return "wait", None
         if answered is None:
@@ -288,7 +288,12 @@ def send_pending_for(
     session.commit()
     rows = (
         session.execute(
-            sa.select(INV, C.c.answered_at, C.c.ended_at, C.c.id.label("contact_row"))
+            sa.select(
+                INV,
+                C.c.answered_at.label("contact_answered_at"),
+                C.c.ended_at.label("contact_ended_at"),
+                C.c.id.label("contact_row"),
+            )
             .select_from(INV)
             .outerjoin(
                 C,
@@ -348,6 +353,7 @@ def send_pending_for(
             session.commit()
             invitation = session.get(SurveyInvitation, row["id"])
             assert invitation is not None
+            session.expunge(invitation)
             session.rollback()
             status, reason, provider, provider_id = send_one(
                 session,
@@ -408,6 +414,8 @@ def send_pending(
                 SurveySettings.organisation_id == Organisation.id,  # type: ignore[arg-type]
             )
         ).all()
+        # Detached, so the commits and rollbacks below never reload them mid-way.
+        session.expunge_all()
         session.rollback()
         for org, settings in pairs:
             send_pending_for(
