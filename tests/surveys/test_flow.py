@@ -173,6 +173,7 @@ def test_a_call_is_surveyed_by_sms_and_the_answers_reach_the_figures(
     again = client.post(_link(text), data={"ease": "1", "treatment": "1"})
     assert "redan besvarats" in again.get_data(as_text=True)
     today = local_date(utcnow(), surveyed.timezone)
+    db.rollback()
     figures = figures_by(db, surveyed, today.replace(day=1), today, [None])[None]
     headline = figures["survey_headline"]
     assert headline["phone_ease"]["responses"] == 1 and headline["phone_ease"]["index"] == 75.0
@@ -199,6 +200,7 @@ def test_an_email_is_surveyed_and_a_no_is_not_scored(app, client, db, surveyed, 
         _link(second.get_content()), data={"got_answer": "no", "ease": "1", "clarity": "1"}
     )
     today = local_date(utcnow(), surveyed.timezone)
+    db.rollback()
     headline = figures_by(db, surveyed, today.replace(day=1), today, [None])[None][
         "survey_headline"
     ]
