@@ -60,7 +60,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "clarity_low": "Inte alls tydligt",
         "clarity_high": "Mycket tydligt",
         "sms": "Hej! Du var nyligen i kontakt med {sender} via telefon. Svara gärna på två "
-        "korta frågor: {link} Svara STOPP om du inte vill få fler enkäter.",
+        "korta frågor: {link} Där kan du också avböja fler enkäter.",
         "email_subject": "Två frågor om ditt ärende hos {sender}",
         "email_body": "Hej!\n\nDu har nyligen fått svar på ett e-postmeddelande från {sender}. "
         "Vi vill gärna veta hur det gick. Enkäten har tre korta frågor och tar mindre än en "
@@ -83,7 +83,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "clarity_low": "Ikke tydelig i det hele tatt",
         "clarity_high": "Svært tydelig",
         "sms": "Hei! Du var nylig i kontakt med {sender} på telefon. Svar gjerne på to korte "
-        "spørsmål: {link} Svar STOPP hvis du ikke vil ha flere undersøkelser.",
+        "spørsmål: {link} Der kan du også reservere deg mot flere undersøkelser.",
         "email_subject": "To spørsmål om henvendelsen din til {sender}",
         "email_body": "Hei!\n\nDu har nylig fått svar på en e-post fra {sender}. Vi vil gjerne "
         "vite hvordan det gikk. Undersøkelsen har tre korte spørsmål og tar under ett "
@@ -107,7 +107,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "clarity_low": "Not clear at all",
         "clarity_high": "Very clear",
         "sms": "Hello! You were recently in touch with {sender} by phone. Please answer two "
-        "short questions: {link} Reply STOP if you want no more surveys.",
+        "short questions: {link} There you can also opt out of further surveys.",
         "email_subject": "Two questions about your e-mail to {sender}",
         "email_body": "Hello,\n\nYou recently got an answer to an e-mail from {sender}. We would "
         "like to know how it went. The survey has three short questions and takes less than "

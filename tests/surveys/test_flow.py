@@ -157,7 +157,7 @@ def test_a_call_is_surveyed_by_sms_and_the_answers_reach_the_figures(
     assert result.sent == 1
     [(to, text)] = outbox.sms
     assert to == NUMBER  # normalised to E.164
-    assert "STOPP" in text and len(text) <= 306
+    assert "avböja fler enkäter" in text and len(text) <= 306
     [invitation] = _invitations(db)
     assert invitation.status == "sent" and invitation.recipient is None
     assert invitation.provider_id == "s1"
