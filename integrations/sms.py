@@ -77,7 +77,9 @@ def _post(
     except httpx.TimeoutException:
         raise SmsError(f"{provider} did not answer in time", retry=True) from None
     except httpx.HTTPError as exc:
-        raise SmsError(f"{provider} could not be reached ({type(exc).__name__})", retry=True) from None
+        raise SmsError(
+            f"{provider} could not be reached ({type(exc).__name__})", retry=True
+        ) from None
 
 
 class Elks46Sms:

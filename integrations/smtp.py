@@ -96,7 +96,9 @@ class SmtpSender:
             retry = 400 <= exc.smtp_code < 500
             raise MailError(f"SMTP {exc.smtp_code}: {_masked(text)}", retry=retry) from None
         except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
-            raise MailError(f"the mail server did not answer ({type(exc).__name__})", retry=True) from None
+            raise MailError(
+                f"the mail server did not answer ({type(exc).__name__})", retry=True
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(
                 f"the mail server could not be reached ({type(exc).__name__})", retry=True

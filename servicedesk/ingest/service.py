@@ -218,9 +218,7 @@ def _ingest(
         # The clear caller of a contact drawn for a survey is kept (sealed, at most 48 h) for
         # the survey alone; every other one is gone with this request (docs/privacy.md).
         fresh = [e for e in unique.values() if e.caller and e.id in inserted]
-        capture_recipients(
-            session, org, fresh, pseudonym_key=pseudonym_key, secret_key=secret_key
-        )
+        capture_recipients(session, org, fresh, pseudonym_key=pseudonym_key, secret_key=secret_key)
     duplicates = len(events) - len(new)
     if add:
         session.connection().execute(

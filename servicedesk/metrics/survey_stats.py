@@ -63,7 +63,9 @@ class ScoreSums:
     def of_scores(cls, scores: list[int]) -> ScoreSums:
         """The sums of a list of 1-5 scores (tests and the worked example)."""
         values = [(s - 1) * 25 for s in scores]
-        return cls(len(values), sum(values), sum(v * v for v in values), sum(s >= 4 for s in scores))
+        return cls(
+            len(values), sum(values), sum(v * v for v in values), sum(s >= 4 for s in scores)
+        )
 
 
 def rounded(value: float | None, places: int = 2) -> float | None:

@@ -136,8 +136,10 @@ def settings() -> Any:
         missing = problems(fresh)
         if missing:
             flash(
-                _("Saved, but nothing will be sent until the provider is complete: %(what)s.",
-                  what=", ".join(_("SMS") if m == "sms" else _("e-mail") for m in missing)),
+                _(
+                    "Saved, but nothing will be sent until the provider is complete: %(what)s.",
+                    what=", ".join(_("SMS") if m == "sms" else _("e-mail") for m in missing),
+                ),
                 "error",
             )
         else:

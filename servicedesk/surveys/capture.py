@@ -80,7 +80,9 @@ def _candidates(
     pseudonym_key: bytes,
     now: datetime,
 ) -> list[Candidate]:
-    channels = {c for c, on in (("phone", settings.phone_enabled), ("email", settings.email_enabled)) if on}
+    channels = {
+        c for c, on in (("phone", settings.phone_enabled), ("email", settings.email_enabled)) if on
+    }
     found: dict[tuple[str, str], Candidate] = {}
     for event in events:
         channel = event.event_channel

@@ -69,8 +69,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "Vill du inte få fler enkäter? {stop}\n\nMed vänliga hälsningar\n{sender}\n",
     },
     "nb": {
-        "phone_ease": "Hvor enkelt var det å få hjelp fra kommunen med spørsmålet ditt "
-        "på telefon?",
+        "phone_ease": "Hvor enkelt var det å få hjelp fra kommunen med spørsmålet ditt på telefon?",
         "phone_treatment": "I din siste kontakt med kommunens medarbeidere på telefon, "
         "hvor fornøyd var du med måten du ble møtt på?",
         "email_got_answer": "Har du fått tilbakemelding eller svar på spørsmålet ditt?",
@@ -97,8 +96,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone_treatment": "In your latest contact with the municipality's staff by phone, "
         "how satisfied were you with how you were treated?",
         "email_got_answer": "Have you received feedback or an answer to your question?",
-        "email_ease": "Was it easy to get help from the municipality with your question "
-        "by e-mail?",
+        "email_ease": "Was it easy to get help from the municipality with your question by e-mail?",
         "email_clarity": "Did you find the answer from the municipality's staff clear?",
         "ease_low": "Very difficult",
         "ease_high": "Very easy",

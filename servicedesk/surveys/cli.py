@@ -1,4 +1,4 @@
-"""``servicedesk survey ...``: send the surveys that are due (the scheduler runs it every minute)."""
+"""``servicedesk survey ...``: send the due surveys (the scheduler runs it every minute)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,7 @@ def dispatch_config() -> DispatchConfig:
     """The keys and public URL the dispatch needs, from the running app."""
     public_url = current_app.config.get("PUBLIC_URL") or ""
     if not public_url:
-        raise click.ClickException(
-            "SERVICEDESK_PUBLIC_URL must be set: the surveys link to it"
-        )
+        raise click.ClickException("SERVICEDESK_PUBLIC_URL must be set: the surveys link to it")
     return DispatchConfig(secret_key=current_app.config["SECRET_KEY"], public_url=public_url)
 
 

@@ -32,7 +32,7 @@ from servicedesk.contacts.models import Contact
 from servicedesk.db import mark_write
 from servicedesk.orgs.models import Organisation
 from servicedesk.surveys import catalogue
-from servicedesk.surveys.capture import RECIPIENTS, SURVEYED
+from servicedesk.surveys.capture import RECIPIENTS
 from servicedesk.surveys.links import STATUS_SALT, make_token
 from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut, SurveySettings
 from servicedesk.surveys.rules import LINK_DAYS, next_send_time
@@ -255,7 +255,9 @@ def send_one(
                 status_url=status_url(config, invitation),
             )
             return "sent", None, sent.provider, sent.message_id
-        password = unseal(settings.smtp_password, config.secret_key) if settings.smtp_password else ""
+        password = (
+            unseal(settings.smtp_password, config.secret_key) if settings.smtp_password else ""
+        )
         mailer = mail_factory(settings, password)
         message = email_message(
             settings, org, language, recipient, link, stop_url(config, invitation)
@@ -332,13 +334,17 @@ def send_pending_for(
             result.waiting += 1
             session.rollback()
             continue
-        elif row["channel"] == "phone" and next_send_time(
-            when,
-            org.timezone,
-            settings.quiet_start,
-            settings.quiet_end,
-            None if settings.sms_on_closed_days else working_day,
-        ) > now:
+        elif (
+            row["channel"] == "phone"
+            and next_send_time(
+                when,
+                org.timezone,
+                settings.quiet_start,
+                settings.quiet_end,
+                None if settings.sms_on_closed_days else working_day,
+            )
+            > now
+        ):
             result.waiting += 1  # quiet hours or a closed day: a later run sends it
             session.rollback()
             continue

@@ -42,9 +42,7 @@ def _figures(
     }
 
 
-def dispatch_figures(
-    session: Session, org: Organisation, start: date, end: date
-) -> dict[str, Any]:
+def dispatch_figures(session: Session, org: Organisation, start: date, end: date) -> dict[str, Any]:
     """Per channel: sent, delivered (where the provider reports it), failed, answered, the
     response rate of the surveys sent, and those expired or skipped (opted out among them)."""
     stmt = (

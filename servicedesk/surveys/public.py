@@ -55,7 +55,9 @@ def _language(invitation: SurveyInvitation, org: Organisation) -> str:
     return invitation.locale or catalogue.language_of("", org.country)
 
 
-def _questions(channel: str, language: str, settings: SurveySettings | None) -> list[dict[str, Any]]:
+def _questions(
+    channel: str, language: str, settings: SurveySettings | None
+) -> list[dict[str, Any]]:
     wording = settings.wording if settings is not None else {}
     return [
         {

@@ -114,8 +114,10 @@ def next_send_time(
             continue
         if in_quiet_hours(local, quiet_start, quiet_end):
             end = _clock(quiet_end)
-            day = local.date() if local.time().replace(tzinfo=None) < end else (
-                local.date() + timedelta(days=1)
+            day = (
+                local.date()
+                if local.time().replace(tzinfo=None) < end
+                else (local.date() + timedelta(days=1))
             )
             local = datetime.combine(day, end, zone)
             continue

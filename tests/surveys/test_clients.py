@@ -167,7 +167,7 @@ class _Inbox:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if self.refuse:
-            return "550 5.1.1 <%s>: Recipient address rejected" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -208,9 +208,7 @@ def _message():
 
 def test_smtp_delivers_to_a_local_server(smtp_server) -> None:
     controller, inbox = smtp_server()
-    SmtpSender("127.0.0.1", controller.port, security="none").send(
-        _message()
-    )
+    SmtpSender("127.0.0.1", controller.port, security="none").send(_message())
     [(sender, recipients, content)] = inbox.messages
     assert sender == "enkat@kumla.se" and recipients == ["anna@example.se"]
     assert b"https://sd.example/s/abc" in content

@@ -196,9 +196,7 @@ def test_an_email_is_surveyed_and_a_no_is_not_scored(app, client, db, surveyed, 
     html = client.get(link + "?lang=nb").get_data(as_text=True)
     assert "Har du fått tilbakemelding eller svar på spørsmålet ditt?" in html
     client.post(link, data={"got_answer": "yes", "ease": "5", "clarity": "3"})
-    client.post(
-        _link(second.get_content()), data={"got_answer": "no", "ease": "1", "clarity": "1"}
-    )
+    client.post(_link(second.get_content()), data={"got_answer": "no", "ease": "1", "clarity": "1"})
     today = local_date(utcnow(), surveyed.timezone)
     db.rollback()
     headline = figures_by(db, surveyed, today.replace(day=1), today, [None])[None][
