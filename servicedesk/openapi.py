@@ -42,8 +42,21 @@ EVENT = {
             "description": "Phone number or e-mail address; pseudonymised on arrival",
         },
         "direct_answer": {"type": "boolean", "description": "Only on call.ended"},
-        "question": {"type": "string", "enum": list(get_args(Question))},
-        "score": {"type": "integer", "minimum": 1, "maximum": 5},
+        "question": {
+            "type": "string",
+            "enum": list(get_args(Question)),
+            "description": "Only on survey.response; got_answer is SKR's yes/no filter question",
+        },
+        "score": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 5,
+            "description": "Only on survey.response, not on question got_answer",
+        },
+        "answer": {
+            "type": "boolean",
+            "description": "Only on survey.response with question got_answer: yes or no",
+        },
         "channel": {
             "type": "string",
             "enum": list(get_args(Channel)),

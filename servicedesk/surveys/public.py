@@ -13,6 +13,7 @@ from flask_babel import force_locale
 
 from integrations.base import SignatureError
 from integrations.sms import DELIVERY_STATUS
+from servicedesk.auth.access import public
 from servicedesk.db import get_engine, get_session, serialized_writes
 from servicedesk.orgs.models import Organisation
 from servicedesk.surveys import catalogue
@@ -77,6 +78,7 @@ def _gone(language: str, expired: bool, status: int = 410) -> tuple[str, int]:
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
+@public
 @limiter.limit("20 per minute", methods=["POST"])
 def survey(token: str) -> Any:
     """The survey of one contact: its channel's questions, answered once."""
@@ -126,6 +128,7 @@ def survey(token: str) -> Any:
 
 
 @bp.route("/<token>/stop", methods=["GET", "POST"])
+@public
 @limiter.limit("20 per minute", methods=["POST"])
 def stop(token: str) -> Any:
     """No more surveys: a button on the page, and one-click from the mail client (RFC 8058)."""
@@ -164,6 +167,7 @@ def _stop_after_expiry(token: str) -> tuple[SurveyInvitation, Organisation]:
 
 
 @bp.post("/status/<token>")
+@public
 @limiter.limit("120 per minute")
 def delivery_status(token: str) -> Any:
     """A delivery report from 46elks (``id``, ``status``) or Twilio (``MessageSid``,
