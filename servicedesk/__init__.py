@@ -47,6 +47,10 @@ def _config_from(settings: Settings, instance_path: str, required: bool) -> dict
         "WEBHOOK_TOLERANCE_SECONDS": settings.servicedesk_webhook_tolerance_seconds,
         "PUBLIC_URL": settings.servicedesk_public_url,
         "REDIS_URL": settings.servicedesk_redis_url,
+        "TRUSTED_PROXIES": settings.servicedesk_trusted_proxies,
+        "BODY_SECONDS": settings.servicedesk_body_timeout_seconds,
+        "REFUSED_RATE_LIMIT": settings.servicedesk_refused_rate_limit,
+        "REFUSED_DAILY_BYTES": settings.servicedesk_refused_daily_bytes,
         "ENV_NAME": settings.servicedesk_env,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -72,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
         test_settings = Settings(servicedesk_env="test")
         app.config.from_mapping(_config_from(test_settings, app.instance_path, True))
         app.config.from_mapping(test_config)
+        app.config["SERVICEDESK_CHOSEN"] = frozenset(test_config)
     if isinstance(app.config.get("PSEUDONYM_KEY"), str):
         app.config["PSEUDONYM_KEY"] = app.config["PSEUDONYM_KEY"].encode()
     app.config["PSEUDONYM_PREVIOUS_KEYS"] = [

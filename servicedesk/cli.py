@@ -74,12 +74,13 @@ def db_upgrade(revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=lambda: int(os.environ.get("PORT", 8000)), type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve_cmd(host: str, port: int, workers: int) -> None:
-    """Run the production server (gunicorn)."""
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 256))
+def serve_cmd(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the production server (gunicorn, threaded workers)."""
     require_keys()
     from servicedesk.serve import serve
 
-    serve(host, port, workers)
+    serve(host, port, workers, threads)
 
 
 #: Every feature's command or group; a feature adds itself with one line here.

@@ -7,10 +7,11 @@ from servicedesk.callimport.models import CallImport
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.dashboard.models import Target
 from servicedesk.gdpr.models import RetentionPolicy
-from servicedesk.ingest.models import Delivery, Event, IngestToken
+from servicedesk.ingest.models import Delivery, Event, IngestToken, RefusedDay
 from servicedesk.kolada.models import KoladaKpi, KoladaValue
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
+from servicedesk.ratelimits import RateLimitCounter
 from servicedesk.reports.models import Report
 from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut, SurveySettings
 from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
@@ -34,6 +35,8 @@ __all__ = [
     "KoladaValue",
     "Organisation",
     "Queue",
+    "RateLimitCounter",
+    "RefusedDay",
     "Report",
     "SurveyInvitation",
     "SurveyOptOut",

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -67,9 +68,17 @@ class _StderrLogger:
     debug = info = warning = warn = error = critical = exception = fatal = log = msg
 
 
-@cache
+_metrics_lock = threading.Lock()
+
+
 def metrics() -> SimpleNamespace:
-    """The process's metrics, made on first use (after gunicorn's fork)."""
+    """The process's metrics, made on first use (after gunicorn's fork) by one thread only."""
+    with _metrics_lock:
+        return _make_metrics()
+
+
+@cache
+def _make_metrics() -> SimpleNamespace:
     from prometheus_client import Counter, Histogram
 
     return SimpleNamespace(
@@ -83,6 +92,13 @@ def metrics() -> SimpleNamespace:
             "Time to answer a delivery, by endpoint",
             ["source"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        ),
+        refused=Counter(
+            "servicedesk_refused_deliveries",
+            "Refused deliveries by endpoint and what was kept: kept (a proven sender's, whole), "
+            "kept_bounded (a stranger's, bounded), over_cap (the day's cap reached: not stored), "
+            "rate_limited (answered 429, not stored)",
+            ["source", "outcome"],
         ),
         scheduler_runs=Counter(
             "servicedesk_scheduler_runs",
@@ -162,12 +178,17 @@ def _after_request(response: Response) -> Response:
 def metrics_view() -> Response:
     """The Prometheus text format; all workers' counts in multiprocess mode.
 
-    Not behind a sign-in (Prometheus has none): closed by SERVICEDESK_METRICS_TOKEN and nginx.
+    Not behind a sign-in (Prometheus has none): a bearer token (SERVICEDESK_METRICS_TOKEN)
+    closes it, and in production it is not served at all without one.
     """
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
 
     token = current_app.config.get("METRICS_TOKEN")
+    if not token and current_app.config.get("ENV_NAME") == "production":
+        # Open to anyone, the counts tell an attacker what works; without a token there is no
+        # /metrics in production (docs/deploy.md).
+        return Response("not found\n", status=404, mimetype="text/plain")
     if token:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(presented.encode(), token.encode()):

@@ -1,101 +1,30 @@
 """``GET /api/v1/openapi.json``: the machine-readable description of the public HTTP API.
 
-Written by hand from CONTRACT.md and kept honest by the tests, which run schemathesis against the
-real application with this document (tests/test_openapi.py).
+Every schema is generated from the pydantic models the API is built on (servicedesk/apimodels.py:
+the events as a union discriminated by ``type``, each type with exactly its own fields; the
+problem, answer and report shapes); this module only lays out the paths. The tests run
+schemathesis against the real application with this document (tests/test_openapi.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from servicedesk.ingest.schemas import MAX_BATCH, Channel, EventType, Question
+from servicedesk.apimodels import component_schemas
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
-_STRING_1_128 = {"type": "string", "minLength": 1, "maxLength": 128}
 
-EVENT = {
-    "type": "object",
-    "description": "One canonical event (CONTRACT.md). Unknown fields are refused.",
-    "additionalProperties": False,
-    "required": ["id", "type", "contact_id", "occurred_at"],
-    "properties": {
-        "id": {**_STRING_1_128, "description": "The sender's id; the same id again is a duplicate"},
-        "type": {
-            "type": "string",
-            "enum": list(get_args(EventType)),
-        },
-        "contact_id": {"type": "string", "minLength": 1, "maxLength": 256},
-        "occurred_at": {
-            "type": "string",
-            "format": "date-time",
-            "description": "RFC 3339 with an offset, between 1970 and 2100",
-        },
-        "queue": _STRING_1_128,
-        "agent": _STRING_1_128,
-        "caller": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 320,
-            "description": "Phone number or e-mail address; pseudonymised on arrival",
-        },
-        "direct_answer": {"type": "boolean", "description": "Only on call.ended"},
-        "question": {
-            "type": "string",
-            "enum": list(get_args(Question)),
-            "description": "Only on survey.response; got_answer is SKR's yes/no filter question",
-        },
-        "score": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 5,
-            "description": "Only on survey.response, not on question got_answer",
-        },
-        "answer": {
-            "type": "boolean",
-            "description": "Only on survey.response with question got_answer: yes or no",
-        },
-        "channel": {
-            "type": "string",
-            "enum": list(get_args(Channel)),
-            "description": "Only on survey.response: the channel the grade is about",
-        },
-    },
-}
-
-PROBLEM = {
-    "type": "object",
-    "description": "RFC 9457 problem details",
-    "required": ["type", "title", "status"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["index", "field", "message"],
-                "properties": {
-                    "index": {"type": ["integer", "null"]},
-                    "field": {"type": "string"},
-                    "message": {"type": "string"},
-                },
-            },
-        },
-    },
-}
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _problem(description: str, **headers: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
+        "content": {"application/problem+json": {"schema": _ref("Problem")}},
     }
     if headers:
         answer["headers"] = headers
@@ -103,7 +32,13 @@ def _problem(description: str, **headers: dict[str, Any]) -> dict[str, Any]:
 
 
 _RETRY_AFTER = {"schema": {"type": "string"}, "description": "Seconds to wait before retrying"}
-_HEALTH = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
+_HEALTH = _ref("Health")
+#: What a client that has had too many deliveries refused is answered (nothing is stored).
+_TOO_MANY = {
+    "description": "Too many refused deliveries from this address; nothing stored, retry later",
+    "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 SIGNATURE_HEADERS = [
     {
@@ -186,6 +121,7 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
                 "404": _problem("No such integration, or no such endpoint for the provider"),
                 "413": _problem("Body larger than the limit"),
                 "422": _problem("The payload cannot be read, or gives events the core refuses"),
+                "429": _TOO_MANY,
                 **refusals,
                 "503": _problem(
                     "The database is unreachable; nothing stored, retry",
@@ -195,65 +131,6 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
         }
     }
 
-
-REPORT = {
-    "type": "object",
-    "description": (
-        "A frozen monthly report (CONTRACT.md, docs/reports.md), as `report show --format json` "
-        "prints it; `kolada` only when the organisation compares national figures"
-    ),
-    "required": [
-        "organisation",
-        "month",
-        "version",
-        "generated_at",
-        "phone",
-        "email",
-        "survey",
-        "queues",
-        "sha256",
-    ],
-    "properties": {
-        "organisation": {"type": "string"},
-        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
-        "version": {"type": "integer", "minimum": 1},
-        "generated_at": {"type": "string", "format": "date-time"},
-        "phone": {"type": "object"},
-        "email": {"type": "object"},
-        "survey": {"type": "object"},
-        "queues": {"type": "object", "additionalProperties": {"type": "object"}},
-        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "kolada": {"type": "array", "items": {"type": "object"}},
-    },
-}
-
-REPORT_LIST = {
-    "type": "object",
-    "required": ["organisation", "reports"],
-    "properties": {
-        "organisation": {"type": "string"},
-        "reports": {
-            "type": "array",
-            "description": "Newest month first; within a month the newest version first",
-            "items": {
-                "type": "object",
-                "required": ["month", "version", "generated_at", "sha256", "latest", "links"],
-                "properties": {
-                    "month": {"type": "string"},
-                    "version": {"type": "integer", "minimum": 1},
-                    "generated_at": {"type": "string", "format": "date-time"},
-                    "sha256": {"type": "string"},
-                    "latest": {"type": "boolean", "description": "The month's newest version"},
-                    "links": {
-                        "type": "object",
-                        "required": ["self", "month", "json", "csv", "xlsx"],
-                        "additionalProperties": {"type": "string"},
-                    },
-                },
-            },
-        },
-    },
-}
 
 _MONTH = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2026-06"]}
 _MONTH_IN_PATH = {"name": "month", "in": "path", "required": True, "schema": _MONTH}
@@ -286,7 +163,7 @@ _CACHE_HEADERS = {
     "Cache-Control": {"required": True, "schema": {"type": "string", "const": "private"}},
 }
 _REPORT_MEDIA = {
-    "json": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}},
+    "json": {"application/json": {"schema": _ref("Report")}},
     "csv": {"text/csv": {"schema": {"type": "string"}}},
     "xlsx": {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
@@ -348,11 +225,7 @@ def _reports_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "Every version (of the month, if asked)",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/ReportList"}
-                            }
-                        },
+                        "content": {"application/json": {"schema": _ref("ReportList")}},
                     },
                     **_REPORTS_REFUSALS,
                 },
@@ -394,35 +267,20 @@ def document() -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "application/json": {
-                                "schema": {
-                                    "oneOf": [
-                                        {"$ref": "#/components/schemas/Event"},
-                                        {"$ref": "#/components/schemas/Batch"},
-                                    ]
-                                }
+                                "schema": {"oneOf": [_ref("Event"), _ref("Batch")]}
                             }
                         },
                     },
                     "responses": {
                         "202": {
                             "description": "Stored; duplicates recognised and counted",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "required": ["accepted", "duplicates"],
-                                        "properties": {
-                                            "accepted": {"type": "integer", "minimum": 0},
-                                            "duplicates": {"type": "integer", "minimum": 0},
-                                        },
-                                    }
-                                }
-                            },
+                            "content": {"application/json": {"schema": _ref("Accepted")}},
                         },
                         "401": _problem("Bad or missing token or signature"),
                         "413": _problem("Body larger than the limit (1 MB by default)"),
                         "415": _problem("Content-Type is not application/json"),
                         "422": _problem("Invalid; each bad event named by index and field"),
+                        "429": _TOO_MANY,
                         "503": _problem(
                             "The database is unreachable; nothing stored, retry",
                             **{"Retry-After": _RETRY_AFTER},
@@ -463,25 +321,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {
-                "Event": EVENT,
-                "Batch": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["events"],
-                    "properties": {
-                        "events": {
-                            "type": "array",
-                            "minItems": 1,
-                            "maxItems": MAX_BATCH,
-                            "items": {"$ref": "#/components/schemas/Event"},
-                        }
-                    },
-                },
-                "Problem": PROBLEM,
-                "Report": REPORT,
-                "ReportList": REPORT_LIST,
-            },
+            "schemas": component_schemas(),
             "securitySchemes": {
                 "ingestToken": {
                     "type": "http",

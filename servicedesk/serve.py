@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 
@@ -23,10 +22,20 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:
         from servicedesk import create_app
+        from servicedesk.slowclients import BodyDeadline
 
-        return create_app()
+        app = create_app()
+        return BodyDeadline(
+            app,
+            # The largest body any view accepts: a delivery, or a call list with its form.
+            limit=max(
+                app.config["MAX_CONTENT_LENGTH"],
+                app.config.get("CALL_IMPORT_MAX_BYTES", 0) + 100_000,
+            ),
+            seconds=app.config["BODY_SECONDS"],
+        )
 
 
 def _multiprocess_dir() -> None:
@@ -48,12 +57,20 @@ def _child_exit(_server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def serve(host: str, port: int, workers: int, **extra: Any) -> None:
+#: Threads per worker. A request occupies one while it runs and while its body arrives (at
+#: most BODY_SECONDS); a connection that sends nothing waits in the worker's poller instead.
+THREADS = 32
+
+
+def serve(host: str, port: int, workers: int, threads: int = THREADS, **extra: Any) -> None:
     _multiprocess_dir()
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        # Threads, not one process per request: a slow client holds one thread of many for
+        # at most BODY_SECONDS (servicedesk/slowclients.py), never a whole worker.
+        "worker_class": "gthread",
+        "threads": threads,
         "timeout": 60,
         "graceful_timeout": 20,
         "keepalive": 5,

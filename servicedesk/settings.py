@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     servicedesk_webhook_tolerance_seconds: int = 300
     #: Redis URL for rate limits shared between workers; empty keeps them in memory.
     servicedesk_redis_url: str = ""
+    #: Seconds a request's body may take to arrive before the server answers 408.
+    servicedesk_body_timeout_seconds: float = 20.0
+    #: How many reverse proxies in front add X-Forwarded-For; the client is the address the
+    #: outermost of them saw (0: the peer's address itself, for a server reached directly).
+    servicedesk_trusted_proxies: int = 0
+    #: Deliveries refused before their sender proved who it is, per client address.
+    servicedesk_refused_rate_limit: str = "30 per minute; 300 per hour"
+    #: What such refused deliveries may store in one UTC day, in bytes (the rest is counted).
+    servicedesk_refused_daily_bytes: int = 20_000_000
 
     @field_validator("database_url")
     @classmethod

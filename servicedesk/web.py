@@ -7,10 +7,11 @@ cookies, so CSRF applies to every other POST.
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, abort, current_app, g, render_template, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -19,12 +20,15 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from servicedesk import formatting
 from servicedesk.auth.forms import LANGUAGE_NAMES
 from servicedesk.auth.models import User
 from servicedesk.db import get_session, mark_write
 from servicedesk.problems import problem, wants_problem
+from servicedesk.ratelimits import storage_uri
+from servicedesk.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, database_unavailable
 
 LOCALES = ("sv", "nb", "en")
 COUNTRY_LOCALES = {"SE": "sv", "NO": "nb"}
@@ -33,6 +37,7 @@ MACHINE_PREFIXES = ("/api/", "/hooks/", "/healthz", "/readyz")
 #: cookie is set, so a cross-site request has nothing to ride on (and a mail client's one-click
 #: opt-out, RFC 8058, cannot carry a CSRF token).
 LINK_PREFIXES = ("/s/",)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -61,6 +66,10 @@ def _load_user(identity: str) -> User | None:
     user_id, _, token = identity.partition(":")
     if not user_id.isdigit():
         return None
+    signed_in_at = session.get("signed_in_at")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if not isinstance(signed_in_at, int | float) or not 0 <= time.time() - signed_in_at < lifetime:
+        return None  # at most SESSION_HOURS after sign-in, however busy the session was
     user = get_session().get(User, int(user_id))
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
@@ -109,12 +118,39 @@ def _machine_request() -> bool:
     return request.path.startswith(MACHINE_PREFIXES)
 
 
+def _storable(values: Any) -> bool:
+    return not any("\x00" in k or any("\x00" in v for v in vs) for k, vs in values.lists())
+
+
 def _protect() -> None:
+    if request.path.startswith(MACHINE_PREFIXES):
+        return  # deliveries are kept and refused by their own endpoints, with a reason
+    # A NUL in a query or a form is refused up front: PostgreSQL cannot compare or store it,
+    # and SQLite would, so the engines would answer differently.
+    if not _storable(request.args) or (
+        request.method == "POST" and request.mimetype in FORM_TYPES and not _storable(request.form)
+    ):
+        abort(400)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.path.startswith(MACHINE_PREFIXES + LINK_PREFIXES):
+    if request.path.startswith(LINK_PREFIXES):
         return
     csrf.protect()
+
+
+def _database_down(exc: Exception) -> Any:
+    """Pages, like the APIs, answer 503 with Retry-After while the database is unreachable."""
+    if wants_problem():
+        return database_unavailable(exc)  # type: ignore[arg-type]
+    database_unavailable(exc)  # logs, and rolls back what it can
+    # The page must not ask the database again (who is signed in, their language).
+    g._login_user = login_manager.anonymous_user()
+    page = render_template(
+        "error.html",
+        title=_("The service is unavailable"),
+        message=_("The database cannot be reached just now. Try again in a minute."),
+    )
+    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def _headers(response: Response) -> Response:
@@ -174,27 +210,53 @@ def role_name(role: str) -> str:
     }.get(role, role)
 
 
+#: The session rules of docs/deploy.md; they replace Flask's own defaults (31 days, "session").
+SESSION_HOURS = 12
+
+
 def init_app(app: Flask) -> None:
     """Wire sign-in, CSRF, rate limits, languages and security headers into the app."""
     production = app.config.get("ENV_NAME") == "production"
-    defaults: dict[str, Any] = {
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # Flask has its own values for these before any setting of ours, so setdefault would keep
+    # Flask's: set ours, unless the caller's configuration (a test's) chose one itself.
+    chosen = app.config.get("SERVICEDESK_CHOSEN", ())
+    enforced: dict[str, Any] = {
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=SESSION_HOURS),
         "SESSION_COOKIE_NAME": "__Host-servicedesk" if production else "servicedesk",
-        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
+    for key, value in enforced.items():
+        if key not in chosen:
+            app.config[key] = value
+    defaults: dict[str, Any] = {
+        "REMEMBER_COOKIE_DURATION": timedelta(hours=SESSION_HOURS),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": app.config.get("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": True,
-        "RATELIMIT_STORAGE_URI": app.config.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_URI": storage_uri(app.config.get("REDIS_URL")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
+        "LOGIN_ADDRESS_LIMIT": "100 per hour",
+        "LOGIN_ACCOUNT_LIMIT": "200 per hour",
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        # request.remote_addr (sign-in limits, refused deliveries, the audit log) becomes the
+        # address the outermost trusted proxy saw; X-Forwarded-For beyond them is the client's
+        # own say and is not believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -207,4 +269,6 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     for code in (400, 403, 404, 429):
         app.register_error_handler(code, _error_page)
+    for error in UNAVAILABLE_ERRORS:
+        app.register_error_handler(error, _database_down)
     formatting.init_app(app)

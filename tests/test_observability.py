@@ -102,7 +102,11 @@ def test_metrics_token_keeps_others_out(app, client):
 def test_gunicorn_workers_are_counted_together(database_url, token, tmp_path: Path):
     metrics_dir = tmp_path / "prometheus"
     server = LiveServer(
-        database_url, tmp_path / "server.log", workers=2, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)
+        database_url,
+        tmp_path / "server.log",
+        workers=2,
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        SERVICEDESK_METRICS_TOKEN="scrape-token-0123456789",
     )
     with server, httpx.Client(base_url=server.url) as http:
         auth = {"Authorization": f"Bearer {token}"}
@@ -110,10 +114,31 @@ def test_gunicorn_workers_are_counted_together(database_url, token, tmp_path: Pa
             # A new connection each time, so that both workers take some of the requests.
             response = httpx.post(server.url + "/api/v1/events", json=event(), headers=auth)
             assert response.status_code == 202, n
-        text = http.get("/metrics").text
+        assert http.get("/metrics").status_code == 401, "production: a token is required"
+        scrape = {"Authorization": "Bearer scrape-token-0123456789"}
+        text = http.get("/metrics", headers=scrape).text
         assert response.headers["X-Request-ID"]
     assert _sample(text, "servicedesk_deliveries_total", outcome="accepted") == 30
     assert len(list(metrics_dir.glob("counter_*.db"))) >= 1
     lines = (tmp_path / "server.log").read_text().splitlines()
     logged = [json.loads(line) for line in lines if line.startswith("{")]
     assert sum(1 for line in logged if line.get("path") == "/api/v1/events") == 30
+
+
+def test_metrics_are_not_served_in_production_without_a_token(database_url):
+    from servicedesk import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "ENV_NAME": "production",
+            "DATABASE_URL": database_url,
+            "METRICS_TOKEN": None,
+        }
+    )
+    try:
+        assert app.test_client().get("/metrics").status_code == 404
+        app.config["METRICS_TOKEN"] = "scrape-token-0123456789"
+        assert app.test_client().get("/metrics").status_code == 401
+    finally:
+        app.extensions["servicedesk.engine"].dispose()

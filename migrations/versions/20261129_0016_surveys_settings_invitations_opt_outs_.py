@@ -1,7 +1,7 @@
 """surveys: settings, invitations, opt-outs, got_answer
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0012
 Create Date: 2026-11-29 14:52:20.221718
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0016'
-down_revision: str | None = '0014'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

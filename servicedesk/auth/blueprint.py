@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import (
@@ -17,19 +18,16 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from servicedesk.audit import record
+from servicedesk.auth import devices
 from servicedesk.auth.access import public
 from servicedesk.auth.forms import EmptyForm, LanguageForm, LoginForm
-from servicedesk.auth.operations import authenticate
+from servicedesk.auth.models import User
+from servicedesk.auth.operations import authenticate, end_sessions
+from servicedesk.ratelimits import client_key
+from servicedesk.redirects import safe_next
 from servicedesk.web import limiter, writing
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Only a path on this site, so the sign-in page cannot be used to send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return fallback
 
 
 def _failed(response: Response) -> bool:
@@ -45,13 +43,79 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_LIMIT"]
+
+
+def _email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _address() -> str:
+    return client_key(request.remote_addr)
+
+
+def _pair_key() -> str:
+    return f"login-pair:{_address()}:{_email()}"
+
+
+def _address_key() -> str:
+    return f"login-address:{_address()}"
+
+
+def _account_key() -> str:
+    return f"login-account:{_email()}"
+
+
+def _device_key() -> str:
+    return f"login-device:{(devices.vouched() or ('', ''))[1]}"
+
+
+def _trusted() -> bool:
+    """This browser signed in to this account before (its device cookie says so)."""
+    vouched = devices.vouched()
+    return vouched is not None and vouched[0] == _email()
+
+
+def _untrusted() -> bool:
+    return not _trusted()
+
+
+# Failed sign-ins are counted (never successful ones), in storage every worker shares. An
+# unknown browser is limited per address and account together, per address (many accounts
+# tried from one place) and per account (one account tried from many places); so an attack
+# on one account from one address locks neither the rest of that address nor the account's
+# owner elsewhere. A browser that signed in to the account before is limited on its own
+# (OWASP's device cookies), so not even a distributed attack locks its owner out.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_email_key)
+@limiter.limit(
+    _login_limit, methods=["POST"], deduct_when=_failed, key_func=_pair_key, exempt_when=_trusted
+)
+@limiter.limit(
+    _address_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=_address_key,
+    exempt_when=_trusted,
+)
+@limiter.limit(
+    _account_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=_account_key,
+    exempt_when=_trusted,
+)
+@limiter.limit(
+    _login_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=_device_key,
+    exempt_when=_untrusted,
+)
 @public
 def login() -> Any:
     form = LoginForm()
@@ -69,7 +133,10 @@ def login() -> Any:
             session.clear()  # a fresh session: nothing from before sign-in carries over
             login_user(user)
             session.permanent = True
-            return redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
+            session["signed_in_at"] = int(time.time())  # the session's end, whatever it does
+            response = redirect(safe_next(form.next.data, url_for("dashboard.today")), 303)
+            devices.remember(response, user.email)
+            return response
         db = writing()
         attempted = (form.email.data or "").strip().lower()[:320]
         record(db, None, attempted or "(empty)", "auth.sign_in_failed", _client())
@@ -83,6 +150,13 @@ def login() -> Any:
 @public
 def logout() -> Response:
     EmptyForm()  # CSRF is checked for every POST before the view runs
+    if current_user.is_authenticated:
+        # Every session of the user ends, not only this cookie: a copy of it is worthless now.
+        db = writing()
+        user = db.get(User, current_user.id)
+        if user is not None:
+            end_sessions(db, user)
+            db.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), 303)

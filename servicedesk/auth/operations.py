@@ -154,18 +154,23 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of the user at once (the token is part of each session's identity)."""
+    user.session_token = secrets.token_hex(16)
+    session.flush()
+
+
 def set_password(session: Session, user: User, password: str) -> None:
     """A new password; every session of the user ends."""
     user.password_hash = hash_password(validate_password(password))
-    user.session_token = secrets.token_hex(16)
-    session.flush()
+    end_sessions(session, user)
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
     """Switch a user on or off; switching off ends every session of the user."""
     user.active = active
     if not active:
-        user.session_token = secrets.token_hex(16)
+        end_sessions(session, user)
     session.flush()
 
 

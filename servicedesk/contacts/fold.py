@@ -11,7 +11,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +33,11 @@ START_TYPE = {"phone": "call.queued", "email": "email.received"}
 ANSWER_TYPE = {"phone": "call.answered", "email": "email.replied"}
 
 ContactKey = tuple[str, str]  # (channel, contact_id)
+
+#: How far a call's answer may come before its queue time and still be its answer (wait 0):
+#: the clocks of a queue system and of an agent's phone may differ by a few seconds.
+CLOCK_SKEW_SECONDS = 10
+CLOCK_SKEW = timedelta(seconds=CLOCK_SKEW_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +108,11 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
     if channel == "email":
         # Only a reply after the citizen's message answers it (METRICS.md, e-mail).
         answers = [e for e in answers if e.occurred_at >= started_at]
+    else:
+        # An answer a few seconds before the queue time is two clocks that disagree: the call
+        # was answered at once (wait 0). Earlier than that it is a sender's error, not an answer
+        # of this call (docs/metrics.md, "Answers before the queue time").
+        answers = [e for e in answers if e.occurred_at >= started_at - CLOCK_SKEW]
     answer = _first(answers)
     visit = _queue_visit(channel, events, start, answer)
     ended = _call_end(events) if channel == "phone" else None
@@ -120,7 +130,7 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
         "answered_at": answered_at,
         "ended_at": ended.occurred_at if ended else None,
         "wait_seconds": (
-            (answered_at - visit.occurred_at).total_seconds()
+            max(0.0, (answered_at - visit.occurred_at).total_seconds())
             if channel == "phone" and answered_at is not None
             else None
         ),

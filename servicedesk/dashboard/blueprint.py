@@ -38,6 +38,8 @@ from servicedesk.timeutil import local_date, utcnow
 
 bp = Blueprint("dashboard", __name__)
 
+#: The last page a list may be asked for (beyond it the offset would overflow a database integer).
+MAX_PAGE = 100_000
 #: How often the Today page fetches fresh figures (seconds).
 REFRESH_SECONDS = 30
 PAGE_SIZE = 100
@@ -222,7 +224,7 @@ def contacts() -> Any:
         page = max(1, int(args.get("page") or 1))
     except ValueError:
         abort(400)
-    if rating is not None and not 1 <= rating <= 5 or days not in (1, 2):
+    if rating is not None and not 1 <= rating <= 5 or days not in (1, 2) or page > MAX_PAGE:
         abort(400)
     question = args.get("question") or None
     if question is not None and question not in QUESTIONS:

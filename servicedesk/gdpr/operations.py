@@ -16,7 +16,7 @@ from servicedesk.audit import record
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys
 from servicedesk.gdpr.models import DEFAULT_CONTACT_MONTHS, DEFAULT_RAW_DAYS, RetentionPolicy
-from servicedesk.ingest.models import Delivery, Event
+from servicedesk.ingest.models import Delivery, Event, RefusedDay
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import CALLING_CODES, key_id, normalise_caller, pseudonymise
 from servicedesk.reports.scheduler import RECHECK_MONTHS
@@ -222,9 +222,21 @@ def purge(session: Session, org: Organisation, *, now: datetime | None = None) -
     return removed
 
 
+#: Days a refused delivery that named no organisation (a wrong token, an unknown hook URL) is
+#: kept: long enough to investigate a probe, short since nobody's figures depend on it.
+UNOWNED_DAYS = 14
+
+
 def purge_unowned(session: Session, *, now: datetime | None = None) -> int:
-    """Rejected deliveries that named no organisation (bad tokens) go after the default period."""
-    before = (now or utcnow()) - timedelta(days=DEFAULT_RAW_DAYS)
+    """Refused deliveries that named no organisation go after UNOWNED_DAYS; the counts of the
+    daily cap on refusals after the default period."""
+    now = now or utcnow()
+    before = now - timedelta(days=UNOWNED_DAYS)
+    session.execute(
+        sa.delete(RefusedDay).where(
+            RefusedDay.day < (now - timedelta(days=DEFAULT_RAW_DAYS)).date()
+        )
+    )
     return _count(
         session,
         sa.delete(Delivery).where(

@@ -8,11 +8,16 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
 from servicedesk.ingest import signatures
-from servicedesk.ingest.refusals import DeliveryRefused, begin_delivery, delivery_sender
+from servicedesk.ingest.refusals import (
+    DeliveryRefused,
+    begin_delivery,
+    delivery_sender,
+    too_deep,
+)
 from servicedesk.ingest.schemas import parse_events
-from servicedesk.ingest.service import RawDelivery, ingest_events
+from servicedesk.ingest.service import ingest_events
 from servicedesk.ingest.tokens import bearer, find_sender
-from servicedesk.ingest.web import read_body
+from servicedesk.ingest.web import raw_delivery, read_body
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
@@ -42,7 +47,8 @@ def _post_events() -> Response:
             headers={"WWW-Authenticate": "Bearer"},
         )
     org = sender.organisation
-    delivery_sender(org.id, authenticated=False)
+    # A token alone proves the sender, unless its signature is required too.
+    delivery_sender(org.id, authenticated=not sender.signing_secret)
     if body is None:
         raise DeliveryRefused(
             413, "Payload Too Large", f"the body exceeds {max_bytes} bytes", final=True
@@ -67,7 +73,10 @@ def _post_events() -> Response:
             errors=[{"index": None, "field": "Content-Type", "message": "not JSON"}],
             final=True,
         )
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        raise too_deep() from None
     if payload is None:
         raise DeliveryRefused(
             422,
@@ -85,12 +94,7 @@ def _post_events() -> Response:
             errors=[e.model_dump() for e in errors],
             final=True,
         )
-    raw = RawDelivery(
-        source="api",
-        body=body,
-        content_type=request.content_type,
-        headers=dict(request.headers),
-    )
+    raw = raw_delivery("api", body)
     session.rollback()
     with serialized_writes(get_engine()):
         mark_write(session)

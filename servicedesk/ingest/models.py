@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,9 +64,31 @@ class Delivery(SQLModel, table=True):
     content_type: str | None = Field(default=None, max_length=200)
     #: The headers that matter for audit (signatures, ids), not cookies or tokens.
     headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: The whole body; of a delivery refused before its sender proved who it is, only the first
+    #: bytes (``body_size`` and ``body_sha256`` describe the whole).
     body: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
     accepted: int = 0
     duplicates: int = 0
+    #: The client's address (after the trusted proxies), the path it called, the size of the
+    #: body it sent and the SHA-256 of that body (null when it was too large to be read).
+    source_address: str | None = Field(default=None, max_length=64)
+    path: str | None = Field(default=None, max_length=300)
+    body_size: int | None = Field(default=None, sa_type=sa.BigInteger)
+    body_sha256: str | None = Field(default=None, max_length=64)
+
+
+class RefusedDay(SQLModel, table=True):
+    """What deliveries refused before authentication stored on one UTC day, against the cap.
+
+    One row per day, raised atomically by every worker, so the cap holds across processes.
+    """
+
+    __tablename__ = "refused_days"
+    day: date = Field(primary_key=True)
+    kept: int = 0
+    bytes: int = Field(default=0, sa_type=sa.BigInteger)
+    #: When the day's cap was first reached (logged once, by whoever reached it).
+    cap_reached_at: datetime | None = None
 
 
 class Event(SQLModel, table=True):

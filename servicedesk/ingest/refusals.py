@@ -60,6 +60,28 @@ class DeliveryRefused(Exception):
         )
 
 
+def too_deep() -> DeliveryRefused:
+    """A body nested deeper than the parser's recursion allows (100,000 ``[``)."""
+    return DeliveryRefused(
+        422,
+        "Invalid payload",
+        "the body is nested too deeply",
+        errors=[{"index": None, "field": "(body)", "message": "nested too deeply"}],
+        final=True,
+    )
+
+
+def unstorable_text() -> DeliveryRefused:
+    """Text a database refused (NUL on PostgreSQL, a lone surrogate anywhere)."""
+    return DeliveryRefused(
+        422,
+        "Invalid text",
+        "the payload holds text that cannot be stored (NUL or a lone surrogate)",
+        errors=[{"index": None, "field": "(body)", "message": "NUL or a lone surrogate"}],
+        final=True,
+    )
+
+
 @dataclass(slots=True)
 class DeliveryContext:
     """What the handler knows of the delivery being refused."""

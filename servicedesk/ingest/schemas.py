@@ -7,6 +7,7 @@ the same rules.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import UnionType
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -43,6 +44,23 @@ CHANNEL_OF_TYPE: dict[str, str | None] = {
     "survey.response": None,
 }
 
+#: The fields only some event types may carry, by type; every type has the common ones
+#: (COMMON_FIELDS). The published OpenAPI document is made from this table (event_models).
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "call.queued": (),
+    "call.answered": (),
+    "call.ended": ("direct_answer",),
+    "email.received": (),
+    "email.replied": (),
+    "survey.response": ("question", "score", "channel", "answer"),
+}
+#: Of those, the ones a type must carry.
+#: (``score`` is required too, except on the yes/no question ``got_answer``, which needs
+#: ``answer`` instead: see ``type_errors``.)
+REQUIRED_ON: dict[str, tuple[str, ...]] = {"survey.response": ("question",)}
+TYPED_FIELDS = ("question", "score", "channel", "direct_answer", "answer")
+COMMON_FIELDS = ("id", "contact_id", "occurred_at", "queue", "agent", "caller")
+
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -50,6 +68,16 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_BATCH = 1000
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def text_fault(value: str) -> None:
+    """Raise ValueError if ``value`` holds a character no database here can store."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (U+0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
 
 
 class EventIn(BaseModel):
@@ -73,6 +101,15 @@ class EventIn(BaseModel):
     #: score (an extension of the contract; docs/metrics.md, Surveys).
     answer: StrictBool | None = None
 
+    @field_validator("id", "contact_id", "queue", "agent", "caller", mode="after")
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        # PostgreSQL cannot store NUL in text, and no engine can encode a lone surrogate as
+        # UTF-8: refused here, the same on every engine and every way in, naming the field.
+        if value is not None:
+            text_fault(value)
+        return value
+
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _rfc3339_text(cls, value: Any) -> Any:
@@ -89,12 +126,19 @@ class EventIn(BaseModel):
         return value
 
     def type_errors(self) -> list[tuple[str, str]]:
-        """(field, message) for fields that do not fit the event's type."""
+        """(field, message) for fields that do not fit the event's type (TYPE_FIELDS)."""
         errors = []
-        if self.type == "survey.response":
-            if self.question is None:
-                errors.append(("question", "required on survey.response"))
-            elif self.question == "got_answer":
+        own = TYPE_FIELDS[self.type]
+        for name in REQUIRED_ON.get(self.type, ()):
+            if getattr(self, name) is None:
+                errors.append((name, f"required on {self.type}"))
+        for name in TYPED_FIELDS:
+            if name not in own and getattr(self, name) is not None:
+                allowed = " and ".join(t for t, names in TYPE_FIELDS.items() if name in names)
+                errors.append((name, f"only allowed on {allowed}"))
+        if self.type == "survey.response" and self.question is not None:
+            # SKR's filter question is answered yes or no; every other one is scored 1-5.
+            if self.question == "got_answer":
                 if self.answer is None:
                     errors.append(("answer", "required on question got_answer (true or false)"))
                 if self.score is not None:
@@ -104,12 +148,6 @@ class EventIn(BaseModel):
                     errors.append(("score", "required on survey.response"))
                 if self.answer is not None:
                     errors.append(("answer", "only allowed on question got_answer"))
-        else:
-            for name in ("question", "score", "channel", "answer"):
-                if getattr(self, name) is not None:
-                    errors.append((name, "only allowed on survey.response"))
-        if self.direct_answer is not None and self.type != "call.ended":
-            errors.append(("direct_answer", "only allowed on call.ended"))
         return errors
 
     @property
@@ -176,3 +214,41 @@ def parse_events(payload: Any) -> tuple[list[EventIn], list[FieldError]]:
         errors.extend(FieldError(index=index, field=f, message=m) for f, m in problems)
         events.append(event)
     return (events, []) if not errors else ([], errors)
+
+
+def _model_name(event_type: str) -> str:
+    return "".join(part.capitalize() for part in event_type.replace(".", "_").split("_")) + "Event"
+
+
+def event_models() -> dict[str, type[BaseModel]]:
+    """One model per event type with exactly its own fields, made from EventIn's definitions
+    and TYPE_FIELDS: what the OpenAPI document publishes (a union discriminated by ``type``)."""
+    from pydantic import create_model
+
+    models: dict[str, type[BaseModel]] = {}
+    for event_type, own in TYPE_FIELDS.items():
+        fields: dict[str, Any] = {"type": (Literal[event_type], ...)}  # type: ignore[valid-type]
+        for name in (*COMMON_FIELDS, *own):
+            info = EventIn.model_fields[name]
+            if name in REQUIRED_ON.get(event_type, ()):
+                required = Field(..., description=info.description)
+                required.metadata = list(info.metadata)
+                fields[name] = (_non_null(info.annotation), required)
+            else:
+                fields[name] = (info.annotation, info)
+        models[event_type] = create_model(
+            _model_name(event_type),
+            __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
+            __doc__=f"A {event_type} event: the common fields and its own.",
+            **fields,
+        )
+    return models
+
+
+def _non_null(annotation: Any) -> Any:
+    from typing import Union, get_args, get_origin
+
+    if get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation

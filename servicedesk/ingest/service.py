@@ -6,6 +6,7 @@ the caller's transaction makes a delivery's events all-or-nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,11 +44,17 @@ class RawDelivery:
     """What arrived, before anything was made of it."""
 
     source: str
+    #: What is kept of the body: all of it, or of a stranger's refused delivery the first bytes.
     body: bytes
     content_type: str | None = None
     headers: Mapping[str, str] | None = None
     #: Headers to keep beside AUDIT_HEADERS (the provider's, from its adapter).
     audit_headers: tuple[str, ...] = ()
+    source_address: str | None = None
+    path: str | None = None
+    #: The size and SHA-256 of the whole body as it arrived, when it differs from ``body``.
+    size: int | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,10 @@ def _audit_headers(
     return {name: lower[name][:500] for name in (*AUDIT_HEADERS, *extra) if name in lower}
 
 
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
 def store_delivery(
     session: Session,
     raw: RawDelivery,
@@ -121,6 +132,10 @@ def store_delivery(
             "body": raw.body,
             "accepted": accepted,
             "duplicates": duplicates,
+            "source_address": raw.source_address,
+            "path": (raw.path or "")[:300] or None,
+            "body_size": raw.size if raw.size is not None else len(raw.body),
+            "body_sha256": raw.sha256 if raw.size is not None else _sha256(raw.body),
         },
     )
     return int(result.scalar_one())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from servicedesk.calendars.service import ensure_calendar
+from servicedesk.cells import SafeCsvWriter, write_xlsx_cell, write_xlsx_row
 from servicedesk.contacts.models import Contact
 from servicedesk.metrics.definitions import (
     DEFINITIONS_VERSION,
@@ -85,7 +85,9 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # Text is never taken for a formula, a link or a number (servicedesk.cells).
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    book = xlsxwriter.Workbook(buffer, options)
     # The workbook's creation time is the report's, not the export's: the same version then
     # gives the same bytes every time (XlsxWriter fixes the zip entries' dates itself).
     made = _generated_at(doc)
@@ -116,10 +118,8 @@ def _generated_at(doc: dict[str, Any]) -> datetime | None:
 
 
 def _cell(sheet: Any, fmt: dict[str, Any], row: int, col: int, figure: str, value: Any) -> None:
-    if value is None:
-        sheet.write_blank(row, col, None)
-    elif isinstance(value, bool) or not isinstance(value, int | float):
-        sheet.write(row, col, value)
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        write_xlsx_cell(sheet, row, col, value)
     elif formats.is_percent(figure):
         sheet.write_number(row, col, value / 100, fmt["pct"])
     elif isinstance(value, int):
@@ -132,9 +132,8 @@ def _summary_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any]) -> None:
     sheet = book.add_worksheet("Report")
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 70)
-    sheet.write(
-        0, 0, f"{doc.get('organisation_name', doc['organisation'])} {doc['month']}", fmt["title"]
-    )
+    title = f"{doc.get('organisation_name', doc['organisation'])} {doc['month']}"
+    write_xlsx_cell(sheet, 0, 0, title, fmt["title"])
     rows = [
         ("Organisation", doc["organisation"]),
         ("Month", doc["month"]),
@@ -148,14 +147,14 @@ def _summary_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any]) -> None:
     ]
     rows += [(f"Counts: {k}", v) for k, v in (doc.get("counts") or {}).items()]
     for n, (label, value) in enumerate(rows, start=2):
-        sheet.write(n, 0, label, fmt["bold"])
-        sheet.write(n, 1, value)
+        write_xlsx_cell(sheet, n, 0, label, fmt["bold"])
+        write_xlsx_cell(sheet, n, 1, value)
 
 
 def _section_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any], section: str) -> None:
     sheet = book.add_worksheet(SECTION_TITLES[section])
     figures = [f for f, _ in formats.flatten(doc[section])]
-    sheet.write_row(0, 0, ["Period", "Scope", "Queue", *figures], fmt["head"])
+    write_xlsx_row(sheet, 0, 0, ["Period", "Scope", "Queue", *figures], fmt["head"])
     sheet.set_column(0, 2, 14)
     sheet.set_column(3, 3 + len(figures), 13)
     sheet.freeze_panes(1, 3)
@@ -169,7 +168,7 @@ def _section_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any], section:
         scopes = [("Organisation", "", figs)]
         scopes += [("Queue", name, q) for name, q in (figs.get("queues") or {}).items()]
         for scope, queue, values in scopes:
-            sheet.write_row(row, 0, [period, scope, queue])
+            write_xlsx_row(sheet, row, 0, [period, scope, queue])
             flat = dict(formats.flatten(values[section]))
             for col, figure in enumerate(figures, start=3):
                 _cell(sheet, fmt, row, col, figure, flat.get(figure))
@@ -181,27 +180,31 @@ def _days_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any]) -> None:
         return
     sheet = book.add_worksheet("Days")
     columns = formats.day_columns(doc)
-    sheet.write_row(0, 0, ["date", *(f"{s}.{f}" for s, f in columns)], fmt["head"])
+    write_xlsx_row(sheet, 0, 0, ["date", *(f"{s}.{f}" for s, f in columns)], fmt["head"])
     sheet.freeze_panes(1, 1)
     sheet.set_column(0, 0, 12)
     for r, values in enumerate(formats.day_rows(doc), start=1):
-        sheet.write(r, 0, values[0])
+        write_xlsx_cell(sheet, r, 0, values[0])
         for c, ((_section, figure), value) in enumerate(zip(columns, values[1:], strict=True)):
             _cell(sheet, fmt, r, c + 1, figure, value)
 
 
 def _definitions_sheet(book: Any, fmt: dict[str, Any]) -> None:
     sheet = book.add_worksheet("Definitions")
-    sheet.write(0, 0, f"Definitions version {DEFINITIONS_VERSION} (docs/metrics.md)", fmt["title"])
-    sheet.write_row(2, 0, ["Section", "Figure", "Meaning", "Denominator"], fmt["head"])
+    heading = f"Definitions version {DEFINITIONS_VERSION} (docs/metrics.md)"
+    write_xlsx_cell(sheet, 0, 0, heading, fmt["title"])
+    write_xlsx_row(sheet, 2, 0, ["Section", "Figure", "Meaning", "Denominator"], fmt["head"])
     sheet.set_column(0, 1, 24)
     sheet.set_column(2, 2, 90)
     sheet.set_column(3, 3, 14)
     for n, row in enumerate(FIGURE_DEFINITIONS, start=3):
-        sheet.write_row(n, 0, list(row))
+        write_xlsx_row(sheet, n, 0, list(row))
     note = len(FIGURE_DEFINITIONS) + 4
-    sheet.write(note, 0, "Rates are percentages of the denominator; empty cells have no data.")
-    sheet.write(
+    write_xlsx_cell(
+        sheet, note, 0, "Rates are percentages of the denominator; empty cells have no data."
+    )
+    write_xlsx_cell(
+        sheet,
         note + 1,
         0,
         "Contacts belong to the local date of their start; working days follow the national "
@@ -280,7 +283,7 @@ def audit_csv_chunks(session: Session, org: Organisation, month: Month) -> Itera
     """The audit CSV in pieces, streamed from the database (a month can hold millions)."""
     ensure_calendar(session, org)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(AUDIT_HEADER)
     result = session.execute(
         audit_query(org, month), execution_options={"yield_per": 5000, "stream_results": True}

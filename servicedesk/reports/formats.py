@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
+from servicedesk.cells import SafeCsvWriter
 from servicedesk.reports.service import canonical_json
 
 SECTIONS = ("phone", "email", "survey")
@@ -94,10 +94,10 @@ def figure_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
 
 def _csv(header: list[str], rows: Iterator[list[Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(row)
     return out.getvalue()
 
 

@@ -15,8 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk.contacts.models import UNMATCHED, SurveyResponse
+from servicedesk.contacts.models import UNMATCHED, Contact, SurveyResponse
 from servicedesk.db import mark_write
+from servicedesk.ingest.models import Event
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import (
@@ -100,6 +101,43 @@ def month_figures(
         }
         result["days"] = {d.isoformat(): per_day.get(d, empty) for d in month.days()}
     return result
+
+
+def answers_before_queue(session: Session, org: Organisation, month: Month) -> dict[str, int]:
+    """Calls of the month whose answer came before their queue time (the data-quality counts).
+
+    ``phone_answered_before_queue``: by at most the clock skew the fold allows, counted as
+    answered with wait 0. ``phone_answers_before_queue_ignored``: earlier than that, so taken
+    for a sender's error: the call has no answer (docs/metrics.md).
+    """
+    c = Contact.__table__  # type: ignore[attr-defined]
+    e = Event.__table__  # type: ignore[attr-defined]
+    in_month = (
+        c.c.organisation_id == org.id,
+        c.c.channel == "phone",
+        c.c.start_date >= month.first,
+        c.c.start_date <= month.last,
+    )
+    adjusted = session.execute(
+        sa.select(sa.func.count()).where(*in_month, c.c.answered_at < c.c.started_at)
+    ).scalar_one()
+    answer_event = (
+        sa.select(e.c.id)
+        .where(
+            e.c.organisation_id == org.id,
+            e.c.channel == "phone",
+            e.c.contact_id == c.c.contact_id,
+            e.c.type == "call.answered",
+        )
+        .exists()
+    )
+    ignored = session.execute(
+        sa.select(sa.func.count()).where(*in_month, c.c.answered_at.is_(None), answer_event)
+    ).scalar_one()
+    return {
+        "phone_answered_before_queue": int(adjusted),
+        "phone_answers_before_queue_ignored": int(ignored),
+    }
 
 
 def unmatched_responses(session: Session, org: Organisation, month: Month) -> int:
@@ -211,6 +249,8 @@ def generate_report(
     generated_at = (now or utcnow()).replace(microsecond=0)
     counts["unmatched_survey_responses"] = unmatched_responses(session, org, month)
     counts["survey_responses"] = _survey_responses(own)
+    # Data quality: present only when something was found, so clean months read as before.
+    counts.update({k: n for k, n in answers_before_queue(session, org, month).items() if n})
     document: dict[str, Any] = {
         "organisation": org.slug,
         "month": str(month),

@@ -9,13 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import DataError, StatementError
 
 from integrations import PROVIDERS, PayloadError, RequestParts, SignatureError
 from servicedesk.db import get_engine, get_session, mark_write, serialized_writes
-from servicedesk.ingest.refusals import DeliveryRefused, begin_delivery, delivery_sender
+from servicedesk.ingest.refusals import (
+    DeliveryRefused,
+    begin_delivery,
+    delivery_sender,
+    too_deep,
+    unstorable_text,
+)
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
-from servicedesk.ingest.web import read_body
+from servicedesk.ingest.web import raw_delivery, read_body
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
@@ -80,6 +87,15 @@ def receive(provider: str, token: str, kind: str = "") -> Response:
         return _receive(provider, token, kind)
     except UNAVAILABLE_ERRORS as exc:
         return database_unavailable(exc)
+    except (DataError, StatementError, UnicodeError) as exc:
+        # Text no engine can take (a lone surrogate an adapter hashed, a NUL in what it keeps
+        # besides events, such as a Mailgun token): the sender's fault, refused as bad text.
+        if isinstance(exc, StatementError) and not (
+            isinstance(exc, DataError) or isinstance(exc.orig, UnicodeError)
+        ):
+            raise
+        refusal = unstorable_text()
+        raise refusal.answered_as(refusal_status(provider, refusal)) from None
     except DeliveryRefused as exc:
         raise exc.answered_as(refusal_status(provider, exc)) from None
 
@@ -116,6 +132,8 @@ def _receive(provider: str, token: str, kind: str) -> Response:
     delivery_sender(org.id, authenticated=True)
     try:
         found = adapter.parse(parts)
+    except RecursionError:
+        raise too_deep() from None
     except PayloadError as exc:
         raise DeliveryRefused(
             422,
@@ -133,13 +151,7 @@ def _receive(provider: str, token: str, kind: str) -> Response:
             errors=[e.model_dump() for e in errors],
             final=True,
         )
-    raw = RawDelivery(
-        source=source,
-        body=body,
-        content_type=request.content_type,
-        headers=dict(request.headers),
-        audit_headers=adapter.audit_headers,
-    )
+    raw = raw_delivery(source, body, adapter.audit_headers)
     reply = adapter.reply(parts, found)
     if adapter.stateful:
         _ingest(session, org, events, raw, reply.status)

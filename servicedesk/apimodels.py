@@ -1,0 +1,104 @@
+"""The shapes of the public HTTP API's bodies, as pydantic models: the OpenAPI document's
+schemas are generated from these and from the events' own models (servicedesk/openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from servicedesk.ingest.schemas import MAX_BATCH, FieldError, event_models
+
+EVENT_MODELS = event_models()
+#: One event: a union of the types, told apart by ``type``, each with exactly its own fields.
+AnyEvent = Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
+
+
+class Batch(BaseModel):
+    """Up to MAX_BATCH events, all stored or none."""
+
+    model_config = ConfigDict(extra="forbid")
+    events: Annotated[list[AnyEvent], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class Accepted(BaseModel):
+    """What a stored delivery answers."""
+
+    accepted: Annotated[int, Field(ge=0)]
+    duplicates: Annotated[int, Field(ge=0)]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every refusal and error of the API."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    status: str
+
+
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$")]
+
+
+class Report(BaseModel):
+    """A frozen monthly report, as `report show --format json` prints it; `kolada` only when
+    the organisation compares national figures (docs/reports.md)."""
+
+    model_config = ConfigDict(extra="allow")
+    organisation: str
+    month: Month
+    version: Annotated[int, Field(ge=1)]
+    generated_at: str = Field(json_schema_extra={"format": "date-time"})
+    phone: dict[str, Any]
+    email: dict[str, Any]
+    survey: dict[str, Any]
+    queues: dict[str, dict[str, Any]]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    kolada: list[dict[str, Any]] | None = None
+
+
+class ReportLinks(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    self: str
+    month: str
+    json_: str = Field(alias="json")
+    csv: str
+    xlsx: str
+
+
+class ReportVersion(BaseModel):
+    month: str
+    version: Annotated[int, Field(ge=1)]
+    generated_at: str = Field(json_schema_extra={"format": "date-time"})
+    sha256: str
+    latest: bool = Field(description="The month's newest version")
+    links: ReportLinks
+
+
+class ReportList(BaseModel):
+    organisation: str
+    reports: list[ReportVersion] = Field(
+        description="Newest month first; within a month the newest version first"
+    )
+
+
+def component_schemas(ref: str = "#/components/schemas/{model}") -> dict[str, Any]:
+    """Every schema of the document, generated; ``Event`` is the discriminated union."""
+    from pydantic.json_schema import models_json_schema
+
+    models = [Batch, Accepted, Problem, Health, Report, ReportList]
+    keys, top = models_json_schema(
+        [(m, "validation") for m in models], ref_template=ref, by_alias=True
+    )
+    schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    union = EVENT_ADAPTER.json_schema(ref_template=ref)
+    schemas.update(union.pop("$defs", {}))
+    schemas["Event"] = union
+    return schemas
