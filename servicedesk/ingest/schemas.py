@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from servicedesk.timeutil import to_utc
@@ -80,6 +81,52 @@ def text_fault(value: str) -> None:
         raise ValueError("must be valid Unicode text (no lone surrogates)") from None
 
 
+def survey_field_errors(
+    question: str | None, score: int | None, answer: bool | None
+) -> list[tuple[str, str]]:
+    """SKR's filter question is answered yes or no (``answer``); every other one is scored."""
+    errors: list[tuple[str, str]] = []
+    if question is None:
+        return errors
+    if question == "got_answer":
+        if answer is None:
+            errors.append(("answer", "required on question got_answer (true or false)"))
+        if score is not None:
+            errors.append(("score", "not allowed on question got_answer (use answer)"))
+    else:
+        if score is None:
+            errors.append(("score", "required on survey.response"))
+        if answer is not None:
+            errors.append(("answer", "only allowed on question got_answer"))
+    return errors
+
+
+#: The same rule as a JSON Schema condition, for the published document.
+SURVEY_RULES_SCHEMA: dict[str, Any] = {
+    "if": {"properties": {"question": {"const": "got_answer"}}, "required": ["question"]},
+    "then": {"required": ["answer"], "not": {"required": ["score"]}},
+    "else": {"required": ["score"], "not": {"required": ["answer"]}},
+}
+
+
+class _SurveyRules(BaseModel):
+    """The published survey.response model's base: the question decides score or answer."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=SURVEY_RULES_SCHEMA
+    )
+
+    @model_validator(mode="after")
+    def _question_rules(self) -> _SurveyRules:
+        values = self.__dict__
+        errors = survey_field_errors(
+            values.get("question"), values.get("score"), values.get("answer")
+        )
+        if errors:
+            raise ValueError(f"{errors[0][0]}: {errors[0][1]}")
+        return self
+
+
 class EventIn(BaseModel):
     """One event of the generic API; unknown fields are refused so typos do not pass silently."""
 
@@ -136,18 +183,8 @@ class EventIn(BaseModel):
             if name not in own and getattr(self, name) is not None:
                 allowed = " and ".join(t for t, names in TYPE_FIELDS.items() if name in names)
                 errors.append((name, f"only allowed on {allowed}"))
-        if self.type == "survey.response" and self.question is not None:
-            # SKR's filter question is answered yes or no; every other one is scored 1-5.
-            if self.question == "got_answer":
-                if self.answer is None:
-                    errors.append(("answer", "required on question got_answer (true or false)"))
-                if self.score is not None:
-                    errors.append(("score", "not allowed on question got_answer (use answer)"))
-            else:
-                if self.score is None:
-                    errors.append(("score", "required on survey.response"))
-                if self.answer is not None:
-                    errors.append(("answer", "only allowed on question got_answer"))
+        if self.type == "survey.response":
+            errors.extend(survey_field_errors(self.question, self.score, self.answer))
         return errors
 
     @property
@@ -236,6 +273,14 @@ def event_models() -> dict[str, type[BaseModel]]:
                 fields[name] = (_non_null(info.annotation), required)
             else:
                 fields[name] = (info.annotation, info)
+        if event_type == "survey.response":
+            models[event_type] = create_model(
+                _model_name(event_type),
+                __base__=_SurveyRules,
+                __doc__=f"A {event_type} event: the common fields and its own.",
+                **fields,
+            )
+            continue
         models[event_type] = create_model(
             _model_name(event_type),
             __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),

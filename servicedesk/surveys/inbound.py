@@ -7,6 +7,8 @@ account's Auth Token, sealed.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Request, current_app
 
 from integrations.base import MemoryStorage, RequestParts, SignatureError
@@ -25,7 +27,9 @@ def verify_twilio(settings: SurveySettings | None, request: Request) -> None:
     except IntegrationError as exc:
         raise SignatureError(str(exc)) from None
     adapter = TwilioAdapter.build({}, MemoryStorage())
-    parts = RequestParts(
-        url=public_url(), body=request.get_data(cache=True), headers=dict(request.headers)
-    )
+    # The signature covers the URL and the sorted form fields (not the body's bytes); the form
+    # may have been parsed already (the web layer checks every form for NUL), so it is encoded
+    # again from the parsed fields.
+    body = urlencode(list(request.form.items(multi=True))).encode()
+    parts = RequestParts(url=public_url(), body=body, headers=dict(request.headers))
     adapter.verify(parts, adapter.stored_secret(token))

@@ -142,6 +142,7 @@ def _link(text: str) -> str:
 
 def _invitations(db: Session) -> list[SurveyInvitation]:
     db.rollback()  # a fresh snapshot (SQLite keeps the read transaction's view otherwise)
+    db.expire_all()  # and no stale rows from the identity map
     return list(db.scalars(sa.select(SurveyInvitation).order_by(SurveyInvitation.id)))
 
 
@@ -333,3 +334,51 @@ def test_forged_expired_and_foreign_links(app, client, db, surveyed):
     good = make_token(SECRET, invitation.id, invitation.nonce)
     bad = client.post(f"/s/{good}", data={"ease": "9"})
     assert bad.status_code == 422 and "<script" not in bad.get_data(as_text=True)
+
+
+@pytest.mark.postgres
+def test_delivery_reports_of_46elks_and_twilio(app, client, db, surveyed, outbox):
+    """46elks posts id/status/delivered (docs: sms-delivery-reports); Twilio posts MessageSid and
+    MessageStatus, signed with X-Twilio-Signature over the URL and the sorted form fields."""
+    from servicedesk.surveys.dispatch import status_url
+    from servicedesk.surveys.operations import save_settings as save
+
+    _call(db, surveyed, "dlr-1")
+    _call(db, surveyed, "dlr-2", caller="+46702000002")
+    _send(app, outbox)
+    first, second = _invitations(db)
+    url = status_url(CONFIG, first).removeprefix("http://localhost")
+    assert client.post(url, data={"id": "wrong", "status": "delivered"}).status_code == 404
+    reply = client.post(
+        url, data={"id": first.provider_id, "status": "delivered", "delivered": "2026-06-01"}
+    )
+    assert reply.status_code == 204
+    assert _invitations(db)[0].status == "delivered"
+    # The second as if Twilio had sent it: unsigned is refused, signed is taken.
+    save(db, surveyed, {"sms_provider": "twilio", "sms_account": "AC" + "a" * 32},
+         secret_key=SECRET, sms_secret="twilio-auth-token")  # fmt: skip
+    db.execute(sa.update(SurveyInvitation).where(SurveyInvitation.id == second.id)
+               .values(provider="twilio", provider_id="SM" + "b" * 32))  # fmt: skip
+    db.commit()
+    url = status_url(CONFIG, second).removeprefix("http://localhost")
+    form = {
+        "MessageSid": "SM" + "b" * 32,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+        "To": NUMBER,
+        "From": "+46766861004",
+        "AccountSid": "AC" + "a" * 32,
+    }
+    assert client.post(url, data=form).status_code == 403
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator("twilio-auth-token").compute_signature(
+        "http://localhost" + url, form
+    )
+    reply = client.post(url, data=form, headers={"X-Twilio-Signature": signature})
+    assert reply.status_code == 204, reply.get_data(as_text=True)
+    row = _invitations(db)[1]
+    assert row.status == "failed" and row.reason == "twilio reported undelivered (error 30003)"
+    with app.extensions["servicedesk.engine"].connect() as conn:
+        bodies = [bytes(b) for (b,) in conn.execute(sa.text("SELECT body FROM deliveries"))]
+    assert not any(b"701740605" in body for body in bodies)
