@@ -27,6 +27,8 @@ BLUEPRINTS = [
     "servicedesk.reports.blueprint:bp",
     "servicedesk.orgsettings.blueprint:bp",
     "servicedesk.callimport.blueprint:bp",
+    "servicedesk.surveys.public:bp",
+    "servicedesk.surveys.blueprint:bp",
     "servicedesk.openapi:bp",
 ]
 

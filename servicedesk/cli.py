@@ -22,6 +22,7 @@ from servicedesk.notify.cli import notify_cli
 from servicedesk.orgs.cli import org_cli
 from servicedesk.reports.cli import report_cli, scheduler_cmd
 from servicedesk.secrets import require_keys
+from servicedesk.surveys.cli import survey_cli
 from servicedesk.webhooks.cli import asterisk_cli, integration_cli
 
 
@@ -100,6 +101,7 @@ COMMANDS = [
     audit_cli,
     calendar_cli,
     calls_cli,
+    survey_cli,
 ]
 
 

@@ -27,6 +27,7 @@ from servicedesk.ingest.tokens import create_token, forget_senders
 from servicedesk.migrate import upgrade
 from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import create_organisation
+from servicedesk.surveys.capture import forget_settings
 from servicedesk.webhooks.operations import forget_integrations
 
 #: The PostgreSQL server the tests create their databases on (trust auth on the CI machines).
@@ -155,6 +156,7 @@ def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Pat
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     forget_senders()  # per-process caches must not leak between tests' databases
     forget_integrations()
+    forget_settings()
     app = create_app(
         {
             "TESTING": True,

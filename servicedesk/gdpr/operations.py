@@ -20,6 +20,7 @@ from servicedesk.ingest.models import Delivery, Event, RefusedDay
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import CALLING_CODES, key_id, normalise_caller, pseudonymise
 from servicedesk.reports.scheduler import RECHECK_MONTHS
+from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut
 from servicedesk.timeutil import to_utc, utcnow
 
 #: The scheduler re-checks reported months this far back and would re-version a month whose
@@ -175,6 +176,23 @@ def purge(session: Session, org: Organisation, *, now: datetime | None = None) -
         ),
     )
     contacts = _count(session, sa.delete(Contact).where(Contact.id.in_(old)))
+    # The dispatch log goes with the contacts; a sealed recipient past its 48 hours goes at once
+    # (the dispatch deletes it too: this is the second guard, should the dispatch not run).
+    _count(
+        session,
+        sa.delete(SurveyInvitation).where(
+            SurveyInvitation.organisation_id == org.id, SurveyInvitation.captured_at < cutoff
+        ),
+    )
+    session.execute(
+        sa.update(SurveyInvitation)
+        .where(
+            SurveyInvitation.organisation_id == org.id,
+            SurveyInvitation.recipient.is_not(None),  # type: ignore[union-attr]
+            SurveyInvitation.expires_at <= now,
+        )
+        .values(recipient=None)
+    )
     # Later responses about a contact that is gone count as unmatched again.
     session.execute(
         sa.update(SurveyResponse)
@@ -336,6 +354,14 @@ def erase(
         )
     )
     events, contacts, responses = _delete_contact_rows(session, org.id, sorted(contact_keys))
+    # The person's survey invitations (a sealed number among them) go too. An opt-out stays:
+    # it is the person's own objection, kept as a pseudonym so that it can be honoured.
+    session.execute(
+        sa.delete(SurveyInvitation).where(
+            SurveyInvitation.organisation_id == org.id,
+            SurveyInvitation.caller_hash.in_(hashes),  # type: ignore[attr-defined]
+        )
+    )
     events += _count(
         session,
         sa.delete(Event).where(Event.organisation_id == org.id, Event.caller_hash.in_(hashes)),
@@ -384,7 +410,8 @@ def rekey_callers(
     if not params:
         return 0
     changed = 0
-    for table in (Event.__table__, Contact.__table__):  # type: ignore[attr-defined]
+    tables = (Event.__table__, Contact.__table__, SurveyInvitation.__table__)  # type: ignore[attr-defined]
+    for table in tables:
         statement = (
             sa.update(table)
             .where(table.c.organisation_id == sa.bindparam("org"))
@@ -393,6 +420,22 @@ def rekey_callers(
         )
         result = session.connection().execute(statement, params)
         changed += int(result.rowcount or 0)
+    # An opt-out follows its person to the new key (unless one under the new key exists).
+    out = SurveyOptOut.__table__  # type: ignore[attr-defined]
+    twin = out.alias("twin")
+    session.connection().execute(
+        sa.update(out)
+        .where(out.c.organisation_id == sa.bindparam("org"))
+        .where(out.c.caller_hash == sa.bindparam("old"))
+        .where(
+            ~sa.exists().where(
+                twin.c.organisation_id == out.c.organisation_id,
+                twin.c.caller_hash == sa.bindparam("new"),
+            )
+        )
+        .values(caller_hash=sa.bindparam("new")),
+        params,
+    )
     return changed
 
 

@@ -23,6 +23,7 @@ from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
+from servicedesk.surveys.capture import capture_recipients
 from servicedesk.timeutil import utcnow
 
 #: Request headers worth keeping with every delivery (ids and signatures; never credentials).
@@ -154,8 +155,13 @@ def _event_row(org: Organisation, key: bytes, delivery_id: int, e: EventIn) -> d
         "caller_hash": pseudonymise(e.caller, key, org.country) if e.caller else None,
         "direct_answer": e.direct_answer,
         "question": e.question,
-        "score": e.score,
+        "score": e.stored_score,
     }
+
+
+def _secret_key() -> str | bytes | None:
+    """The running app's secret key (None outside one: then no survey recipient is kept)."""
+    return current_app.config.get("SECRET_KEY") if has_app_context() else None
 
 
 def _previous_keys() -> Sequence[bytes]:
@@ -222,6 +228,12 @@ def _ingest(
         callers = [e.caller for e in unique.values() if e.caller and e.id in inserted]
         rekey_callers(session, org, callers, pseudonym_key, previous_keys)
     fold_events(session, org, new)
+    secret_key = _secret_key()
+    if inserted and secret_key:
+        # The clear caller of a contact drawn for a survey is kept (sealed, at most 48 h) for
+        # the survey alone; every other one is gone with this request (docs/privacy.md).
+        fresh = [e for e in unique.values() if e.caller and e.id in inserted]
+        capture_recipients(session, org, fresh, pseudonym_key=pseudonym_key, secret_key=secret_key)
     duplicates = len(events) - len(new)
     if add:
         session.connection().execute(

@@ -36,11 +36,14 @@ from servicedesk.calendars.service import ensure_calendar
 from servicedesk.contacts.models import Contact, scored
 from servicedesk.metrics.definitions import (
     CHANNELS,
+    FILTER_QUESTION,
+    HEADLINE,
     ONE_WORKING_DAY,
     QUESTIONS,
     TWO_WORKING_DAYS,
 )
 from servicedesk.metrics.percentiles import MEDIAN, P90, group_key, percentiles
+from servicedesk.metrics.survey_stats import ScoreSums, filter_figure, question_figure
 from servicedesk.orgs.models import Organisation, Queue
 
 C = Contact.__table__  # type: ignore[attr-defined]
@@ -288,19 +291,28 @@ def email_figures(
 def _survey_cells(
     session: Session, org: Organisation, start: date, end: date, queue_ids: list[int] | None
 ) -> tuple[dict, dict]:
-    """Per (queue, day): {(question, channel): (responses, index sum, good)} and
-    {channel: answered contacts with a response}, from the scores the fold keeps on the
-    contacts (ix_contacts_surveyed holds only the contacts that have one)."""
+    """Per (queue, day): {(question, channel): (responses, index sum, good, index square sum)}
+    and {channel: answered contacts with a response}, from the scores the fold keeps on the
+    contacts (ix_contacts_surveyed holds only the contacts that have one). The filter question
+    is under (FILTER_QUESTION, channel) as (answered it, said yes, 0, 0)."""
     sums = []
     for q in QUESTIONS:
         score = C.c[f"{q}_score"]
-        sums += [sa.func.count(score), sa.func.sum(score), _count_if(score >= 4)]
+        sums += [
+            sa.func.count(score),
+            sa.func.sum(score),
+            _count_if(score >= 4),
+            sa.func.sum(score * score),
+        ]
+    got = C.c.got_answer
     stmt = (
         sa.select(
             C.c.start_date,
             C.c.queue_id,
             C.c.channel,
             sa.func.count(C.c.answered_at),
+            sa.func.count(got),
+            _count_if(got.is_(True)),
             *sums,
         )
         .where(
@@ -314,18 +326,23 @@ def _survey_cells(
     responding: dict[tuple[Any, Any], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(CHANNELS, 0)
     )
-    for day, queue_id, channel, n_answered, *values in session.execute(stmt):
+    for day, queue_id, channel, n_answered, asked, yes, *values in session.execute(stmt):
         responding[(queue_id, day)][channel] = int(n_answered or 0)
+        if asked:
+            cells[(queue_id, day)][(FILTER_QUESTION, channel)] = (int(asked), int(yes or 0), 0, 0)
         for k, q in enumerate(QUESTIONS):
-            n, total, good = values[3 * k : 3 * k + 3]
+            n, total, good, squares = values[4 * k : 4 * k + 4]
             if n:
-                # The sum of (score - 1) * 25, in integers: the same on every engine.
-                index_sum = 25 * (int(total) - int(n))
-                cells[(queue_id, day)][(q, channel)] = (int(n), index_sum, int(good or 0))
+                n, total = int(n), int(total)
+                # The sums of (score - 1) * 25 and of its square, in integers: the same on every
+                # engine. Σ(25(s-1))² = 625 (Σs² - 2Σs + n).
+                index_sum = 25 * (total - n)
+                square_sum = 625 * (int(squares) - 2 * total + n)
+                cells[(queue_id, day)][(q, channel)] = (n, index_sum, int(good or 0), square_sum)
     return cells, responding
 
 
-def _question_figures(responses: int, index_sum: int, good: int) -> dict[str, Any]:
+def _question_figures(responses: int, index_sum: int, good: int, *_: int) -> dict[str, Any]:
     return {
         "responses": responses,
         "index": rounded(index_sum / responses) if responses else None,
@@ -341,14 +358,49 @@ def empty_survey() -> dict[str, Any]:
 def _survey_figures(cells: dict[tuple[str, str], Sequence[int]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for question in QUESTIONS:
-        total = [0, 0, 0]
+        total = [0, 0, 0, 0]
         by_channel = {}
         for channel in CHANNELS:
-            cell = tuple(cells.get((question, channel), (0, 0, 0)))
+            cell = tuple(cells.get((question, channel), (0, 0, 0, 0)))
             _add(total, cell)
             by_channel[channel] = _question_figures(*cell)
         out[question] = {**_question_figures(*total), "by_channel": by_channel}
     return out
+
+
+def _sums(cell: Sequence[int]) -> ScoreSums:
+    n, index_sum, good, squares = cell
+    return ScoreSums(responses=n, index_sum=index_sum, index_square_sum=squares, good=good)
+
+
+def headline_figures(
+    cells: dict[tuple[str, str], Sequence[int]], response_rates: dict[str, float | None]
+) -> dict[str, Any]:
+    """SKR's four headline figures (index, good share, responses, response rate, 95 % interval,
+    small-sample flag) and the e-mail filter question's yes-share, from a group's survey cells.
+
+    ``response_rates`` is each channel's survey response rate (responding / answered contacts).
+    The filter question appears for the e-mail channel, where SKR asks it, and for the phone
+    channel when a sender posted it about calls (only then).
+    """
+    out: dict[str, Any] = {}
+    for key, channel, question in HEADLINE:
+        sums = _sums(cells.get((question, channel), (0, 0, 0, 0)))
+        out[key] = {
+            "channel": channel,
+            "question": question,
+            **question_figure(sums, response_rates.get(channel)),
+        }
+    for channel in CHANNELS:
+        asked, yes, *_ = cells.get((FILTER_QUESTION, channel), (0, 0, 0, 0))
+        if channel == "email" or asked:
+            out[f"{channel}_{FILTER_QUESTION}"] = {"channel": channel, **filter_figure(asked, yes)}
+    return out
+
+
+def empty_headline() -> dict[str, Any]:
+    """The headline survey figures of a period without responses."""
+    return headline_figures({}, {})
 
 
 def _roll_survey(cells: dict, by: str | None) -> dict[Any, dict[tuple[str, str], list[int]]]:
@@ -356,7 +408,7 @@ def _roll_survey(cells: dict, by: str | None) -> dict[Any, dict[tuple[str, str],
     for (queue_id, day), cell in cells.items():
         group = out[group_key(by, queue_id, day)]
         for qc, values in cell.items():
-            _add(group.setdefault(qc, [0, 0, 0]), values)
+            _add(group.setdefault(qc, [0, 0, 0, 0]), values)
     return out
 
 
@@ -511,10 +563,13 @@ def _figures_by(
             for key, out in sections.items():
                 out["survey"] = _survey_figures(surveys.get(key, {}))
                 r = responding.get(key, dict.fromkeys(CHANNELS, 0))
+                rates: dict[str, float | None] = {}
                 for channel in CHANNELS:
                     if channel in out:
                         answered = out[channel]["answered"]
-                        out[channel]["survey_response_rate"] = rate(r[channel], answered)
+                        rates[channel] = rate(r[channel], answered)
+                        out[channel]["survey_response_rate"] = rates[channel]
+                out["survey_headline"] = headline_figures(surveys.get(key, {}), rates)
         if len(parts) == 1:
             sections = {k: v[parts[0]] for k, v in sections.items()}
         result[by] = sections[None] if by is None else sections

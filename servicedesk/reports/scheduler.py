@@ -166,6 +166,7 @@ def build_scheduler(engine: Engine, background: bool = False) -> Any:
         next_run_time=datetime.now(UTC),  # catch up at start
     )
     _add_notifications(scheduler, engine)
+    _add_surveys(scheduler, engine)
     from servicedesk.gdpr.jobs import run_retention
 
     scheduler.add_job(
@@ -187,6 +188,16 @@ def _add_notifications(scheduler: Any, engine: Engine) -> None:
 
     if has_app_context() and current_app.config.get("SECRET_KEY"):
         add_dispatch_job(scheduler, engine, current_app.config["SECRET_KEY"])
+
+
+def _add_surveys(scheduler: Any, engine: Engine) -> None:
+    """Sending the surveys after contacts (``survey send-pending``) every minute."""
+    from flask import has_app_context
+
+    from servicedesk.surveys.cli import add_survey_job
+
+    if has_app_context():
+        add_survey_job(scheduler, engine)
 
 
 def serve_scheduler(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import (
     empty_email,
+    empty_headline,
     empty_phone,
     empty_survey,
     figures_by,
@@ -29,10 +30,19 @@ from servicedesk.metrics.queries import (
 )
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
+from servicedesk.surveys.figures import dispatch_figures
 from servicedesk.timeutil import utcnow
 
 #: The parts of a document that are the month's own figures (what a new version is about).
-FIGURE_KEYS = ("phone", "email", "survey", "queues", "days")
+FIGURE_KEYS = (
+    "phone",
+    "email",
+    "survey",
+    "survey_headline",
+    "survey_dispatch",
+    "queues",
+    "days",
+)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -76,13 +86,18 @@ def month_figures(
         names[qid]: per_queue[qid]
         for qid in sorted((q for q in per_queue if q is not None), key=lambda q: names[q])
     }
-    result = {**groups[None], "queues": queues}
+    result = {
+        **groups[None],
+        "survey_dispatch": dispatch_figures(session, org, month.first, month.last),
+        "queues": queues,
+    }
     if days:
         per_day = groups["day"]
         empty = {
             "phone": {**empty_phone(org), "survey_response_rate": None},
             "email": {**empty_email(), "survey_response_rate": None},
             "survey": empty_survey(),
+            "survey_headline": empty_headline(),
         }
         result["days"] = {d.isoformat(): per_day.get(d, empty) for d in month.days()}
     return result
@@ -244,6 +259,8 @@ def generate_report(
         "phone": own["phone"],
         "email": own["email"],
         "survey": own["survey"],
+        "survey_headline": own["survey_headline"],
+        "survey_dispatch": own["survey_dispatch"],
         "queues": own["queues"],
         "definitions_version": DEFINITIONS_VERSION,
         "organisation_name": org.name,

@@ -38,22 +38,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _box(secret_key: str | bytes) -> SecretBox:
+#: What a sealed value is for: each purpose gets a key of its own from the app's secret key.
+INTEGRATIONS = b"servicedesk integrations v1"
+
+
+def _box(secret_key: str | bytes, purpose: bytes = INTEGRATIONS) -> SecretBox:
     key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    return SecretBox(hmac.new(key, b"servicedesk integrations v1", hashlib.sha256).digest())
+    return SecretBox(hmac.new(key, purpose, hashlib.sha256).digest())
 
 
-def seal(secret: str, secret_key: str | bytes) -> str:
+def seal(secret: str, secret_key: str | bytes, purpose: bytes = INTEGRATIONS) -> str:
     """The secret encrypted (XSalsa20-Poly1305) with a key derived from the app's secret key."""
-    return _SEALED_PREFIX + base64.b64encode(_box(secret_key).encrypt(secret.encode())).decode()
+    box = _box(secret_key, purpose)
+    return _SEALED_PREFIX + base64.b64encode(box.encrypt(secret.encode())).decode()
 
 
-def unseal(stored: str, secret_key: str | bytes) -> str:
+def unseal(stored: str, secret_key: str | bytes, purpose: bytes = INTEGRATIONS) -> str:
     if not stored.startswith(_SEALED_PREFIX):
         return stored
     try:
         data = base64.b64decode(stored[len(_SEALED_PREFIX) :])
-        return _box(secret_key).decrypt(data).decode()
+        return _box(secret_key, purpose).decrypt(data).decode()
     except (CryptoError, ValueError) as exc:
         raise IntegrationError(
             "the integration's secret cannot be decrypted (SERVICEDESK_SECRET_KEY changed?); "
