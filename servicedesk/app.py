@@ -32,6 +32,8 @@ BLUEPRINTS = [
     "servicedesk.reports.blueprint:bp",
     "servicedesk.orgsettings.blueprint:bp",
     "servicedesk.callimport.blueprint:bp",
+    "servicedesk.surveys.public:bp",
+    "servicedesk.surveys.blueprint:bp",
     "servicedesk.openapi:bp",
 ]
 
@@ -53,7 +55,13 @@ COMMANDS = [
     "servicedesk.audit.cli:audit_cli",
     "servicedesk.calendars.cli:calendar_cli",
     "servicedesk.callimport.cli:calls_cli",
+    "servicedesk.surveys.cli:survey_cli",
 ]
+
+
+#: What features do with a delivery's new events while their callers are still in clear
+#: (``servicedesk.ingest.service.ArrivalHook``).
+ARRIVAL_HOOKS = ["servicedesk.surveys.capture:on_arrival"]
 
 
 def _named(target: str) -> Any:
@@ -119,6 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
     web.init_app(app)
     for target in COMMANDS:
         app.cli.add_command(_named(target))
+    app.extensions["servicedesk.arrival_hooks"] = [_named(target) for target in ARRIVAL_HOOKS]
     for target in BLUEPRINTS:
         app.register_blueprint(_named(target))
     app.add_url_rule("/metrics", "metrics", public(observability.metrics_view))

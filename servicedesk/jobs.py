@@ -30,6 +30,7 @@ TASK_MODULES = [
     "servicedesk.notify.tasks",
     "servicedesk.gdpr.tasks",
     "servicedesk.callimport.tasks",
+    "servicedesk.surveys.tasks",
 ]
 
 #: Catch up a run that was missed by up to six hours (a restart, a long job before it), once.

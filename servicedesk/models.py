@@ -13,6 +13,7 @@ from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.ratelimits import RateLimitCounter
 from servicedesk.reports.models import Report
+from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut, SurveySettings
 from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 __all__ = [
@@ -37,7 +38,10 @@ __all__ = [
     "RateLimitCounter",
     "RefusedDay",
     "Report",
+    "SurveyInvitation",
+    "SurveyOptOut",
     "SurveyResponse",
+    "SurveySettings",
     "WebhookNonce",
     "Target",
     "User",

@@ -12,29 +12,33 @@ from nacl.secret import SecretBox
 
 _SEALED_PREFIX = "box1:"
 
+#: What a sealed value is for: each purpose gets a key of its own from the app's secret key.
+#: (The integrations' label predates the others; changing it would lock out stored values.)
+INTEGRATIONS = b"servicedesk integrations v1"
+
 
 class SealError(ValueError):
     """A sealed value that cannot be opened: the secret key changed, or the value is damaged."""
 
 
-def _box(secret_key: str | bytes) -> SecretBox:
+def _box(secret_key: str | bytes, purpose: bytes) -> SecretBox:
     key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    # The derivation's label predates notifications; changing it would lock out stored values.
-    return SecretBox(hmac.new(key, b"servicedesk integrations v1", hashlib.sha256).digest())
+    return SecretBox(hmac.new(key, purpose, hashlib.sha256).digest())
 
 
-def seal(secret: str, secret_key: str | bytes) -> str:
-    """The secret encrypted with a key derived from the app's secret key."""
-    return _SEALED_PREFIX + base64.b64encode(_box(secret_key).encrypt(secret.encode())).decode()
+def seal(secret: str, secret_key: str | bytes, purpose: bytes = INTEGRATIONS) -> str:
+    """The secret encrypted with a key derived from the app's secret key for ``purpose``."""
+    box = _box(secret_key, purpose)
+    return _SEALED_PREFIX + base64.b64encode(box.encrypt(secret.encode())).decode()
 
 
-def unseal(stored: str, secret_key: str | bytes) -> str:
+def unseal(stored: str, secret_key: str | bytes, purpose: bytes = INTEGRATIONS) -> str:
     """The secret again (a value stored before sealing existed is returned as it is)."""
     if not stored.startswith(_SEALED_PREFIX):
         return stored
     try:
         data = base64.b64decode(stored[len(_SEALED_PREFIX) :])
-        return _box(secret_key).decrypt(data).decode()
+        return _box(secret_key, purpose).decrypt(data).decode()
     except (CryptoError, ValueError) as exc:
         raise SealError(
             "a sealed value cannot be decrypted (SERVICEDESK_SECRET_KEY changed?)"

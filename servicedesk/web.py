@@ -32,6 +32,10 @@ from servicedesk.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, dat
 LOCALES = ("sv", "nb", "en")
 COUNTRY_LOCALES = {"SE": "sv", "NO": "nb"}
 MACHINE_PREFIXES = ("/api/", "/hooks/", "/healthz", "/readyz")
+#: The citizen's survey pages: the signed, single-use link in the URL is the credential and no
+#: cookie is set, so a cross-site request has nothing to ride on (and a mail client's one-click
+#: opt-out, RFC 8058, cannot carry a CSRF token).
+LINK_PREFIXES = ("/s/",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 login_manager = LoginManager()
@@ -118,6 +122,8 @@ def _protect() -> None:
     ):
         abort(400)
     if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.path.startswith(LINK_PREFIXES):
         return
     csrf.protect()
 

@@ -50,6 +50,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "servicedesk.ingest.web",
             "servicedesk.ingest.refusals",
             "servicedesk.ingest.delivery",
+            "servicedesk.surveys.public",
+            "servicedesk.surveys.inbound",
         ],
     ),
     ("feature", ["servicedesk.*", "servicedesk.*.**"]),
@@ -88,6 +90,7 @@ ORDER = ["app", "interface", "feature", "tables", "foundation", "integrations"]
 FEATURE_TIERS: list[list[str]] = [
     ["dashboard", "orgsettings"],
     ["reports", "callimport", "gdpr", "notify"],
+    ["surveys"],
     ["kolada", "webhooks", "auth"],
     ["metrics"],
     ["ingest"],

@@ -14,6 +14,7 @@ from servicedesk.metrics.definitions import QUESTIONS
 #: (queries name it with ``scored()`` so that the planners see they may use the index).
 SURVEYED = sa.text(
     "treatment_score IS NOT NULL OR ease_score IS NOT NULL OR clarity_score IS NOT NULL"
+    " OR got_answer IS NOT NULL"
 )
 #: A survey response about no known contact: the predicate of the responses' partial index.
 UNMATCHED = sa.text("NOT matched")
@@ -65,6 +66,7 @@ class Contact(SQLModel, table=True):
             "treatment_score",
             "ease_score",
             "clarity_score",
+            "got_answer",
             sqlite_where=SURVEYED,
             postgresql_where=SURVEYED,
         ),
@@ -104,6 +106,9 @@ class Contact(SQLModel, table=True):
     treatment_score: int | None = Field(default=None, sa_type=sa.SmallInteger)
     ease_score: int | None = Field(default=None, sa_type=sa.SmallInteger)
     clarity_score: int | None = Field(default=None, sa_type=sa.SmallInteger)
+    #: The citizen's answer to "did you get an answer?" (SKR's e-mail filter), where asked. When
+    #: it is no, the scores above stay empty: only those who got an answer are scored.
+    got_answer: bool | None = None
     event_count: int = 0
     updated_at: datetime
 
@@ -128,6 +133,7 @@ class SurveyResponse(SQLModel, table=True):
     #: The channel the sender named, or null when it did not (then any channel's contact matches).
     channel: str | None = Field(default=None, max_length=8)
     question: str = Field(max_length=16)
+    #: The grade 1-5; for the yes/no question ``got_answer``, 1 for yes and 0 for no.
     score: int
     occurred_at: datetime
     event_id: str = Field(max_length=128)
@@ -139,4 +145,6 @@ class SurveyResponse(SQLModel, table=True):
 def scored() -> sa.ColumnElement[bool]:
     """The contact has a survey score (``SURVEYED`` as an expression on the contacts table)."""
     table = Contact.__table__  # type: ignore[attr-defined]
-    return sa.or_(*(table.c[f"{q}_score"].is_not(None) for q in QUESTIONS))
+    return sa.or_(
+        *(table.c[f"{q}_score"].is_not(None) for q in QUESTIONS), table.c.got_answer.is_not(None)
+    )

@@ -4,7 +4,8 @@ A response names a contact id and maybe a channel. It belongs to the contact of 
 one that named no channel belongs to the phone contact with the id if there is one, else to the
 e-mail contact (docs/metrics.md, Surveys). The latest answer per (contact id, question) counts.
 
-The fold copies each contact's scores onto the contact row (``treatment_score`` ...) and marks
+The fold copies each contact's scores onto the contact row (``treatment_score`` ...; none when
+the citizen said no to "did you get an answer?", kept as ``got_answer``) and marks
 each response ``matched`` when a contact with its id exists, so the survey figures are read from
 the contacts alone and the report counts unmatched responses from a small partial index. Both
 are recomputed from the stored rows for every contact id a delivery touches, whichever of
@@ -21,7 +22,7 @@ from sqlmodel import Session
 
 from servicedesk.contacts.models import Contact, SurveyResponse, scored
 from servicedesk.db import dialect_of, insert_for
-from servicedesk.metrics.definitions import QUESTIONS
+from servicedesk.metrics.definitions import FILTER_QUESTION, QUESTIONS
 
 C = Contact.__table__  # type: ignore[attr-defined]
 SR = SurveyResponse.__table__  # type: ignore[attr-defined]
@@ -104,6 +105,18 @@ def _score(question: str) -> Any:
     )
 
 
+def _said_no() -> Any:
+    """The contact's citizen answered no to "did you get an answer?": no score counts."""
+    return sa.exists().where(
+        _belongs_to_contact(), SR.c.question == FILTER_QUESTION, SR.c.score == 0
+    )
+
+
+def _got_answer() -> Any:
+    answer = _score(FILTER_QUESTION)
+    return sa.case((answer == 1, sa.true()), (answer == 0, sa.false()), else_=sa.null())
+
+
 _IDS = sa.bindparam("ids", expanding=True)
 _ORG = sa.bindparam("org_id")
 
@@ -119,7 +132,12 @@ _SET_SCORES = (
             scored(),
         ),
     )
-    .values({f"{q}_score": _score(q) for q in QUESTIONS})
+    .values(
+        {
+            **{f"{q}_score": sa.case((_said_no(), sa.null()), else_=_score(q)) for q in QUESTIONS},
+            "got_answer": _got_answer(),
+        }
+    )
 )
 
 #: Responses with one of the ids learn whether a contact with their id exists.

@@ -20,6 +20,7 @@ from servicedesk.gdpr.removed import Removed, deleted
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import CALLING_CODES, normalise_caller, pseudonymise
+from servicedesk.surveys.models import SurveyInvitation
 
 #: Deliveries are read in pages of this many rows when searched for a person's number.
 _SCAN_PAGE = 500
@@ -155,6 +156,14 @@ def erase(
         )
     )
     events, contacts, responses = _delete_contact_rows(session, org.id, sorted(contact_keys))
+    # The person's survey invitations (a sealed number among them) go too. An opt-out stays:
+    # it is the person's own objection, kept as a pseudonym so that it can be honoured.
+    session.execute(
+        sa.delete(SurveyInvitation).where(
+            SurveyInvitation.organisation_id == org.id,
+            SurveyInvitation.caller_hash.in_(hashes),  # type: ignore[attr-defined]
+        )
+    )
     events += deleted(
         session,
         sa.delete(Event).where(Event.organisation_id == org.id, Event.caller_hash.in_(hashes)),

@@ -20,6 +20,7 @@ from servicedesk.gdpr.removed import Removed, deleted
 from servicedesk.ingest.models import Delivery, Event, RefusedDay
 from servicedesk.metrics.definitions import RECHECK_MONTHS
 from servicedesk.orgs.models import Organisation
+from servicedesk.surveys.models import SurveyInvitation
 from servicedesk.timeutil import to_utc, utcnow
 
 #: The scheduler re-checks reported months this far back and would re-version a month whose
@@ -117,6 +118,23 @@ def purge(session: Session, org: Organisation, *, now: datetime | None = None) -
         ),
     )
     contacts = deleted(session, sa.delete(Contact).where(Contact.id.in_(old)))
+    # The dispatch log goes with the contacts; a sealed recipient past its 48 hours goes at once
+    # (the dispatch deletes it too: this is the second guard, should the dispatch not run).
+    deleted(
+        session,
+        sa.delete(SurveyInvitation).where(
+            SurveyInvitation.organisation_id == org.id, SurveyInvitation.captured_at < cutoff
+        ),
+    )
+    session.execute(
+        sa.update(SurveyInvitation)
+        .where(
+            SurveyInvitation.organisation_id == org.id,
+            SurveyInvitation.recipient.is_not(None),  # type: ignore[union-attr]
+            SurveyInvitation.expires_at <= now,
+        )
+        .values(recipient=None)
+    )
     # Later responses about a contact that is gone count as unmatched again.
     session.execute(
         sa.update(SurveyResponse)

@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from servicedesk.timeutil import to_utc
@@ -31,7 +32,7 @@ EventType = Literal[
     "email.replied",
     "survey.response",
 ]
-Question = Literal["treatment", "ease", "clarity"]
+Question = Literal["treatment", "ease", "clarity", "got_answer"]
 Channel = Literal["phone", "email"]
 
 #: The channel each event type belongs to; a survey response names its own (or none).
@@ -52,11 +53,13 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "call.ended": ("direct_answer",),
     "email.received": (),
     "email.replied": (),
-    "survey.response": ("question", "score", "channel"),
+    "survey.response": ("question", "score", "channel", "answer"),
 }
 #: Of those, the ones a type must carry.
-REQUIRED_ON: dict[str, tuple[str, ...]] = {"survey.response": ("question", "score")}
-TYPED_FIELDS = ("question", "score", "channel", "direct_answer")
+#: (``score`` is required too, except on the yes/no question ``got_answer``, which needs
+#: ``answer`` instead: see ``type_errors``.)
+REQUIRED_ON: dict[str, tuple[str, ...]] = {"survey.response": ("question",)}
+TYPED_FIELDS = ("question", "score", "channel", "direct_answer", "answer")
 COMMON_FIELDS = ("id", "contact_id", "occurred_at", "queue", "agent", "caller")
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,6 +81,52 @@ def text_fault(value: str) -> None:
         raise ValueError("must be valid Unicode text (no lone surrogates)") from None
 
 
+def survey_field_errors(
+    question: str | None, score: int | None, answer: bool | None
+) -> list[tuple[str, str]]:
+    """SKR's filter question is answered yes or no (``answer``); every other one is scored."""
+    errors: list[tuple[str, str]] = []
+    if question is None:
+        return errors
+    if question == "got_answer":
+        if answer is None:
+            errors.append(("answer", "required on question got_answer (true or false)"))
+        if score is not None:
+            errors.append(("score", "not allowed on question got_answer (use answer)"))
+    else:
+        if score is None:
+            errors.append(("score", "required on survey.response"))
+        if answer is not None:
+            errors.append(("answer", "only allowed on question got_answer"))
+    return errors
+
+
+#: The same rule as a JSON Schema condition, for the published document.
+SURVEY_RULES_SCHEMA: dict[str, Any] = {
+    "if": {"properties": {"question": {"const": "got_answer"}}, "required": ["question"]},
+    "then": {"required": ["answer"], "not": {"required": ["score"]}},
+    "else": {"required": ["score"], "not": {"required": ["answer"]}},
+}
+
+
+class _SurveyRules(BaseModel):
+    """The published survey.response model's base: the question decides score or answer."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=SURVEY_RULES_SCHEMA
+    )
+
+    @model_validator(mode="after")
+    def _question_rules(self) -> _SurveyRules:
+        values = self.__dict__
+        errors = survey_field_errors(
+            values.get("question"), values.get("score"), values.get("answer")
+        )
+        if errors:
+            raise ValueError(f"{errors[0][0]}: {errors[0][1]}")
+        return self
+
+
 class EventIn(BaseModel):
     """One event of the generic API; unknown fields are refused so typos do not pass silently."""
 
@@ -95,6 +144,9 @@ class EventIn(BaseModel):
     score: Annotated[int, Field(ge=1, le=5, strict=True)] | None = None
     #: Which channel a survey.response is about; optional (an extension of the contract).
     channel: Channel | None = None
+    #: The yes/no answer to question ``got_answer`` ("did you get an answer?"), which has no
+    #: score (an extension of the contract; docs/metrics.md, Surveys).
+    answer: StrictBool | None = None
 
     @field_validator("id", "contact_id", "queue", "agent", "caller", mode="after")
     @classmethod
@@ -131,11 +183,20 @@ class EventIn(BaseModel):
             if name not in own and getattr(self, name) is not None:
                 allowed = " and ".join(t for t, names in TYPE_FIELDS.items() if name in names)
                 errors.append((name, f"only allowed on {allowed}"))
+        if self.type == "survey.response":
+            errors.extend(survey_field_errors(self.question, self.score, self.answer))
         return errors
 
     @property
     def event_channel(self) -> str | None:
         return CHANNEL_OF_TYPE[self.type] or self.channel
+
+    @property
+    def stored_score(self) -> int | None:
+        """The score column: the grade, or for ``got_answer`` 1 for yes and 0 for no."""
+        if self.question == "got_answer" and self.answer is not None:
+            return 1 if self.answer else 0
+        return self.score
 
     @property
     def occurred_at_utc(self) -> datetime:
@@ -212,6 +273,14 @@ def event_models() -> dict[str, type[BaseModel]]:
                 fields[name] = (_non_null(info.annotation), required)
             else:
                 fields[name] = (info.annotation, info)
+        if event_type == "survey.response":
+            models[event_type] = create_model(
+                _model_name(event_type),
+                __base__=_SurveyRules,
+                __doc__=f"A {event_type} event: the common fields and its own.",
+                **fields,
+            )
+            continue
         models[event_type] = create_model(
             _model_name(event_type),
             __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),

@@ -4,7 +4,7 @@ definitions that more than one feature reads (docs/metrics.md). Imports nothing 
 from datetime import time
 
 #: Changes whenever a rule in docs/metrics.md changes; figures are comparable within one version.
-DEFINITIONS_VERSION = "servicedesk-metrics/2026.2"
+DEFINITIONS_VERSION = "servicedesk-metrics/2026.3"
 
 #: Working-time limits of the e-mail figures, in seconds (a working day counts 24 hours).
 ONE_WORKING_DAY = 86_400
@@ -22,6 +22,17 @@ RECHECK_MONTHS = 12
 #: The survey questions and the channel(s) each is asked about.
 QUESTIONS = ("treatment", "ease", "clarity")
 CHANNELS = ("phone", "email")
+#: SKR's e-mail survey asks first "Har du fått återkoppling eller svar på din fråga?"; a contact
+#: whose citizen said no has none of its scores counted. Answered yes or no, not scored.
+FILTER_QUESTION = "got_answer"
+
+#: The four headline figures of SKR's Servicemätning: (key, channel, question), in SKR's order.
+HEADLINE = (
+    ("phone_ease", "phone", "ease"),
+    ("phone_treatment", "phone", "treatment"),
+    ("email_ease", "email", "ease"),
+    ("email_clarity", "email", "clarity"),
+)
 
 #: (section, figure, what it is, denominator) for every figure: the spreadsheet's Definitions
 #: sheet and the API documentation. docs/metrics.md has the full text and a worked example.
@@ -77,4 +88,34 @@ FIGURE_DEFINITIONS: list[tuple[str, str, str, str]] = [
         "responses",
     ),
     ("survey", "<question>.good_share", "100 x scores of 4 or 5 / responses", "responses"),
+    (
+        "survey_headline",
+        "<figure>.index",
+        "SKR headline figure (phone_ease, phone_treatment, email_ease, email_clarity): index",
+        "responses",
+    ),
+    (
+        "survey_headline",
+        "<figure>.ci95",
+        "95 % t-interval of the index (mean +- t(0.975, n-1) s / sqrt n), cut to 0-100",
+        "responses",
+    ),
+    (
+        "survey_headline",
+        "<figure>.small_sample",
+        "true when fewer than 30 responses",
+        "",
+    ),
+    (
+        "survey_headline",
+        "<figure>.response_rate",
+        "100 x answered contacts of the channel with a response / answered contacts",
+        "answered",
+    ),
+    (
+        "survey_headline",
+        "email_got_answer.yes_share",
+        "100 x 'yes' to 'did you get an answer?' / answers to it (the others are not scored)",
+        "responses",
+    ),
 ]

@@ -47,7 +47,10 @@ from servicedesk.metrics.percentiles import percentiles
 from servicedesk.metrics.phone import empty_phone
 from servicedesk.metrics.surveys import (
     SurveyCells,
+    empty_headline,
     empty_survey,
+    headline_section,
+    roll_filters,
     roll_responding,
     roll_scores,
     survey_cells,
@@ -182,13 +185,16 @@ def _with_surveys(
         keys = sorted(set(scores) | ({None} if by is None else set()), key=sort_key)
         sections = {key: {} for key in keys}
     responding = roll_responding(surveys.responding, by)
+    filters = roll_filters(surveys.filters, by)
     for key, out in sections.items():
         out["survey"] = survey_section(scores.get(key, {}))
         per_channel = responding.get(key, dict.fromkeys(CHANNELS, 0))
+        rates: dict[str, float | None] = {}
         for channel in CHANNELS:
             if channel in out:
-                answered = out[channel]["answered"]
-                out[channel]["survey_response_rate"] = rate(per_channel[channel], answered)
+                rates[channel] = rate(per_channel[channel], out[channel]["answered"])
+                out[channel]["survey_response_rate"] = rates[channel]
+        out["survey_headline"] = headline_section(scores.get(key, {}), filters.get(key, {}), rates)
     return sections
 
 
@@ -229,6 +235,7 @@ def empty_figures(org: Organisation) -> dict[str, Any]:
         "phone": {**empty_phone(org), "survey_response_rate": None},
         "email": {**empty_email(), "survey_response_rate": None},
         "survey": empty_survey(),
+        "survey_headline": empty_headline(),
     }
 
 

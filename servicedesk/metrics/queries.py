@@ -21,7 +21,7 @@ from servicedesk.metrics.figures import (
 )
 from servicedesk.metrics.groups import BY
 from servicedesk.metrics.phone import empty_phone
-from servicedesk.metrics.surveys import empty_survey
+from servicedesk.metrics.surveys import empty_headline, empty_survey
 
 __all__ = [
     "BY",
@@ -29,6 +29,7 @@ __all__ = [
     "email_figures",
     "empty_email",
     "empty_figures",
+    "empty_headline",
     "empty_phone",
     "empty_survey",
     "figures",

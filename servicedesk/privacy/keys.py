@@ -17,6 +17,7 @@ from servicedesk.contacts.models import Contact
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy.pseudonyms import pseudonymise
+from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut
 
 
 def rekey_callers(
@@ -38,7 +39,8 @@ def rekey_callers(
     if not params:
         return 0
     changed = 0
-    for table in (Event.__table__, Contact.__table__):  # type: ignore[attr-defined]
+    tables = (Event.__table__, Contact.__table__, SurveyInvitation.__table__)  # type: ignore[attr-defined]
+    for table in tables:
         statement = (
             sa.update(table)
             .where(table.c.organisation_id == sa.bindparam("org"))
@@ -47,6 +49,22 @@ def rekey_callers(
         )
         result = session.connection().execute(statement, params)
         changed += int(result.rowcount or 0)
+    # An opt-out follows its person to the new key (unless one under the new key exists).
+    out = SurveyOptOut.__table__  # type: ignore[attr-defined]
+    twin = out.alias("twin")
+    session.connection().execute(
+        sa.update(out)
+        .where(out.c.organisation_id == sa.bindparam("org"))
+        .where(out.c.caller_hash == sa.bindparam("old"))
+        .where(
+            ~sa.exists().where(
+                twin.c.organisation_id == out.c.organisation_id,
+                twin.c.caller_hash == sa.bindparam("new"),
+            )
+        )
+        .values(caller_hash=sa.bindparam("new")),
+        params,
+    )
     return changed
 
 

@@ -23,10 +23,19 @@ from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import empty_figures, figures_by, queue_names
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
+from servicedesk.surveys.figures import dispatch_figures
 from servicedesk.timeutil import utcnow
 
 #: The parts of a document that are the month's own figures (what a new version is about).
-FIGURE_KEYS = ("phone", "email", "survey", "queues", "days")
+FIGURE_KEYS = (
+    "phone",
+    "email",
+    "survey",
+    "survey_headline",
+    "survey_dispatch",
+    "queues",
+    "days",
+)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -70,7 +79,11 @@ def month_figures(
         names[qid]: per_queue[qid]
         for qid in sorted((q for q in per_queue if q is not None), key=lambda q: names[q])
     }
-    result = {**groups[None], "queues": queues}
+    result = {
+        **groups[None],
+        "survey_dispatch": dispatch_figures(session, org, month.first, month.last),
+        "queues": queues,
+    }
     if days:
         per_day = groups["day"]
         empty = empty_figures(org)
@@ -221,6 +234,8 @@ def generate_report(
         "phone": own["phone"],
         "email": own["email"],
         "survey": own["survey"],
+        "survey_headline": own["survey_headline"],
+        "survey_dispatch": own["survey_dispatch"],
         "queues": own["queues"],
         "definitions_version": DEFINITIONS_VERSION,
         "organisation_name": org.name,

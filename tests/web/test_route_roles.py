@@ -56,6 +56,8 @@ def world(db, make_org, make_user):
                 "version": 1,
                 "fmt": "json",
                 "import_id": call_import.id,
+                # The citizen's survey links: a token that names nothing (404 for anyone).
+                "token": "not-a-survey-token",
             },
         }
     return orgs

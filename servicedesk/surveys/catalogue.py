@@ -1,0 +1,140 @@
+"""The survey's questions and messages, per language: one table that the page, the SMS, the
+e-mail and the settings all read.
+
+The Swedish set is SKR's Servicemätning word for word (so the figures compare with the national
+ones); the Norwegian Bokmål set asks the same in Norwegian; English is for the page in English.
+An organisation may override any text (``SurveySettings.wording``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from servicedesk.metrics.definitions import FILTER_QUESTION
+
+LANGUAGES = ("sv", "nb", "en")
+COUNTRY_LANGUAGE = {"SE": "sv", "NO": "nb"}
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of a channel's survey; ``key`` is the survey.response question it becomes."""
+
+    key: str
+    #: The wording key in the catalogue (and in an organisation's overrides).
+    text_key: str
+    #: The scale's two ends (1 and 5), or empty for the yes/no filter question.
+    low_key: str = ""
+    high_key: str = ""
+
+    @property
+    def scored(self) -> bool:
+        return self.key != FILTER_QUESTION
+
+
+#: The questions of each channel, in the order asked (SKR's order).
+QUESTIONS: dict[str, tuple[Question, ...]] = {
+    "phone": (
+        Question("ease", "phone_ease", "ease_low", "ease_high"),
+        Question("treatment", "phone_treatment", "treatment_low", "treatment_high"),
+    ),
+    "email": (
+        Question(FILTER_QUESTION, "email_got_answer"),
+        Question("ease", "email_ease", "ease_low", "ease_high"),
+        Question("clarity", "email_clarity", "clarity_low", "clarity_high"),
+    ),
+}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "sv": {
+        "phone_ease": "Hur enkelt var det att få hjälp av kommunen med din fråga via telefoni?",
+        "phone_treatment": "I din senaste kontakt med kommunens medarbetare via telefoni, "
+        "hur nöjd var du med bemötandet?",
+        "email_got_answer": "Har du fått återkoppling eller svar på din fråga?",
+        "email_ease": "Var det enkelt att få hjälp från kommunen med din fråga via e-post?",
+        "email_clarity": "Upplevde du svaret från kommunens medarbetare som tydligt?",
+        "ease_low": "Mycket svårt",
+        "ease_high": "Mycket enkelt",
+        "treatment_low": "Mycket missnöjd",
+        "treatment_high": "Mycket nöjd",
+        "clarity_low": "Inte alls tydligt",
+        "clarity_high": "Mycket tydligt",
+        "sms": "Hej! Du var nyligen i kontakt med {sender} via telefon. Svara gärna på två "
+        "korta frågor: {link} Där kan du också avböja fler enkäter.",
+        "email_subject": "Två frågor om ditt ärende hos {sender}",
+        "email_body": "Hej!\n\nDu har nyligen fått svar på ett e-postmeddelande från {sender}. "
+        "Vi vill gärna veta hur det gick. Enkäten har tre korta frågor och tar mindre än en "
+        "minut:\n\n{link}\n\nLänken gäller i {days} dagar och kan bara användas en gång. "
+        "Du är anonym: svaren kopplas inte till dig.\n\n"
+        "Vill du inte få fler enkäter? {stop}\n\nMed vänliga hälsningar\n{sender}\n",
+    },
+    "nb": {
+        "phone_ease": "Hvor enkelt var det å få hjelp fra kommunen med spørsmålet ditt på telefon?",
+        "phone_treatment": "I din siste kontakt med kommunens medarbeidere på telefon, "
+        "hvor fornøyd var du med måten du ble møtt på?",
+        "email_got_answer": "Har du fått tilbakemelding eller svar på spørsmålet ditt?",
+        "email_ease": "Var det enkelt å få hjelp fra kommunen med spørsmålet ditt på e-post?",
+        "email_clarity": "Opplevde du svaret fra kommunens medarbeider som tydelig?",
+        "ease_low": "Svært vanskelig",
+        "ease_high": "Svært enkelt",
+        "treatment_low": "Svært misfornøyd",
+        "treatment_high": "Svært fornøyd",
+        "clarity_low": "Ikke tydelig i det hele tatt",
+        "clarity_high": "Svært tydelig",
+        "sms": "Hei! Du var nylig i kontakt med {sender} på telefon. Svar gjerne på to korte "
+        "spørsmål: {link} Der kan du også reservere deg mot flere undersøkelser.",
+        "email_subject": "To spørsmål om henvendelsen din til {sender}",
+        "email_body": "Hei!\n\nDu har nylig fått svar på en e-post fra {sender}. Vi vil gjerne "
+        "vite hvordan det gikk. Undersøkelsen har tre korte spørsmål og tar under ett "
+        "minutt:\n\n{link}\n\nLenken gjelder i {days} dager og kan bare brukes én gang. Du er "
+        "anonym: svarene knyttes ikke til deg.\n\n"
+        "Vil du ikke ha flere undersøkelser? {stop}\n\nMed vennlig hilsen\n{sender}\n",
+    },
+    "en": {
+        "phone_ease": "How easy was it to get help from the municipality with your question "
+        "by phone?",
+        "phone_treatment": "In your latest contact with the municipality's staff by phone, "
+        "how satisfied were you with how you were treated?",
+        "email_got_answer": "Have you received feedback or an answer to your question?",
+        "email_ease": "Was it easy to get help from the municipality with your question by e-mail?",
+        "email_clarity": "Did you find the answer from the municipality's staff clear?",
+        "ease_low": "Very difficult",
+        "ease_high": "Very easy",
+        "treatment_low": "Very dissatisfied",
+        "treatment_high": "Very satisfied",
+        "clarity_low": "Not clear at all",
+        "clarity_high": "Very clear",
+        "sms": "Hello! You were recently in touch with {sender} by phone. Please answer two "
+        "short questions: {link} There you can also opt out of further surveys.",
+        "email_subject": "Two questions about your e-mail to {sender}",
+        "email_body": "Hello,\n\nYou recently got an answer to an e-mail from {sender}. We would "
+        "like to know how it went. The survey has three short questions and takes less than "
+        "a minute:\n\n{link}\n\nThe link works for {days} days and only once. You are "
+        "anonymous: the answers are not linked to you.\n\n"
+        "Want no more surveys? {stop}\n\nKind regards\n{sender}\n",
+    },
+}
+
+#: Text keys an administrator may override (the questions and the scale ends).
+EDITABLE = (
+    "phone_ease",
+    "phone_treatment",
+    "email_got_answer",
+    "email_ease",
+    "email_clarity",
+)
+
+
+def language_of(configured: str, country: str) -> str:
+    """The survey's language: the configured one, else the organisation's country's."""
+    if configured in LANGUAGES:
+        return configured
+    return COUNTRY_LANGUAGE.get(country.upper(), "sv")
+
+
+def text(language: str, key: str, overrides: dict[str, dict[str, str]] | None = None) -> str:
+    """A text in ``language``, the organisation's own wording where it set one."""
+    own = (overrides or {}).get(language, {}).get(key)
+    if own and key in EDITABLE:
+        return own
+    return TEXTS.get(language, TEXTS["sv"])[key]
