@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from integrations.base import Adapter, PayloadError, Reply, RequestParts, SignatureError
+from integrations.base import (
+    Adapter,
+    OptionsAdapter,
+    PayloadError,
+    Reply,
+    RequestParts,
+    SignatureError,
+)
 from integrations.elks46 import Elks46Adapter
 from integrations.mailgun import MailgunAdapter
 from integrations.postmark import PostmarkAdapter
@@ -10,7 +17,7 @@ from integrations.telnyx import TelnyxAdapter
 from integrations.twilio import TwilioAdapter
 
 #: Webhook providers by the name the CLI and the URLs use.
-PROVIDERS: dict[str, type] = {
+PROVIDERS: dict[str, type[OptionsAdapter]] = {
     "twilio": TwilioAdapter,
     "46elks": Elks46Adapter,
     "telnyx": TelnyxAdapter,
@@ -23,6 +30,7 @@ __all__ = [
     "Adapter",
     "Elks46Adapter",
     "MailgunAdapter",
+    "OptionsAdapter",
     "PayloadError",
     "PostmarkAdapter",
     "Reply",

@@ -87,8 +87,8 @@ def parse_line(line: str, *, default_queue: str | None = None) -> list[dict[str,
         if name in TRANSFERS:
             # Transferred is, by the KKiK definition, not answered directly. The verdict is an
             # event of its own, so the hang-up stays one (a later WRAPUP may still decide).
-            verdict = {**event, "id": event["id"] + ":transfer", "direct_answer": False}
-            return [event, verdict]
+            transfer = {**event, "id": event["id"] + ":transfer", "direct_answer": False}
+            return [event, transfer]
     return [event]
 
 

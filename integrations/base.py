@@ -93,7 +93,9 @@ def _multipart_fields(body: bytes, content_type: str) -> dict[str, list[str]]:
         name = part.get_param("name", header="content-disposition")
         if not name or part.get_filename():
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):  # (decode=True gives the part's bytes, or None)
+            payload = b""
         charset = part.get_content_charset() or "utf-8"
         fields.setdefault(str(name), []).append(payload.decode(charset, errors="replace"))
     return fields
@@ -195,6 +197,12 @@ class OptionsAdapter:
     to a stateless provider with no headers of its own and the usual refusal statuses.
     """
 
+    name: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]]
+    secret_kind: ClassVar[SecretKind]
+    secret_help: ClassVar[str]
+    channel: ClassVar[str]
+    endpoints: ClassVar[str]
     stateful: ClassVar[bool] = False
     audit_headers: ClassVar[tuple[str, ...]] = ()
     refusal_status: ClassVar[int | None] = None
@@ -206,6 +214,18 @@ class OptionsAdapter:
     def build(cls, options: Mapping[str, Any], storage: AdapterStorage) -> Self:
         """The adapter for one integration's options (the storage is not needed)."""
         return cls(options)
+
+    def stored_secret(self, secret: str) -> str:
+        raise NotImplementedError
+
+    def verify(self, request: RequestParts, stored: str) -> None:
+        raise NotImplementedError
+
+    def parse(self, request: RequestParts) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def reply(self, request: RequestParts, events: list[dict[str, Any]]) -> Reply:
+        raise NotImplementedError
 
 
 class ThreadIndex(Protocol):

@@ -69,7 +69,8 @@ class EventsApiSender:
                 problem = f"{type(exc).__name__}: {exc}"
             else:
                 if response.status_code == 202:
-                    return response.json()
+                    answer: dict[str, Any] = response.json()
+                    return answer
                 if response.status_code < 500 and response.status_code != 429:
                     raise SendError(f"{response.status_code}: {response.text[:300]}")
                 problem = f"HTTP {response.status_code}"

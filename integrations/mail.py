@@ -184,7 +184,9 @@ class Threader:
             return date
         return msg.arrived_at
 
-    def events(self, msg: InboundMessage, *, query_queue: str | None = None) -> list[dict]:
+    def events(
+        self, msg: InboundMessage, *, query_queue: str | None = None
+    ) -> list[dict[str, Any]]:
         """The one event this message stands for (none for the desk's own new messages)."""
         from_desk = self.is_desk(msg.sender)
         citizen = (

@@ -78,7 +78,8 @@ class PostmarkAdapter(MailAdapter):
         for item in data.get("Headers") or []:
             if isinstance(item, dict) and item.get("Name"):
                 headers.setdefault(str(item["Name"]).lower(), str(item.get("Value", "")))
-        from_full = data.get("FromFull") if isinstance(data.get("FromFull"), dict) else {}
+        full = data.get("FromFull")
+        from_full: dict[str, Any] = full if isinstance(full, dict) else {}
         sender = str(from_full.get("Email") or "").lower() or next(
             iter(addresses(_text(data.get("From")))), None
         )

@@ -91,7 +91,7 @@ class QueueLogFollower:
         self,
         path: str | Path,
         state_path: str | Path,
-        send: Callable[[list[dict[str, Any]]], None],
+        send: Callable[[list[dict[str, Any]]], object],
         *,
         batch_lines: int = MAX_EVENTS,
         from_end: bool = False,

@@ -92,7 +92,8 @@ class SmtpSender:
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError(f"sign-in refused: {exc.smtp_code}", retry=True) from None
         except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode(errors="replace") if exc.smtp_error else ""
+            error = exc.smtp_error
+            text = error.decode(errors="replace") if isinstance(error, bytes) else str(error or "")
             retry = 400 <= exc.smtp_code < 500
             raise MailError(f"SMTP {exc.smtp_code}: {_masked(text)}", retry=retry) from None
         except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:

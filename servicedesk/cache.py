@@ -63,7 +63,7 @@ def remember(key: str, seconds: int, compute: Callable[[], T]) -> T:
     """``compute()``, or what any worker computed for ``key`` within the last ``seconds``."""
     found = cache.get(key)
     if found is not None:
-        return found[0]  # type: ignore[no-any-return]
+        return found[0]  # type: ignore[no-any-return]  # what ``compute`` returned, unpickled
     value = compute()
     cache.set(key, (value,), timeout=seconds)  # boxed: None is a value too
     return value

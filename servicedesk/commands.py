@@ -64,4 +64,4 @@ def scheduler_cmd(once: bool) -> None:
             state = "made" if outcome.made else "unchanged"
             click.echo(f"{outcome.organisation} {outcome.month}: {state} version {outcome.version}")
         return
-    serve_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    serve_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]  # the proxy's app, documented by Flask

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
 # Named constraints make migrations reproducible and SQLite batch mode workable; this must run
@@ -102,22 +103,30 @@ def insert_for(dialect: str, table: sa.Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def dialect_of(session: Session) -> str:
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A model's table, typed: for the Core statements the hot paths use (SQLModel's classes
+    declare no ``__table__``)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def dialect_of(session: OrmSession) -> str:
     return session.get_bind().dialect.name
 
 
 def get_engine() -> Engine:
-    return current_app.extensions["servicedesk.engine"]
+    engine: Engine = current_app.extensions["servicedesk.engine"]
+    return engine
 
 
 def get_session() -> Session:
     """The request's session; views commit it, domain functions only flush."""
     if "db_session" not in g:
         g.db_session = Session(get_engine(), expire_on_commit=False)
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
-def _begin_writer(session: Session) -> None:
+def _begin_writer(session: OrmSession) -> None:
     """Start the session's transaction as a writer, so SQLite takes its lock up front.
 
     Must be the session's first use in a transaction. A deferred SQLite transaction that reads and
@@ -127,7 +136,7 @@ def _begin_writer(session: Session) -> None:
     session.connection(execution_options={"sqlite_write": True})
 
 
-def advisory_lock(session: Session, *names: str) -> None:
+def advisory_lock(session: OrmSession, *names: str) -> None:
     """Serialise the transactions that name the same thing, until they end.
 
     PostgreSQL: a transaction-level advisory lock per name, taken in one sorted order (so no
@@ -174,7 +183,7 @@ def unit_of_work(bind: Engine | Session | None = None) -> Iterator[Session]:
     try:
         if session.in_transaction():
             session.rollback()
-        with serialized_writes(session.get_bind()):
+        with serialized_writes(_engine_of(session)):
             _begin_writer(session)
             try:
                 yield session
@@ -187,7 +196,12 @@ def unit_of_work(bind: Engine | Session | None = None) -> Iterator[Session]:
             session.close()
 
 
-def after_commit(session: Session, action: Callable[[], object]) -> None:
+def _engine_of(session: OrmSession) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def after_commit(session: OrmSession, action: Callable[[], object]) -> None:
     """Run ``action`` once the session's current transaction commits (never if it rolls back).
 
     For what must not happen before the data is there for everyone: dropping a cached value that

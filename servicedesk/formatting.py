@@ -17,14 +17,14 @@ DASH = "–"
 @lru_cache(maxsize=16)
 def _percent_pattern(locale: str, places: int) -> str:
     pattern = Locale.parse(locale).percent_formats[None].pattern
-    return pattern.replace("#,##0", "#,##0." + "0" * places) if places else pattern
+    return str(pattern.replace("#,##0", "#,##0." + "0" * places) if places else pattern)
 
 
 def num(value: Any, places: int = 0) -> str:
     """A number with the locale's separators."""
     if value is None:
         return DASH
-    return format_decimal(value, format="#,##0." + "0" * places if places else "#,##0")
+    return str(format_decimal(value, format="#,##0." + "0" * places if places else "#,##0"))
 
 
 def pct(value: Any, places: int = 1) -> str:
@@ -34,8 +34,8 @@ def pct(value: Any, places: int = 1) -> str:
     from babel.numbers import format_percent
 
     locale = str(get_locale() or "sv")
-    return format_percent(
-        float(value) / 100, format=_percent_pattern(locale, places), locale=locale
+    return str(
+        format_percent(float(value) / 100, format=_percent_pattern(locale, places), locale=locale)
     )
 
 
@@ -45,15 +45,15 @@ def secs(value: Any) -> str:
         return DASH
     value = float(value)
     if value < 120:
-        return _("%(n)s s", n=num(value))
+        return str(_("%(n)s s", n=num(value)))
     minutes, seconds = divmod(int(round(value)), 60)
-    return _("%(m)s min %(s)s s", m=num(minutes), s=num(seconds))
+    return str(_("%(m)s min %(s)s s", m=num(minutes), s=num(seconds)))
 
 
 def hours(value: Any) -> str:
     if value is None:
         return DASH
-    return _("%(n)s h", n=num(value, 1))
+    return str(_("%(n)s h", n=num(value, 1)))
 
 
 def index(value: Any) -> str:
@@ -64,13 +64,13 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return DASH
     if isinstance(value, datetime):
-        return format_datetime(value, fmt)
-    return format_date(value, fmt)
+        return str(format_datetime(value, fmt))
+    return str(format_date(value, fmt))
 
 
 def month_label(value: date, fmt: str = "LLLL yyyy") -> str:
     """ "Juni 2026": Swedish and Norwegian month names are lower case, headings start upper."""
-    text = format_date(value, fmt)
+    text = str(format_date(value, fmt))
     return text[:1].upper() + text[1:]
 
 
@@ -85,7 +85,7 @@ def signed(value: Any, places: int = 1, unit: str = "") -> str:
 
 def apply(value: Any, name: str) -> str:
     """Write a figure with the filter its spec names ("pct", "secs" ...)."""
-    return FILTERS[name](value)
+    return str(FILTERS[name](value))
 
 
 def combine(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
                 "schema": {"type": "string", "minLength": 1},
             }
         )
-    anything = {"schema": {}}
+    anything: dict[str, Any] = {"schema": {}}
     # A provider that stops retrying on a status of its own gets every refusal with that status.
     stopping: dict[int, list[str]] = {}
     for name, adapter in sorted(PROVIDERS.items()):

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
-from servicedesk.db import insert_for, unit_of_work
+from servicedesk.db import insert_for, table_of, unit_of_work
 
 SQL_STORAGE_URI = "servicedesk+sql://"
 
@@ -37,11 +37,12 @@ class RateLimitCounter(SQLModel, table=True):
     expires_at: float = Field(index=True)
 
 
-_T = RateLimitCounter.__table__  # type: ignore[attr-defined]
+_T = table_of(RateLimitCounter)
 
 
 def _engine() -> sa.Engine:
-    return current_app.extensions["servicedesk.engine"]
+    engine: sa.Engine = current_app.extensions["servicedesk.engine"]
+    return engine
 
 
 class SqlStorage(Storage):
@@ -102,7 +103,8 @@ class SqlStorage(Storage):
 
     def reset(self) -> int | None:
         with unit_of_work(_engine()) as session:
-            return session.execute(sa.delete(_T)).rowcount  # type: ignore[attr-defined,no-any-return]
+            deleted: int = session.execute(sa.delete(_T)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
+            return deleted
 
     def clear(self, key: str) -> None:
         with unit_of_work(_engine()) as session:

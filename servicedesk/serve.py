@@ -10,7 +10,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
     """Runs ``create_app()`` in every worker, so no engine or pool crosses a fork."""
 
     def __init__(self, options: dict[str, Any]) -> None:
@@ -54,7 +54,7 @@ def _multiprocess_dir() -> None:
 def _child_exit(_server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # unannotated upstream
 
 
 #: Threads per worker. A request occupies one while it runs and while its body arrives (at

@@ -19,7 +19,7 @@ RETRY_AFTER_SECONDS = 5
 log = structlog.get_logger(__name__)
 
 
-def database_unavailable(exc: SQLAlchemyError) -> Response:
+def database_unavailable(exc: Exception) -> Response:
     """503 with Retry-After; nothing of the delivery was committed, so a retry is safe."""
     log.warning("database unavailable", error=type(exc).__name__, detail=str(exc)[:300])
     try:

@@ -60,7 +60,7 @@ CSP = "; ".join(
 )
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]  # Flask-Login ships no types
 def _load_user(identity: str) -> User | None:
     user_id, _, token = identity.partition(":")
     if not user_id.isdigit():
@@ -79,13 +79,13 @@ def select_locale() -> str:
     """The user's choice, else the organisation's country, else the browser's preference."""
     if current_user.is_authenticated:
         if current_user.locale in LOCALES:
-            return current_user.locale
+            return str(current_user.locale)
         from servicedesk.auth.access import current_org
 
         return COUNTRY_LOCALES.get(current_org().country, "en")
     chosen = session.get("locale")
     if chosen in LOCALES:
-        return chosen
+        return str(chosen)
     if request:
         best = request.accept_languages.best_match(["sv", "nb", "no", "nn", "en"])
         if best:
@@ -131,7 +131,7 @@ def _protect() -> None:
 def _database_down(exc: Exception) -> Any:
     """Pages, like the APIs, answer 503 with Retry-After while the database is unreachable."""
     if wants_problem():
-        return database_unavailable(exc)  # type: ignore[arg-type]
+        return database_unavailable(exc)
     database_unavailable(exc)  # logs, and rolls back what it can
     # The page must not ask the database again (who is signed in, their language).
     g._login_user = login_manager.anonymous_user()
@@ -193,11 +193,13 @@ def _template_globals() -> dict[str, Any]:
 
 
 def role_name(role: str) -> str:
-    return {
-        "team_leader": _("Team leader"),
-        "quality": _("Quality staff"),
-        "admin": _("Administrator"),
-    }.get(role, role)
+    return str(
+        {
+            "team_leader": _("Team leader"),
+            "quality": _("Quality staff"),
+            "admin": _("Administrator"),
+        }.get(role, role)
+    )
 
 
 #: The session rules of docs/deploy.md; they replace Flask's own defaults (31 days, "session").
@@ -246,7 +248,7 @@ def init_app(app: Flask) -> None:
         # request.remote_addr (sign-in limits, refused deliveries, the audit log) becomes the
         # address the outermost trusted proxy saw; X-Forwarded-For beyond them is the client's
         # own say and is not believed.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

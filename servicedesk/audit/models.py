@@ -20,7 +20,7 @@ class AuditEntry(SQLModel, table=True):
         sa.Index("ix_audit_log_org_at", "organisation_id", "at"),
         sa.Index("ix_audit_log_action_at", "action", "at"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     #: Kept when the organisation is deleted, so the log outlives what it describes.
     organisation_id: int | None = Field(
         default=None, foreign_key="organisations.id", ondelete="SET NULL"

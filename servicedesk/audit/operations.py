@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.audit.models import AuditEntry
 
@@ -50,11 +50,15 @@ def entries(
     limit: int = 100,
 ) -> Sequence[AuditEntry]:
     """The newest entries first, optionally of one organisation, action or period."""
-    query = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    query = (
+        sa.select(AuditEntry)
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+        .limit(limit)
+    )
     if org_id is not None:
-        query = query.where(AuditEntry.organisation_id == org_id)
+        query = query.where(col(AuditEntry.organisation_id) == org_id)
     if action:
-        query = query.where(AuditEntry.action == action)
+        query = query.where(col(AuditEntry.action) == action)
     if since is not None:
-        query = query.where(AuditEntry.at >= since)
+        query = query.where(col(AuditEntry.at) >= since)
     return session.scalars(query).all()

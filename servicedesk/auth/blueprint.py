@@ -41,15 +41,15 @@ def _client() -> dict[str, str | None]:
 
 
 def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 def _address_limit() -> str:
-    return current_app.config["LOGIN_ADDRESS_LIMIT"]
+    return str(current_app.config["LOGIN_ADDRESS_LIMIT"])
 
 
 def _account_limit() -> str:
-    return current_app.config["LOGIN_ACCOUNT_LIMIT"]
+    return str(current_app.config["LOGIN_ACCOUNT_LIMIT"])
 
 
 def _email() -> str:

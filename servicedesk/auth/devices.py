@@ -42,7 +42,8 @@ def vouched() -> tuple[str, str] | None:
             except (BadSignature, KeyError, TypeError):
                 found = None
         g.device_vouched = found
-    return g.device_vouched
+    vouched: tuple[str, str] | None = g.device_vouched
+    return vouched
 
 
 def remember(response: Response, email: str) -> None:

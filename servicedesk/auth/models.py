@@ -19,7 +19,7 @@ class User(SQLModel, table=True):
     """A person who signs in; belongs to exactly one organisation."""
 
     __tablename__ = "users"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     #: Lower-cased; one account per address across the installation (it is the sign-in name).
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True}, nullable=False)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.auth.models import ROLES, User, UserQueue
 from servicedesk.orgs.models import Organisation, Queue
@@ -63,10 +63,10 @@ def create_user(
     if locale is not None and locale not in LOCALES:
         raise UserError(f"locale: must be one of {', '.join(LOCALES)}")
     validate_password(password)
-    if session.scalars(sa.select(User.id).where(User.email == email)).first() is not None:
+    if session.scalars(sa.select(col(User.id)).where(col(User.email) == email)).first() is not None:
         raise UserError(f"email: a user {email!r} exists already")
     user = User(
-        organisation_id=org.id,  # type: ignore[arg-type]
+        organisation_id=org.id,
         email=email,
         password_hash=hash_password(password),
         role=role,
@@ -86,8 +86,8 @@ def queue_ids_by_name(session: Session, org: Organisation, names: Iterable[str])
     wanted = [n.strip() for n in names]
     rows = dict(
         session.execute(
-            sa.select(Queue.name, Queue.id).where(
-                Queue.organisation_id == org.id, Queue.name.in_(wanted)
+            sa.select(col(Queue.name), col(Queue.id)).where(
+                col(Queue.organisation_id) == org.id, col(Queue.name).in_(wanted)
             )
         ).all()
     )
@@ -104,16 +104,16 @@ def set_user_queues(session: Session, user: User, queue_ids: Iterable[int]) -> N
         raise UserError("queues: only a team leader can be limited to queues")
     own = set(
         session.scalars(
-            sa.select(Queue.id).where(
-                Queue.organisation_id == user.organisation_id, Queue.id.in_(ids)
+            sa.select(col(Queue.id)).where(
+                col(Queue.organisation_id) == user.organisation_id, col(Queue.id).in_(ids)
             )
         )
     )
     if own != ids:
         raise UserError("queues: not a queue of the user's organisation")
-    session.execute(sa.delete(UserQueue).where(UserQueue.user_id == user.id))
+    session.execute(sa.delete(UserQueue).where(col(UserQueue.user_id) == user.id))
     for queue_id in sorted(ids):
-        session.add(UserQueue(user_id=user.id, queue_id=queue_id))  # type: ignore[arg-type]
+        session.add(UserQueue(user_id=user.id, queue_id=queue_id))
     session.flush()
 
 
@@ -123,9 +123,9 @@ def user_queue_ids(session: Session, user: User) -> list[int] | None:
         return None
     ids = list(
         session.scalars(
-            sa.select(UserQueue.queue_id)
-            .where(UserQueue.user_id == user.id)
-            .order_by(UserQueue.queue_id)
+            sa.select(col(UserQueue.queue_id))
+            .where(col(UserQueue.user_id) == user.id)
+            .order_by(col(UserQueue.queue_id))
         )
     )
     return ids or None
@@ -138,7 +138,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     except UserError:
         email = ""
     user = (
-        session.scalars(sa.select(User).where(User.email == email, User.active)).first()
+        session.scalars(sa.select(User).where(col(User.email) == email, col(User.active))).first()
         if email
         else None
     )
@@ -179,13 +179,15 @@ def set_role(session: Session, user: User, role: str) -> None:
         raise UserError(f"role: must be one of {', '.join(ROLES)}")
     user.role = role
     if role != "team_leader":
-        session.execute(sa.delete(UserQueue).where(UserQueue.user_id == user.id))
+        session.execute(sa.delete(UserQueue).where(col(UserQueue.user_id) == user.id))
     session.flush()
 
 
 def org_users(session: Session, org: Organisation) -> list[User]:
     return list(
-        session.scalars(sa.select(User).where(User.organisation_id == org.id).order_by(User.email))
+        session.scalars(
+            sa.select(User).where(col(User.organisation_id) == org.id).order_by(col(User.email))
+        )
     )
 
 

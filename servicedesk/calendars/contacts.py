@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from servicedesk.calendars import sql as calsql
 from servicedesk.contacts.models import Contact
+from servicedesk.db import table_of
 
-C = Contact.__table__  # type: ignore[attr-defined]
+C = table_of(Contact)
 
 #: The working time of an answered e-mail, by the calendar as it is in the database.
 EMAIL_WORKING_SECONDS = calsql.working_clock_of(

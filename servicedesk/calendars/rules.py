@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from functools import lru_cache
+from importlib.metadata import version
 
 import holidays
 from holidays import DE_FACTO, PUBLIC
 
 #: Bumped whenever the rules below change; a calendar built under another version is rebuilt.
-RULES_VERSION = f"2026-11-1/holidays-{holidays.__version__}"
+RULES_VERSION = f"2026-11-1/holidays-{version('holidays')}"
 
 #: Countries whose working days the project knows.
 COUNTRIES = ("SE", "NO")

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from servicedesk.cache import forget_org_after_commit
 from servicedesk.calendars.contacts import C as CONTACTS
@@ -22,6 +23,7 @@ from servicedesk.calendars.contacts import set_email_working_times
 from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.calendars.rules import RULES_VERSION, day_kind, days
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
+from servicedesk.db import table_of
 from servicedesk.orgs.models import ClosedDay, Organisation
 
 #: The span every calendar covers; contacts outside it have no working time (null).
@@ -31,7 +33,9 @@ LAST_DAY = date(2040, 12, 31)
 
 def _closed_days(session: Session, org_id: int) -> list[date]:
     rows = session.execute(
-        sa.select(ClosedDay.day).where(ClosedDay.organisation_id == org_id).order_by(ClosedDay.day)
+        sa.select(col(ClosedDay.day))
+        .where(col(ClosedDay.organisation_id) == org_id)
+        .order_by(col(ClosedDay.day))
     )
     return [row[0] for row in rows]
 
@@ -117,7 +121,7 @@ def _insert_days(session: Session, org_id: int, rows: tuple[CalendarRow, ...]) -
     """
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # psycopg's
         with cursor.copy(f"COPY calendar_days ({_DAY_COLUMNS}) FROM STDIN") as copy:
             for day, working, kind, before in rows:
                 copy.write_row((org_id, day, working, kind, before))
@@ -129,8 +133,8 @@ def _insert_days(session: Session, org_id: int, rows: tuple[CalendarRow, ...]) -
 
 
 def _build(session: Session, org: Organisation, closed: list[date], had_calendar: bool) -> None:
-    table = CalendarDay.__table__
-    old = dict(
+    table = table_of(CalendarDay)
+    old: dict[date, bool] = dict(
         session.execute(
             sa.select(table.c.day, table.c.is_working).where(table.c.organisation_id == org.id)
         ).all()
@@ -153,14 +157,16 @@ def _build(session: Session, org: Organisation, closed: list[date], had_calendar
 
 def refresh_calendars(session: Session) -> list[str]:
     """Bring every organisation's calendar up to date; the slugs of those rebuilt."""
-    orgs = session.scalars(sa.select(Organisation).order_by(Organisation.id)).all()
+    orgs = session.scalars(sa.select(Organisation).order_by(col(Organisation.id))).all()
     return [org.slug for org in orgs if ensure_calendar(session, org)]
 
 
 def add_closed_day(session: Session, org: Organisation, day: date, reason: str = "") -> ClosedDay:
     """Close the organisation on ``day`` (idempotent) and bring its calendar up to date."""
     row = session.execute(
-        sa.select(ClosedDay).where(ClosedDay.organisation_id == org.id, ClosedDay.day == day)
+        sa.select(ClosedDay).where(
+            col(ClosedDay.organisation_id) == org.id, col(ClosedDay.day) == day
+        )
     ).scalar_one_or_none()
     if row is None:
         row = ClosedDay(organisation_id=org.id, day=day, reason=reason)
@@ -175,18 +181,24 @@ def add_closed_day(session: Session, org: Organisation, day: date, reason: str =
 def remove_closed_day(session: Session, org: Organisation, day: date) -> bool:
     """Reopen ``day``; False when it was not closed."""
     result = session.execute(
-        sa.delete(ClosedDay).where(ClosedDay.organisation_id == org.id, ClosedDay.day == day)
+        sa.delete(ClosedDay).where(
+            col(ClosedDay.organisation_id) == org.id, col(ClosedDay.day) == day
+        )
     )
     session.flush()
     ensure_calendar(session, org)
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # a DELETE's CursorResult
 
 
 def closed_days(session: Session, org: Organisation, year: int | None = None) -> list[ClosedDay]:
     """The organisation's closed days, oldest first; of one year when ``year`` is given."""
-    query = sa.select(ClosedDay).where(ClosedDay.organisation_id == org.id).order_by(ClosedDay.day)
+    query = (
+        sa.select(ClosedDay)
+        .where(col(ClosedDay.organisation_id) == org.id)
+        .order_by(col(ClosedDay.day))
+    )
     if year is not None:
-        query = query.where(ClosedDay.day.between(date(year, 1, 1), date(year, 12, 31)))  # type: ignore[attr-defined]
+        query = query.where(col(ClosedDay.day).between(date(year, 1, 1), date(year, 12, 31)))
     return list(session.scalars(query))
 
 
@@ -197,8 +209,11 @@ def calendar_days(
     return list(
         session.scalars(
             sa.select(CalendarDay)
-            .where(CalendarDay.organisation_id == org.id, CalendarDay.day.between(first, last))  # type: ignore[attr-defined]
-            .order_by(CalendarDay.day)
+            .where(
+                col(CalendarDay.organisation_id) == org.id,
+                col(CalendarDay.day).between(first, last),
+            )
+            .order_by(col(CalendarDay.day))
         )
     )
 

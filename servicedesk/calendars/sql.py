@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from servicedesk.calendars.models import CalendarDay
+from servicedesk.db import table_of
 
 
 def calendar_alias(name: str) -> Any:
@@ -16,7 +17,10 @@ def calendar_alias(name: str) -> Any:
 
 def working_clock(cal: Any, local_seconds: Any) -> sa.ColumnElement[float]:
     """W(t) in SQL: working seconds before the day plus the seconds of day if it is working."""
-    return cal.working_seconds_before + sa.case((cal.is_working, local_seconds), else_=0.0)
+    clock: sa.ColumnElement[float] = cal.working_seconds_before + sa.case(
+        (cal.is_working, local_seconds), else_=0.0
+    )
+    return clock
 
 
 def working_clock_of(contact: Any, day: Any, seconds: Any) -> Any:
@@ -24,7 +28,7 @@ def working_clock_of(contact: Any, day: Any, seconds: Any) -> Any:
 
     Null when the date is outside the calendar.
     """
-    cal = CalendarDay.__table__  # type: ignore[attr-defined]
+    cal = table_of(CalendarDay)
     return (
         sa.select(working_clock(cal.c, seconds))
         .where(cal.c.organisation_id == contact.organisation_id, cal.c.day == day)

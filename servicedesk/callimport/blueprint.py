@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import Session
+from sqlmodel import Session, col
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from servicedesk.audit import record
@@ -57,8 +57,11 @@ def _imports() -> list[CallImport]:
     return list(
         get_session().scalars(
             sa.select(CallImport)
-            .where(CallImport.organisation_id == current_org().id, CallImport.status != "preview")
-            .order_by(CallImport.id.desc())  # type: ignore[union-attr]
+            .where(
+                col(CallImport.organisation_id) == current_org().id,
+                col(CallImport.status) != "preview",
+            )
+            .order_by(col(CallImport.id).desc())
             .limit(20)
         )
     )
@@ -68,9 +71,12 @@ def _last_mapping() -> str | None:
     return (
         get_session()
         .scalars(
-            sa.select(CallImport.mapping_text)
-            .where(CallImport.organisation_id == current_org().id, CallImport.status != "preview")
-            .order_by(CallImport.id.desc())  # type: ignore[union-attr]
+            sa.select(col(CallImport.mapping_text))
+            .where(
+                col(CallImport.organisation_id) == current_org().id,
+                col(CallImport.status) != "preview",
+            )
+            .order_by(col(CallImport.id).desc())
             .limit(1)
         )
         .first()
@@ -152,7 +158,7 @@ def preview() -> Any:
     def keep(db: Session) -> int:
         drop_stale_previews(db)
         row = CallImport(
-            organisation_id=org.id,  # type: ignore[arg-type]
+            organisation_id=org.id,
             file_sha256=file_sha256(data),
             file_name=file_name,
             size_bytes=len(data),
@@ -164,7 +170,7 @@ def preview() -> Any:
         )
         db.add(row)
         db.flush()
-        return int(row.id)  # type: ignore[arg-type]
+        return int(row.id)
 
     # Shown by a GET of its own, so a reload or a change of language shows it again.
     return redirect(url_for(".show_preview", import_id=_write(keep)), 303)
@@ -222,7 +228,7 @@ def run(import_id: int) -> Any:
         )
         details = {"import": started.id, "file": file_name, "mapping": mapping.name}
         record(db, org.id, actor, "calls.import", details)
-        return int(started.id)  # type: ignore[arg-type]
+        return int(started.id)
 
     started_id = _write(begin)
     try:

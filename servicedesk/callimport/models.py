@@ -25,7 +25,7 @@ STATUSES = ("preview", "running", "done")
 class CallImport(SQLModel, table=True):
     __tablename__ = "call_imports"
     __table_args__ = (sa.Index("ix_call_imports_org_sha", "organisation_id", "file_sha256"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
     #: The file as a delivery; null only while it is a preview.
     delivery_id: int | None = Field(

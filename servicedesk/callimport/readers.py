@@ -146,7 +146,7 @@ def read_xlsx(data: bytes, *, sheet: str | None = None, header_row: int = 1) -> 
         if sheet not in workbook.sheetnames:
             names = ", ".join(workbook.sheetnames)
             raise FileProblem(f"the workbook has no sheet {sheet!r} (it has: {names})")
-        worksheet = workbook[sheet]
+        worksheet: Any = workbook[sheet]
     else:
         worksheet = workbook.worksheets[0]
 

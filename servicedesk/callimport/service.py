@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.cache import forget_org_after_commit
 from servicedesk.callimport.mapping import Mapping
@@ -41,6 +41,7 @@ from servicedesk.callimport.rows import (
     events_of,
     queued_event_id,
 )
+from servicedesk.db import table_of
 from servicedesk.ingest.models import Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.ingest.service import RawDelivery, ingest_events, store_delivery
@@ -123,9 +124,11 @@ def drop_stale_previews(session: Session, *, now: datetime | None = None) -> int
     """Forget uploads that were previewed and never imported (``callimport/tasks.py``, hourly)."""
     cutoff = (now or utcnow()) - PREVIEW_KEPT
     result = session.execute(
-        sa.delete(CallImport).where(CallImport.status == "preview", CallImport.created_at < cutoff)
+        sa.delete(CallImport).where(
+            col(CallImport.status) == "preview", col(CallImport.created_at) < cutoff
+        )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DML statement's CursorResult
 
 
 def file_sha256(data: bytes) -> str:
@@ -162,7 +165,7 @@ def keep_refused_upload(session: Session, org: Organisation, data: bytes, reason
 
 def live_since(session: Session, org: Organisation) -> dict[str | None, datetime]:
     """Per queue (None: events without one), the first phone event that no import made."""
-    events = Event.__table__  # type: ignore[attr-defined]
+    events = table_of(Event)
     rows = session.connection().execute(
         sa.select(events.c.queue, sa.func.min(events.c.occurred_at))
         .where(
@@ -219,7 +222,7 @@ def _validated(call: CallRow) -> list[EventIn]:
 
 def _existing_calls(session: Session, org: Organisation, contact_ids: list[str]) -> set[str]:
     """The calls among these whose opening event an import stored before."""
-    events = Event.__table__  # type: ignore[attr-defined]
+    events = table_of(Event)
     found: set[str] = set()
     by_event = {queued_event_id(cid): cid for cid in contact_ids}
     ids = list(by_event)
@@ -310,11 +313,11 @@ def _resumable(session: Session, org: Organisation, sha: str) -> CallImport | No
     return session.scalars(
         sa.select(CallImport)
         .where(
-            CallImport.organisation_id == org.id,
-            CallImport.file_sha256 == sha,
-            CallImport.status == "running",
+            col(CallImport.organisation_id) == org.id,
+            col(CallImport.file_sha256) == sha,
+            col(CallImport.status) == "running",
         )
-        .order_by(CallImport.id.desc())  # type: ignore[union-attr]
+        .order_by(col(CallImport.id).desc())
     ).first()
 
 
@@ -344,7 +347,7 @@ def start_import(
         status="accepted",
         http_status=202,
     )
-    row = preview or CallImport(organisation_id=org.id, file_sha256=sha)  # type: ignore[arg-type]
+    row = preview or CallImport(organisation_id=org.id, file_sha256=sha, status="running")
     row.delivery_id = delivery_id
     row.file_name = file_name[:255]
     row.size_bytes = len(data)

@@ -22,7 +22,7 @@ from servicedesk.calendars.contacts import set_email_working_times
 from servicedesk.calendars.worktime import contact_local_times
 from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys, record_survey_responses
-from servicedesk.db import advisory_lock, dialect_of, insert_for
+from servicedesk.db import advisory_lock, dialect_of, insert_for, table_of
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.timeutil import local_date, utcnow
@@ -150,7 +150,7 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def _contact_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
-    table = Contact.__table__  # type: ignore[attr-defined]
+    table = table_of(Contact)
     stmt = insert_for(dialect, table)
     keys = ("organisation_id", "channel", "contact_id")
     return stmt.on_conflict_do_update(
@@ -161,20 +161,20 @@ def _contact_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
 
 @lru_cache(maxsize=4)
 def _queue_insert(dialect: str) -> Any:
-    table = Queue.__table__  # type: ignore[attr-defined]
+    table = table_of(Queue)
     stmt = insert_for(dialect, table)
     return stmt.on_conflict_do_nothing(index_elements=["organisation_id", "name"])
 
 
-_QUEUE_SELECT = sa.select(Queue.__table__.c.name, Queue.__table__.c.id).where(  # type: ignore[attr-defined]
-    Queue.__table__.c.organisation_id == sa.bindparam("org_id"),  # type: ignore[attr-defined]
-    Queue.__table__.c.name.in_(sa.bindparam("names", expanding=True)),  # type: ignore[attr-defined]
+_QUEUE_SELECT = sa.select(table_of(Queue).c.name, table_of(Queue).c.id).where(
+    table_of(Queue).c.organisation_id == sa.bindparam("org_id"),
+    table_of(Queue).c.name.in_(sa.bindparam("names", expanding=True)),
 )
 
-_EV = Event.__table__  # type: ignore[attr-defined]
-_SR = SurveyResponse.__table__  # type: ignore[attr-defined]
-_IDS = sa.bindparam("ids", expanding=True)
-_ORG = sa.bindparam("org_id")
+_EV = table_of(Event)
+_SR = table_of(SurveyResponse)
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
 #: A row of the fold's query that says "this contact id has survey responses", not an event.
 SURVEYED_MARK = "survey.response"
 
@@ -239,10 +239,10 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
     by_key: dict[ContactKey, list[FoldEvent]] = defaultdict(list)
     ids = sorted({cid for _, cid in keys})
     for start in range(0, len(ids), 500):
-        rows = session.connection().execute(
+        found = session.connection().execute(
             _FOLD_SELECT, {"org_id": org.id, "ids": ids[start : start + 500]}
         )
-        for row in rows.mappings():
+        for row in found.mappings():
             key = (row["channel"], row["contact_id"])
             if row["type"] == SURVEYED_MARK:
                 surveyed.add(row["contact_id"])
@@ -250,9 +250,9 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
                 # occurred_at comes back aware UTC from its column type on both engines.
                 by_key[key].append(FoldEvent(**{name: row[name] for name in _FOLD_FIELDS}))
     computed = {key: compute_contact(key[0], events) for key, events in by_key.items()}
-    queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})  # type: ignore[arg-type]
+    queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})
     now = utcnow()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (channel, contact_id), c in sorted(computed.items()):
         queue = c.pop("queue")
         start_date = local_date(c["started_at"], org.timezone)
@@ -307,8 +307,8 @@ def fold_events(session: Session, org: Organisation, new: list[dict[str, Any]]) 
     ids = {r["contact_id"] for r in new}
     if not ids:
         return
-    lock_contacts(session, org.id, ids)  # type: ignore[arg-type]
+    lock_contacts(session, org.id, ids)
     surveyed = fold_contacts(session, org, keys)
-    record_survey_responses(session, org.id, surveys)  # type: ignore[arg-type]
+    record_survey_responses(session, org.id, surveys)
     # Scores and matched change only where responses exist (most calls have none).
-    link_surveys(session, org.id, surveyed | {r["contact_id"] for r in surveys})  # type: ignore[arg-type]
+    link_surveys(session, org.id, surveyed | {r["contact_id"] for r in surveys})

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
+from servicedesk.db import table_of
 from servicedesk.metrics.definitions import QUESTIONS
 
 #: A contact with at least one survey score: the predicate of the survey figures' partial index
@@ -71,7 +72,7 @@ class Contact(SQLModel, table=True):
             postgresql_where=SURVEYED,
         ),
     )  # fmt: skip
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
     channel: str = Field(max_length=8)
     contact_id: str = Field(max_length=256)
@@ -127,7 +128,7 @@ class SurveyResponse(SQLModel, table=True):
             postgresql_where=UNMATCHED,
         ),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
     contact_id: str = Field(max_length=256)
     #: The channel the sender named, or null when it did not (then any channel's contact matches).
@@ -144,7 +145,7 @@ class SurveyResponse(SQLModel, table=True):
 
 def scored() -> sa.ColumnElement[bool]:
     """The contact has a survey score (``SURVEYED`` as an expression on the contacts table)."""
-    table = Contact.__table__  # type: ignore[attr-defined]
+    table = table_of(Contact)
     return sa.or_(
         *(table.c[f"{q}_score"].is_not(None) for q in QUESTIONS), table.c.got_answer.is_not(None)
     )

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from servicedesk.contacts.models import Contact, SurveyResponse, scored
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.metrics.definitions import FILTER_QUESTION, QUESTIONS
 
-C = Contact.__table__  # type: ignore[attr-defined]
-SR = SurveyResponse.__table__  # type: ignore[attr-defined]
+C = table_of(Contact)
+SR = table_of(SurveyResponse)
 
 
 @lru_cache(maxsize=4)
@@ -117,8 +117,8 @@ def _got_answer() -> Any:
     return sa.case((answer == 1, sa.true()), (answer == 0, sa.false()), else_=sa.null())
 
 
-_IDS = sa.bindparam("ids", expanding=True)
-_ORG = sa.bindparam("org_id")
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
 
 #: The scores of every contact with one of the ids, from the responses that belong to it.
 _SET_SCORES = (

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlmodel import col
 
 from servicedesk.auth.access import (
     DASHBOARD,
@@ -62,10 +63,10 @@ def _requested_queues() -> list[int] | None:
 def _visible_queues() -> list[Queue]:
     """The queues the user may pick from."""
     allowed = allowed_queue_ids()
-    stmt = sa.select(Queue).where(Queue.organisation_id == current_org().id)
+    stmt = sa.select(Queue).where(col(Queue.organisation_id) == current_org().id)
     if allowed is not None:
-        stmt = stmt.where(Queue.id.in_(allowed))
-    return list(get_session().scalars(stmt.order_by(Queue.name)))
+        stmt = stmt.where(col(Queue.id).in_(allowed))
+    return list(get_session().scalars(stmt.order_by(col(Queue.name))))
 
 
 def _today_context() -> dict[str, Any]:
@@ -81,10 +82,10 @@ def _today_context() -> dict[str, Any]:
     rows: dict[str, dict[str, Any]] = {}
     for name, figs in by_queue:
         rows.setdefault(name, {})["figures"] = figs
-    for qid, value in waiting.items():
-        rows.setdefault(names.get(qid, "–"), {})["waiting"] = value
-    for qid, value in emails.items():
-        rows.setdefault(names.get(qid, "–"), {})["emails"] = value
+    for qid, waits in waiting.items():
+        rows.setdefault(names.get(qid, "–") if qid is not None else "–", {})["waiting"] = waits
+    for qid, open_ in emails.items():
+        rows.setdefault(names.get(qid, "–") if qid is not None else "–", {})["emails"] = open_
     hours = queries.calls_by_hour(db, org, today, queue_ids)
     open_total = {
         "open": sum(v["open"] for v in emails.values()),

@@ -114,7 +114,7 @@ def chart_css() -> str:
     for n in range(len(COLOURS)):  # pygal writes a colour rule only for each series it has
         chart.add(f"s{n}", [1, 2])
     svg = chart.render(is_unicode=True)
-    uuid = _ID_RE.search(svg).group(1)  # type: ignore[union-attr]
+    uuid = _ID_RE.search(svg).group(1)  # type: ignore[union-attr]  # pygal always writes the id
     css = "".join(re.findall(r"<style[^>]*>(.*?)</style>", svg, re.S))
     css = css.replace("&gt;", ">").replace(f"#chart-{uuid}", "svg.pygal-chart")
     # Tooltips need pygal's script, which is not loaded; keep them out of sight.

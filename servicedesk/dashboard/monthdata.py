@@ -17,9 +17,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from servicedesk.cache import org_key, remember
 from servicedesk.contacts.models import Contact
+from servicedesk.db import table_of
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import empty_figures, figures, queue_names
 from servicedesk.orgs.models import Organisation
@@ -56,18 +58,18 @@ def latest_reports(session: Session, org: Organisation, months: list[Month]) -> 
     """The newest version of each month's report (one query)."""
     wanted = [str(m) for m in months]
     newest = (
-        sa.select(Report.month, sa.func.max(Report.version).label("v"))
-        .where(Report.organisation_id == org.id, Report.month.in_(wanted))
-        .group_by(Report.month)
+        sa.select(col(Report.month), sa.func.max(col(Report.version)).label("v"))
+        .where(col(Report.organisation_id) == org.id, col(Report.month).in_(wanted))
+        .group_by(col(Report.month))
         .subquery()
     )
     rows = session.scalars(
         sa.select(Report).join(
             newest,
             sa.and_(
-                Report.organisation_id == org.id,
-                Report.month == newest.c.month,
-                Report.version == newest.c.v,
+                col(Report.organisation_id) == org.id,
+                col(Report.month) == newest.c.month,
+                col(Report.version) == newest.c.v,
             ),
         )
     )
@@ -83,7 +85,7 @@ def _from_report(month: Month, report: Report) -> MonthFigures:
 
 def first_contact_date(session: Session, org: Organisation) -> date | None:
     """The local date of the organisation's first contact (an index lookup, kept 5 minutes)."""
-    c = Contact.__table__  # type: ignore[attr-defined]
+    c = table_of(Contact)
 
     def compute() -> date | None:
         # One per channel, so that each is a single step of the (organisation, channel, date)

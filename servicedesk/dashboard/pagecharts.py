@@ -20,7 +20,7 @@ from servicedesk.orgs.models import Organisation
 
 def _month_text(day: date) -> str:
     """A month inside a sentence ("juni 2026" in Swedish)."""
-    return format_date(day, "LLLL yyyy")
+    return str(format_date(day, "LLLL yyyy"))
 
 
 def _month_labels(series: list[MonthFigures]) -> list[str]:

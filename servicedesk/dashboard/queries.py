@@ -20,12 +20,13 @@ from servicedesk.calendars import sql as calsql
 from servicedesk.calendars.service import calendar_day
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
 from servicedesk.contacts.models import Contact, scored
+from servicedesk.db import table_of
 from servicedesk.metrics.definitions import QUESTIONS
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import to_utc, utcnow
 
-C = Contact.__table__  # type: ignore[attr-defined]
+C = table_of(Contact)
 
 #: Upper bounds (seconds) of the wait-time buckets; the last bucket is open.
 WAIT_BUCKETS = (30, 60, 120, 300, 600)
@@ -37,7 +38,7 @@ WAITING_HORIZON = timedelta(hours=4)
 OPEN_EMAIL_HORIZON = timedelta(days=60)
 
 
-def _period(org: Organisation, channel: str, first: date, last: date, queue_ids: Any) -> list:
+def _period(org: Organisation, channel: str, first: date, last: date, queue_ids: Any) -> list[Any]:
     conds = [
         C.c.organisation_id == org.id,
         C.c.channel == channel,

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.dashboard.models import Target
 from servicedesk.orgs.models import Organisation
@@ -55,7 +55,9 @@ BY_KEY = {spec.key: spec for spec in TARGETS}
 
 def org_targets(session: Session, org: Organisation) -> dict[str, float]:
     rows = session.execute(
-        sa.select(Target.metric, Target.value).where(Target.organisation_id == org.id)
+        sa.select(col(Target.metric), col(Target.value)).where(
+            col(Target.organisation_id) == org.id
+        )
     )
     return {metric: value for metric, value in rows if metric in BY_KEY}
 
@@ -73,7 +75,7 @@ def set_targets(session: Session, org: Organisation, values: dict[str, float | N
             if row is not None:
                 session.delete(row)
         elif row is None:
-            session.add(Target(organisation_id=org.id, metric=key, value=value))  # type: ignore[arg-type]
+            session.add(Target(organisation_id=org.id, metric=key, value=value))
         else:
             row.value = value
     session.flush()

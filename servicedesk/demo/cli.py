@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlmodel import col
 
 from servicedesk.auth.operations import UserError
 from servicedesk.db import get_engine, unit_of_work
@@ -56,7 +58,10 @@ def demo_cli(
     require_keys()
     engine = get_engine()
     with unit_of_work(engine) as session:
-        if if_empty and session.scalars(sa.select(Organisation.id).limit(1)).first() is not None:
+        if (
+            if_empty
+            and session.scalars(sa.select(col(Organisation.id)).limit(1)).first() is not None
+        ):
             click.echo("organisations exist already; no demo data loaded")
             return
         if get_organisation(session, slug) is not None:
@@ -71,7 +76,7 @@ def demo_cli(
     )
     total = 0
     key = current_app.config["PSEUDONYM_KEY"]
-    batch: list[dict] = []
+    batch: list[dict[str, Any]] = []
 
     def flush() -> None:
         nonlocal total

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.audit import record
 from servicedesk.contacts.models import Contact, SurveyResponse
@@ -54,9 +54,9 @@ def _delete_contact_rows(
         contacts += deleted(
             session,
             sa.delete(Contact).where(
-                Contact.organisation_id == org_id,
-                Contact.channel == channel,
-                Contact.contact_id == contact_id,
+                col(Contact.organisation_id) == org_id,
+                col(Contact.channel) == channel,
+                col(Contact.contact_id) == contact_id,
             ),
         )
     # A twin contact with the same id may have lost a response: its scores follow the rows left.
@@ -87,12 +87,14 @@ def _deliveries_mentioning(session: Session, org_id: int, forms: set[bytes]) -> 
     last = 0
     while True:
         page = session.execute(
-            sa.select(Delivery.id, Delivery.body)
+            sa.select(col(Delivery.id), col(Delivery.body))
             .where(
-                sa.or_(Delivery.organisation_id == org_id, Delivery.organisation_id.is_(None)),
-                Delivery.id > last,
+                sa.or_(
+                    col(Delivery.organisation_id) == org_id, col(Delivery.organisation_id).is_(None)
+                ),
+                col(Delivery.id) > last,
             )
-            .order_by(Delivery.id)
+            .order_by(col(Delivery.id))
             .limit(_SCAN_PAGE)
         ).all()
         if not page:
@@ -119,18 +121,19 @@ def erase(
     """
     assert org.id is not None
     hashes = {pseudonymise(caller, key, org.country) for key in keys}
-    contact_keys = set(
-        session.execute(
-            sa.select(Contact.channel, Contact.contact_id).where(
-                Contact.organisation_id == org.id, Contact.caller_hash.in_(hashes)
+    contact_keys: set[tuple[str, str]] = {
+        (channel, contact_id)
+        for channel, contact_id in session.execute(
+            sa.select(col(Contact.channel), col(Contact.contact_id)).where(
+                col(Contact.organisation_id) == org.id, col(Contact.caller_hash).in_(hashes)
             )
         )
-    )
+    }
     contact_keys |= {
         (channel, contact_id)
         for channel, contact_id in session.execute(
-            sa.select(Event.channel, Event.contact_id).where(
-                Event.organisation_id == org.id, Event.caller_hash.in_(hashes)
+            sa.select(col(Event.channel), col(Event.contact_id)).where(
+                col(Event.organisation_id) == org.id, col(Event.caller_hash).in_(hashes)
             )
         )
         if channel is not None
@@ -140,18 +143,18 @@ def erase(
     for channel, contact_id in contact_keys:
         delivery_ids |= set(
             session.scalars(
-                sa.select(Event.delivery_id).where(
+                sa.select(col(Event.delivery_id)).where(
                     *_of_contact(Event, org.id, channel, contact_id),
-                    Event.delivery_id.is_not(None),
+                    col(Event.delivery_id).is_not(None),
                 )
             )
         )
     delivery_ids |= set(
         session.scalars(
-            sa.select(Event.delivery_id).where(
-                Event.organisation_id == org.id,
-                Event.caller_hash.in_(hashes),
-                Event.delivery_id.is_not(None),
+            sa.select(col(Event.delivery_id)).where(
+                col(Event.organisation_id) == org.id,
+                col(Event.caller_hash).in_(hashes),
+                col(Event.delivery_id).is_not(None),
             )
         )
     )
@@ -160,19 +163,22 @@ def erase(
     # it is the person's own objection, kept as a pseudonym so that it can be honoured.
     session.execute(
         sa.delete(SurveyInvitation).where(
-            SurveyInvitation.organisation_id == org.id,
-            SurveyInvitation.caller_hash.in_(hashes),  # type: ignore[attr-defined]
+            col(SurveyInvitation.organisation_id) == org.id,
+            col(SurveyInvitation.caller_hash).in_(hashes),
         )
     )
     events += deleted(
         session,
-        sa.delete(Event).where(Event.organisation_id == org.id, Event.caller_hash.in_(hashes)),
+        sa.delete(Event).where(
+            col(Event.organisation_id) == org.id, col(Event.caller_hash).in_(hashes)
+        ),
     )
     deliveries = 0
     ids = sorted(delivery_ids)
     for start in range(0, len(ids), _SCAN_PAGE):
         deliveries += deleted(
-            session, sa.delete(Delivery).where(Delivery.id.in_(ids[start : start + _SCAN_PAGE]))
+            session,
+            sa.delete(Delivery).where(col(Delivery.id).in_(ids[start : start + _SCAN_PAGE])),
         )
     removed = Removed(deliveries, events, contacts, responses)
     # The log names the person only by the pseudonym under the current key.

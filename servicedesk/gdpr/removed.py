@@ -20,4 +20,4 @@ class Removed:
 
 def deleted(session: Session, statement: sa.Delete) -> int:
     """Run a DELETE; how many rows it removed."""
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]  # DML: CursorResult

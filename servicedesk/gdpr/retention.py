@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.audit import record
 from servicedesk.contacts.models import Contact, SurveyResponse
@@ -32,7 +32,7 @@ def policy(session: Session, org: Organisation) -> RetentionPolicy:
     """The organisation's retention settings (the defaults when it never set any)."""
     found = session.get(RetentionPolicy, org.id)
     return found or RetentionPolicy(
-        organisation_id=org.id,  # type: ignore[arg-type]
+        organisation_id=org.id,
         raw_days=DEFAULT_RAW_DAYS,
         contact_months=DEFAULT_CONTACT_MONTHS,
     )
@@ -53,7 +53,7 @@ def set_policy(
         raise ValueError(f"contact_months must be at least {MIN_CONTACT_MONTHS}")
     row = session.get(RetentionPolicy, org.id)
     if row is None:
-        row = RetentionPolicy(organisation_id=org.id)  # type: ignore[arg-type]
+        row = RetentionPolicy(organisation_id=org.id)
         session.add(row)
     before = {"raw_days": row.raw_days, "contact_months": row.contact_months}
     if raw_days is not None:
@@ -87,51 +87,53 @@ def purge(session: Session, org: Organisation, *, now: datetime | None = None) -
     deliveries = deleted(
         session,
         sa.delete(Delivery).where(
-            Delivery.organisation_id == org.id, Delivery.received_at < raw_before
+            col(Delivery.organisation_id) == org.id, col(Delivery.received_at) < raw_before
         ),
     )
     cutoff = contact_cutoff(org, settings.contact_months, now)
-    old = sa.select(Contact.id).where(
-        Contact.organisation_id == org.id, Contact.started_at < cutoff
+    old = sa.select(col(Contact.id)).where(
+        col(Contact.organisation_id) == org.id, col(Contact.started_at) < cutoff
     )
     # Events of an old contact go with it even when some of them came after the cut-off.
     same_contact = (
-        sa.select(Contact.id)
+        sa.select(col(Contact.id))
         .where(
-            Contact.organisation_id == Event.organisation_id,
-            Contact.channel == Event.channel,
-            Contact.contact_id == Event.contact_id,
-            Contact.started_at < cutoff,
+            col(Contact.organisation_id) == col(Event.organisation_id),
+            col(Contact.channel) == col(Event.channel),
+            col(Contact.contact_id) == col(Event.contact_id),
+            col(Contact.started_at) < cutoff,
         )
         .exists()
     )
     events = deleted(
         session,
         sa.delete(Event).where(
-            Event.organisation_id == org.id, sa.or_(Event.occurred_at < cutoff, same_contact)
+            col(Event.organisation_id) == org.id,
+            sa.or_(col(Event.occurred_at) < cutoff, same_contact),
         ),
     )
     responses = deleted(
         session,
         sa.delete(SurveyResponse).where(
-            SurveyResponse.organisation_id == org.id, SurveyResponse.occurred_at < cutoff
+            col(SurveyResponse.organisation_id) == org.id, col(SurveyResponse.occurred_at) < cutoff
         ),
     )
-    contacts = deleted(session, sa.delete(Contact).where(Contact.id.in_(old)))
+    contacts = deleted(session, sa.delete(Contact).where(col(Contact.id).in_(old)))
     # The dispatch log goes with the contacts; a sealed recipient past its 48 hours goes at once
     # (the dispatch deletes it too: this is the second guard, should the dispatch not run).
     deleted(
         session,
         sa.delete(SurveyInvitation).where(
-            SurveyInvitation.organisation_id == org.id, SurveyInvitation.captured_at < cutoff
+            col(SurveyInvitation.organisation_id) == org.id,
+            col(SurveyInvitation.captured_at) < cutoff,
         ),
     )
     session.execute(
         sa.update(SurveyInvitation)
         .where(
-            SurveyInvitation.organisation_id == org.id,
-            SurveyInvitation.recipient.is_not(None),  # type: ignore[union-attr]
-            SurveyInvitation.expires_at <= now,
+            col(SurveyInvitation.organisation_id) == org.id,
+            col(SurveyInvitation.recipient).is_not(None),
+            col(SurveyInvitation.expires_at) <= now,
         )
         .values(recipient=None)
     )
@@ -139,11 +141,11 @@ def purge(session: Session, org: Organisation, *, now: datetime | None = None) -
     session.execute(
         sa.update(SurveyResponse)
         .where(
-            SurveyResponse.organisation_id == org.id,
-            SurveyResponse.matched.is_(True),
+            col(SurveyResponse.organisation_id) == org.id,
+            col(SurveyResponse.matched).is_(True),
             ~sa.exists().where(
-                Contact.organisation_id == SurveyResponse.organisation_id,
-                Contact.contact_id == SurveyResponse.contact_id,
+                col(Contact.organisation_id) == col(SurveyResponse.organisation_id),
+                col(Contact.contact_id) == col(SurveyResponse.contact_id),
             ),
         )
         .values(matched=False)
@@ -176,13 +178,13 @@ def purge_unowned(session: Session, *, now: datetime | None = None) -> int:
     before = now - timedelta(days=UNOWNED_DAYS)
     session.execute(
         sa.delete(RefusedDay).where(
-            RefusedDay.day < (now - timedelta(days=DEFAULT_RAW_DAYS)).date()
+            col(RefusedDay.day) < (now - timedelta(days=DEFAULT_RAW_DAYS)).date()
         )
     )
     return deleted(
         session,
         sa.delete(Delivery).where(
-            Delivery.organisation_id.is_(None), Delivery.received_at < before
+            col(Delivery.organisation_id).is_(None), col(Delivery.received_at) < before
         ),
     )
 
@@ -192,7 +194,7 @@ def apply_retention(session: Session, *, now: datetime | None = None) -> dict[st
     now = now or utcnow()
     done = {
         org.slug: purge(session, org, now=now)
-        for org in session.scalars(sa.select(Organisation).order_by(Organisation.slug))
+        for org in session.scalars(sa.select(Organisation).order_by(col(Organisation.slug)))
     }
     done[""] = Removed(deliveries=purge_unowned(session, now=now))
     return done

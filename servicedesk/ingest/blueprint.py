@@ -28,10 +28,10 @@ bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
 class EventsApi:
     """Deliveries of canonical events: a bearer token, maybe a Standard Webhooks signature."""
 
-    source = "api"
+    source: str = "api"
     audit_headers: tuple[str, ...] = ()
-    refusal_status = None
-    stateful = False
+    refusal_status: int | None = None
+    stateful: bool = False
 
     def read(self, session: Session, body: bytes | None) -> Arrival:
         presented = bearer(request.headers.get("Authorization"))
@@ -51,7 +51,7 @@ class EventsApi:
             try:
                 signatures.verify(
                     sender.signing_secret,
-                    request.headers,
+                    dict(request.headers),
                     body,
                     now=time.time(),
                     tolerance=current_app.config["WEBHOOK_TOLERANCE_SECONDS"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
+from sqlmodel import col
 
 from servicedesk.audit.operations import cli_actor, record
 from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
@@ -46,8 +47,8 @@ def list_(slug: str) -> None:
     with org_session(slug) as (session, org):
         rows = session.scalars(
             sa.select(IngestToken)
-            .where(IngestToken.organisation_id == org.id)
-            .order_by(IngestToken.id)
+            .where(col(IngestToken.organisation_id) == org.id)
+            .order_by(col(IngestToken.id))
         ).all()
         for t in rows:
             state = "revoked" if t.revoked_at else "active"

@@ -32,7 +32,7 @@ class IngestToken(SQLModel, table=True):
     """
 
     __tablename__ = "ingest_tokens"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
     #: The first characters of the token, to tell tokens apart in lists.
@@ -50,7 +50,7 @@ class Delivery(SQLModel, table=True):
 
     __tablename__ = "deliveries"
     __table_args__ = (sa.Index("ix_deliveries_org_received", "organisation_id", "received_at"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(
         default=None, foreign_key="organisations.id", ondelete="SET NULL"
     )
@@ -99,7 +99,7 @@ class Event(SQLModel, table=True):
         sa.UniqueConstraint("organisation_id", "event_id"),
         sa.Index("ix_events_contact", "organisation_id", "channel", "contact_id"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
     delivery_id: int | None = Field(
         default=None, foreign_key="deliveries.id", ondelete="SET NULL", index=True

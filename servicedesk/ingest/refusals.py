@@ -109,7 +109,7 @@ def delivery_sender(organisation_id: int | None, *, authenticated: bool) -> None
 
 
 def current_delivery() -> DeliveryContext:
-    context = g.get("delivery")
+    context: DeliveryContext | None = g.get("delivery")
     if context is None:
         context = begin_delivery(request.blueprint or "unknown")
     return context

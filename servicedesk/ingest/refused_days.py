@@ -8,11 +8,11 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session
 
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.ingest.models import RefusedDay
 from servicedesk.timeutil import utcnow
 
-_T = RefusedDay.__table__  # type: ignore[attr-defined]
+_T = table_of(RefusedDay)
 
 log = structlog.get_logger(__name__)
 

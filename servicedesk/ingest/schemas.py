@@ -264,7 +264,7 @@ def event_models() -> dict[str, type[BaseModel]]:
 
     models: dict[str, type[BaseModel]] = {}
     for event_type, own in TYPE_FIELDS.items():
-        fields: dict[str, Any] = {"type": (Literal[event_type], ...)}  # type: ignore[valid-type]
+        fields: dict[str, Any] = {"type": (Literal[event_type], ...)}
         for name in (*COMMON_FIELDS, *own):
             info = EventIn.model_fields[name]
             if name in REQUIRED_ON.get(event_type, ()):

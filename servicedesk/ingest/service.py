@@ -17,7 +17,7 @@ from flask import current_app, has_app_context
 from sqlmodel import Session
 
 from servicedesk.contacts.fold import fold_events
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.orgs.models import Organisation
@@ -63,8 +63,8 @@ class IngestResult:
     duplicates: int
 
 
-_DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
-_EVENTS = Event.__table__  # type: ignore[attr-defined]
+_DELIVERIES = table_of(Delivery)
+_EVENTS = table_of(Event)
 _DELIVERY_INSERT = sa.insert(_DELIVERIES).returning(_DELIVERIES.c.id)
 _DELIVERY_COUNTS = (
     sa.update(_DELIVERIES)

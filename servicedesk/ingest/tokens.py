@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from servicedesk.cache import cache, forget_after_commit
+from servicedesk.db import table_of
 from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
@@ -46,7 +47,7 @@ def create_token(
         raise TokenError("signing: only ingest tokens sign their deliveries")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = IngestToken(
-        organisation_id=org.id,  # type: ignore[arg-type]
+        organisation_id=org.id,
         token_hash=hash_token(token),
         prefix=token[: len(TOKEN_PREFIX) + 6],
         label=label,
@@ -79,8 +80,8 @@ class Sender:
     scope: str
 
 
-_TOKENS = IngestToken.__table__  # type: ignore[attr-defined]
-_ORGS = Organisation.__table__  # type: ignore[attr-defined]
+_TOKENS = table_of(IngestToken)
+_ORGS = table_of(Organisation)
 # One statement for the token and its organisation: this runs on every ingest request.
 _SENDER_SELECT = (
     sa.select(_TOKENS.c.id.label("token_id"), _TOKENS.c.signing_secret, _TOKENS.c.scope, *_ORGS.c)

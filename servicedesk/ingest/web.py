@@ -46,7 +46,7 @@ def read_body() -> bytes | None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and request.content_length is None and len(data) >= limit:
         if request.environ["wsgi.input"].read(1):
-            request._cached_data = None  # type: ignore[attr-defined]
+            request._cached_data = None  # type: ignore[assignment]  # werkzeug's cache: emptied
             return None
     return data
 

@@ -7,6 +7,7 @@ from datetime import date
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
+from sqlmodel import col
 
 from integrations.kolada import BASE_URL, HttpKoladaClient, KoladaError
 from servicedesk.db import get_engine, unit_of_work
@@ -64,10 +65,10 @@ def remove(slug: str, kpi: str) -> None:
     with org_session(slug, write=True) as (session, org):
         result = session.execute(
             sa.delete(KoladaKpi).where(
-                KoladaKpi.organisation_id == org.id, KoladaKpi.kpi == kpi.upper()
+                col(KoladaKpi.organisation_id) == org.id, col(KoladaKpi.kpi) == kpi.upper()
             )
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]  # a DELETE's CursorResult
             raise click.ClickException(f"--kpi: {kpi} is not compared for {slug}")
     click.echo(f"removed {kpi.upper()}")
 

@@ -16,7 +16,7 @@ class KoladaKpi(SQLModel, table=True):
 
     __tablename__ = "kolada_kpis"
     __table_args__ = (sa.UniqueConstraint("organisation_id", "kpi"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     #: Kolada's id of the municipality ("1881" Kumla); the nation is "0000".
     municipality: str = Field(max_length=8)
@@ -31,7 +31,7 @@ class KoladaValue(SQLModel, table=True):
 
     __tablename__ = "kolada_values"
     __table_args__ = (sa.UniqueConstraint("kpi", "municipality", "year", "gender"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     kpi: str = Field(max_length=16)
     municipality: str = Field(max_length=8)
     year: int

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from integrations.kolada import NATION, KoladaClient, KpiValue
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.kolada.models import KoladaKpi, KoladaValue
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
@@ -44,12 +44,14 @@ def add_kpi(
     if figure not in FIGURES:
         raise KoladaConfigError(f"--figure: one of {', '.join(FIGURES)}")
     exists = session.scalars(
-        sa.select(KoladaKpi).where(KoladaKpi.organisation_id == org.id, KoladaKpi.kpi == kpi)
+        sa.select(KoladaKpi).where(
+            col(KoladaKpi.organisation_id) == org.id, col(KoladaKpi.kpi) == kpi
+        )
     ).first()
     if exists is not None:
         raise KoladaConfigError(f"--kpi: {kpi} is already compared for {org.slug}")
     row = KoladaKpi(
-        organisation_id=org.id,  # type: ignore[arg-type]
+        organisation_id=org.id,
         municipality=municipality,
         kpi=kpi,
         figure=figure,
@@ -63,7 +65,9 @@ def add_kpi(
 def configured(session: Session, org: Organisation) -> list[KoladaKpi]:
     return list(
         session.scalars(
-            sa.select(KoladaKpi).where(KoladaKpi.organisation_id == org.id).order_by(KoladaKpi.kpi)
+            sa.select(KoladaKpi)
+            .where(col(KoladaKpi.organisation_id) == org.id)
+            .order_by(col(KoladaKpi.kpi))
         )
     )
 
@@ -80,7 +84,7 @@ def fetch_values(
 
 def store_values(session: Session, values: Iterable[KpiValue]) -> int:
     """Cache fetched values; a value fetched again replaces the old one (Kolada revises)."""
-    table = KoladaValue.__table__  # type: ignore[attr-defined]
+    table = table_of(KoladaValue)
     now = utcnow()
     stored = 0
     for v in values:
@@ -109,15 +113,15 @@ def _figure(doc: dict[str, Any], path: str) -> Any:
 
 def _latest(session: Session, kpi: str, municipality: str, year: int) -> dict[str, Any] | None:
     found = session.execute(
-        sa.select(KoladaValue.year, KoladaValue.value)
+        sa.select(col(KoladaValue.year), col(KoladaValue.value))
         .where(
-            KoladaValue.kpi == kpi,
-            KoladaValue.municipality == municipality,
-            KoladaValue.gender == "T",
-            KoladaValue.year <= year,
-            KoladaValue.value.is_not(None),
+            col(KoladaValue.kpi) == kpi,
+            col(KoladaValue.municipality) == municipality,
+            col(KoladaValue.gender) == "T",
+            col(KoladaValue.year) <= year,
+            col(KoladaValue.value).is_not(None),
         )
-        .order_by(KoladaValue.year.desc())
+        .order_by(col(KoladaValue.year).desc())
         .limit(1)
     ).first()
     return {"year": found[0], "value": found[1]} if found else None

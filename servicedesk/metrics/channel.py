@@ -40,10 +40,11 @@ class Channel(Generic[M]):
     #: The figures from the measures and the percentiles (report JSON shape).
     section: Callable[[Organisation, M, Sequence[float | None]], dict[str, Any]]
 
-    def read(self, row: Mapping[str, Any]) -> M:
+    def read(self, row: Mapping[Any, Any]) -> M:
         """The measures of one row of ``aggregates`` (a missing sum is 0)."""
-        fields: tuple[str, ...] = self.measures._fields  # type: ignore[attr-defined]
-        return self.measures(*(row[name] or 0 for name in fields))
+        fields: tuple[str, ...] = self.measures._fields  # type: ignore[attr-defined]  # a NamedTuple
+        values: list[Any] = [row[name] or 0 for name in fields]
+        return self.measures(*values)
 
     def empty(self, org: Organisation) -> dict[str, Any]:
         """The figures of a period without contacts of this channel."""

@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from servicedesk.metrics.arithmetic import rate
 from servicedesk.metrics.cells import (
@@ -95,7 +96,7 @@ def roomy_session(session: Session) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or 0)}")
         conn.exec_driver_sql("PRAGMA temp_store = DEFAULT")
 
 
@@ -242,6 +243,6 @@ def empty_figures(org: Organisation) -> dict[str, Any]:
 def queue_names(session: Session, org: Organisation) -> dict[int, str]:
     """The organisation's queues by id."""
     rows = session.execute(
-        sa.select(Queue.id, Queue.name).where(Queue.organisation_id == org.id)  # type: ignore[arg-type]
+        sa.select(col(Queue.id), col(Queue.name)).where(col(Queue.organisation_id) == org.id)
     )
     return {int(qid): name for qid, name in rows}

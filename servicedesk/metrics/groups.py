@@ -13,9 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from servicedesk.contacts.models import Contact
+from servicedesk.db import table_of
 from servicedesk.orgs.models import Organisation
 
-C = Contact.__table__  # type: ignore[attr-defined]
+C = table_of(Contact)
 
 #: The groupings: None (one group), "queue", "day", "queue_day".
 BY = (None, "queue", "day", "queue_day")

@@ -126,10 +126,10 @@ def _windowed(
              "queue_day": [v.c.queue_id, v.c.start_date]}  # fmt: skip
     windows = []
     for i, by in enumerate(bys):
-        over = {"partition_by": parts[by]} if parts[by] else {}
+        partition = parts[by] or None
         windows += [
-            (sa.func.row_number().over(order_by=v.c.x, **over) - 1).label(f"rn{i}"),
-            sa.func.count().over(**over).label(f"n{i}"),
+            (sa.func.row_number().over(order_by=v.c.x, partition_by=partition) - 1).label(f"rn{i}"),
+            sa.func.count().over(partition_by=partition).label(f"n{i}"),
         ]
     ranked = sa.select(v.c.queue_id, v.c.start_date, v.c.x, *windows).subquery("r")
     wanted = []

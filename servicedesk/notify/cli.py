@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+from sqlmodel import col
 
 from integrations.notifications import NOTIFIERS
 from servicedesk.db import get_engine
@@ -44,14 +45,14 @@ def list_(slug: str) -> None:
     with org_session(slug) as (session, org):
         for row in session.scalars(
             sa.select(NotificationEndpoint)
-            .where(NotificationEndpoint.organisation_id == org.id)
-            .order_by(NotificationEndpoint.id)
+            .where(col(NotificationEndpoint.organisation_id) == org.id)
+            .order_by(col(NotificationEndpoint.id))
         ):
             counts = dict(
                 session.execute(
-                    sa.select(NotificationDelivery.status, sa.func.count())
-                    .where(NotificationDelivery.endpoint_id == row.id)
-                    .group_by(NotificationDelivery.status)
+                    sa.select(col(NotificationDelivery.status), sa.func.count())
+                    .where(col(NotificationDelivery.endpoint_id) == row.id)
+                    .group_by(col(NotificationDelivery.status))
                 ).all()
             )
             click.echo(
@@ -80,10 +81,10 @@ def log_(slug: str, limit: int) -> None:
     """The latest announcements: report, endpoint, status, attempts, last answer."""
     with org_session(slug) as (session, org):
         rows = session.execute(
-            sa.select(NotificationDelivery, Report.month, Report.version)
-            .join(Report, Report.id == NotificationDelivery.report_id)
-            .where(NotificationDelivery.organisation_id == org.id)
-            .order_by(NotificationDelivery.id.desc())
+            sa.select(NotificationDelivery, col(Report.month), col(Report.version))
+            .join(Report, col(Report.id) == col(NotificationDelivery.report_id))
+            .where(col(NotificationDelivery.organisation_id) == org.id)
+            .order_by(col(NotificationDelivery.id).desc())
             .limit(limit)
         ).all()
         for d, month, version in rows:

@@ -20,7 +20,7 @@ class NotificationEndpoint(SQLModel, table=True):
     """
 
     __tablename__ = "notification_endpoints"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     #: "webhook", "teams" or "slack".
     kind: str = Field(max_length=16)
@@ -40,7 +40,7 @@ class NotificationDelivery(SQLModel, table=True):
         sa.UniqueConstraint("endpoint_id", "report_id"),
         sa.Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     endpoint_id: int = Field(foreign_key="notification_endpoints.id", ondelete="CASCADE")
     report_id: int = Field(foreign_key="reports.id", ondelete="CASCADE")

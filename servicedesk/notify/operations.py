@@ -18,10 +18,10 @@ import httpx
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from integrations.notifications import NOTIFIERS, Attempt
-from servicedesk.db import unit_of_work
+from servicedesk.db import table_of, unit_of_work
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
@@ -44,7 +44,8 @@ class NotifyError(Exception):
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the n-th failed attempt: 1, 2, 4 ... minutes, at most 6 hours."""
-    return min(MAX_DELAY, FIRST_DELAY * (2 ** max(0, attempts - 1)))
+    wait: timedelta = FIRST_DELAY * (2 ** max(0, attempts - 1))
+    return min(MAX_DELAY, wait)
 
 
 def add_endpoint(
@@ -59,9 +60,11 @@ def add_endpoint(
     secret = None
     if kind == "webhook":
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    last = session.scalar(sa.select(sa.func.max(Report.id)).where(Report.organisation_id == org.id))
+    last = session.scalar(
+        sa.select(sa.func.max(col(Report.id))).where(col(Report.organisation_id) == org.id)
+    )
     row = NotificationEndpoint(
-        organisation_id=org.id,  # type: ignore[arg-type]
+        organisation_id=org.id,
         kind=kind,
         url_sealed=seal(url, secret_key),
         url_hint=f"{parts.scheme}://{parts.hostname}",
@@ -76,9 +79,9 @@ def add_endpoint(
 def enqueue_missing(session: Session, now: datetime | None = None) -> int:
     """Delivery rows for every report an endpoint has not had yet; how many were queued."""
     e, r, d = (
-        NotificationEndpoint.__table__,  # type: ignore[attr-defined]
-        Report.__table__,  # type: ignore[attr-defined]
-        NotificationDelivery.__table__,  # type: ignore[attr-defined]
+        table_of(NotificationEndpoint),
+        table_of(Report),
+        table_of(NotificationDelivery),
     )
     missing = session.execute(
         sa.select(e.c.id, r.c.id, e.c.organisation_id)
@@ -110,7 +113,9 @@ class _Due:
     document: dict[str, Any]
 
 
-def _record(session: Session, delivery: NotificationDelivery, outcome: Attempt, now: datetime):
+def _record(
+    session: Session, delivery: NotificationDelivery, outcome: Attempt, now: datetime
+) -> None:
     delivery.attempts += 1
     delivery.last_status = outcome.status
     delivery.last_error = outcome.error
@@ -140,19 +145,22 @@ def dispatch(
         queued = enqueue_missing(session, started)
     with Session(engine, expire_on_commit=False) as session:
         rows = session.execute(
-            sa.select(NotificationDelivery, NotificationEndpoint, Report.document)
-            .join(NotificationEndpoint, NotificationEndpoint.id == NotificationDelivery.endpoint_id)
-            .join(Report, Report.id == NotificationDelivery.report_id)
-            .where(
-                NotificationDelivery.status == "pending",
-                NotificationDelivery.next_attempt_at <= started,
+            sa.select(NotificationDelivery, NotificationEndpoint, col(Report.document))
+            .join(
+                NotificationEndpoint,
+                col(NotificationEndpoint.id) == col(NotificationDelivery.endpoint_id),
             )
-            .order_by(NotificationDelivery.next_attempt_at, NotificationDelivery.id)
+            .join(Report, col(Report.id) == col(NotificationDelivery.report_id))
+            .where(
+                col(NotificationDelivery.status) == "pending",
+                col(NotificationDelivery.next_attempt_at) <= started,
+            )
+            .order_by(col(NotificationDelivery.next_attempt_at), col(NotificationDelivery.id))
             .limit(BATCH)
         ).all()
         due = [
             _Due(
-                delivery.id,  # type: ignore[arg-type]
+                delivery.id,
                 endpoint.kind,
                 unseal(endpoint.url_sealed, secret_key),
                 unseal(endpoint.secret_sealed, secret_key) if endpoint.secret_sealed else None,

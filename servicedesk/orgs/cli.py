@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.db import get_engine, unit_of_work
 from servicedesk.orgs.models import Organisation
@@ -52,7 +52,9 @@ def load_org(slug: str) -> Organisation:
 @click.option("--country", required=True, type=click.Choice(["SE", "NO"], case_sensitive=False))
 @click.option("--timezone", default=None, help="Defaults by country.")
 @click.option("--service-level-seconds", default=60, show_default=True, type=int)
-def create(slug: str, name: str, country: str, timezone: str | None, service_level_seconds: int):
+def create(
+    slug: str, name: str, country: str, timezone: str | None, service_level_seconds: int
+) -> None:
     """Create an organisation."""
     with unit_of_work(get_engine()) as session:
         try:
@@ -73,5 +75,5 @@ def create(slug: str, name: str, country: str, timezone: str | None, service_lev
 def list_() -> None:
     """List organisations."""
     with Session(get_engine()) as session:
-        for org in session.scalars(sa.select(Organisation).order_by(Organisation.slug)):
+        for org in session.scalars(sa.select(Organisation).order_by(col(Organisation.slug))):
             click.echo(f"{org.slug}\t{org.name}\t{org.country}\t{org.timezone}")

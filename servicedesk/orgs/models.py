@@ -26,7 +26,7 @@ class Organisation(OrganisationBase, table=True):
     """One municipality (or service centre) whose figures are reported together."""
 
     __tablename__ = "organisations"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -35,7 +35,7 @@ class Queue(SQLModel, table=True):
 
     __tablename__ = "queues"
     __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow)
@@ -46,7 +46,7 @@ class ClosedDay(SQLModel, table=True):
 
     __tablename__ = "closed_days"
     __table_args__ = (sa.UniqueConstraint("organisation_id", "day"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     day: date
     reason: str = Field(default="", max_length=200)

@@ -6,7 +6,7 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.cache import forget_org_after_commit
 from servicedesk.calendars.service import ensure_calendar
@@ -79,4 +79,4 @@ def update_organisation(
 
 
 def get_organisation(session: Session, slug: str) -> Organisation | None:
-    return session.scalars(sa.select(Organisation).where(Organisation.slug == slug)).first()
+    return session.scalars(sa.select(Organisation).where(col(Organisation.slug) == slug)).first()

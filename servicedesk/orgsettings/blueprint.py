@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlmodel import col
 
 from servicedesk.audit import record
 from servicedesk.auth.access import SETTINGS, current_org, roles_required
@@ -51,7 +52,9 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 def _queues() -> list[Queue]:
     return list(
         get_session().scalars(
-            sa.select(Queue).where(Queue.organisation_id == current_org().id).order_by(Queue.name)
+            sa.select(Queue)
+            .where(col(Queue.organisation_id) == current_org().id)
+            .order_by(col(Queue.name))
         )
     )
 
@@ -116,8 +119,8 @@ def closed_days() -> Any:
         return redirect(url_for(".closed_days"), 303)
     rows = get_session().scalars(
         sa.select(ClosedDay)
-        .where(ClosedDay.organisation_id == current_org().id)
-        .order_by(ClosedDay.day.desc())
+        .where(col(ClosedDay.organisation_id) == current_org().id)
+        .order_by(col(ClosedDay.day).desc())
     )
     return render_template(
         "settings/closed_days.html", form=form, rows=list(rows), button=EmptyForm()
@@ -144,8 +147,9 @@ def queues() -> Any:
         name = (form.name.data or "").strip()
         with unit_of_work() as db:
             exists = db.scalars(
-                sa.select(Queue.id).where(
-                    Queue.organisation_id == current_user.organisation_id, Queue.name == name
+                sa.select(col(Queue.id)).where(
+                    col(Queue.organisation_id) == current_user.organisation_id,
+                    col(Queue.name) == name,
                 )
             ).first()
             if exists is None:
@@ -178,8 +182,8 @@ def tokens() -> Any:
         form = TokenForm(formdata=None)
     rows = get_session().scalars(
         sa.select(IngestToken)
-        .where(IngestToken.organisation_id == current_org().id)
-        .order_by(IngestToken.created_at.desc())
+        .where(col(IngestToken.organisation_id) == current_org().id)
+        .order_by(col(IngestToken.created_at).desc())
     )
     return render_template(
         "settings/tokens.html",
@@ -238,7 +242,7 @@ def users() -> Any:
 
 
 def _own_user(db: Any, user_id: int) -> User:
-    user = db.get(User, user_id)
+    user: User | None = db.get(User, user_id)
     if user is None or user.organisation_id != current_user.organisation_id:
         abort(404)
     return user

@@ -34,7 +34,7 @@ def role_choices() -> list[SelectChoice]:
 
 
 def choices(pairs: list[tuple[object, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class OrganisationForm(FlaskForm):
@@ -50,7 +50,7 @@ class LocaleFloatField(FloatField):
 
     def _value(self) -> str:
         if self.raw_data:
-            return self.raw_data[0]
+            return str(self.raw_data[0])
         if self.data is None:
             return ""
         text = format(self.data, "g")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.contacts.models import Contact
+from servicedesk.db import table_of
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy.pseudonyms import pseudonymise
@@ -39,7 +40,7 @@ def rekey_callers(
     if not params:
         return 0
     changed = 0
-    tables = (Event.__table__, Contact.__table__, SurveyInvitation.__table__)  # type: ignore[attr-defined]
+    tables = (table_of(Event), table_of(Contact), table_of(SurveyInvitation))
     for table in tables:
         statement = (
             sa.update(table)
@@ -50,7 +51,7 @@ def rekey_callers(
         result = session.connection().execute(statement, params)
         changed += int(result.rowcount or 0)
     # An opt-out follows its person to the new key (unless one under the new key exists).
-    out = SurveyOptOut.__table__  # type: ignore[attr-defined]
+    out = table_of(SurveyOptOut)
     twin = out.alias("twin")
     session.connection().execute(
         sa.update(out)
@@ -72,8 +73,8 @@ def key_usage(session: Session, org: Organisation | None = None) -> Mapping[str,
     """How many events and contacts each pseudonymisation key id still has."""
     usage: dict[str, int] = {}
     for column, org_column in (
-        (Event.caller_hash, Event.organisation_id),
-        (Contact.caller_hash, Contact.organisation_id),
+        (col(Event.caller_hash), col(Event.organisation_id)),
+        (col(Contact.caller_hash), col(Contact.organisation_id)),
     ):
         prefix = sa.func.substr(column, 1, 6)
         query = sa.select(prefix, sa.func.count()).where(column.is_not(None)).group_by(prefix)

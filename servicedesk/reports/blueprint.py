@@ -72,7 +72,7 @@ def _authenticate() -> None:
 
 
 def _reader() -> Sender:
-    return g.report_reader  # type: ignore[no-any-return]
+    return g.report_reader  # type: ignore[no-any-return]  # set just above, kept on g for the request
 
 
 def _month(text: str) -> Month:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.cells import SafeCsvWriter, write_xlsx_cell, write_xlsx_row
 from servicedesk.contacts.models import Contact
+from servicedesk.db import table_of
 from servicedesk.metrics.definitions import (
     DEFINITIONS_VERSION,
     FIGURE_DEFINITIONS,
@@ -25,7 +26,7 @@ from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.reports import formats
 from servicedesk.reports.models import Report
 
-C = Contact.__table__  # type: ignore[attr-defined]
+C = table_of(Contact)
 
 SECTION_TITLES = {"phone": "Phone", "email": "E-mail", "survey": "Survey"}
 
@@ -245,7 +246,7 @@ def audit_query(org: Organisation, month: Month) -> sa.Select[Any]:
     The working time and the scores are the contact's own columns, the very values the
     figures were computed from.
     """
-    q = Queue.__table__  # type: ignore[attr-defined]
+    q = table_of(Queue)
     worked = sa.case((C.c.channel == "email", C.c.answer_seconds), else_=None)
     return (
         sa.select(

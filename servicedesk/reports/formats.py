@@ -59,7 +59,12 @@ def _lookup(scope: dict[str, Any] | None, section: str, figure: str) -> Any:
     return value
 
 
-def scopes(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict, dict | None, dict | None]]:
+Figures = dict[str, Any]
+
+
+def scopes(
+    doc: dict[str, Any],
+) -> Iterator[tuple[str, str, Figures, Figures | None, Figures | None]]:
     """(scope, queue name, figures, the previous month's, the year before's) per scope."""
     prev, year = doc.get("previous_month") or {}, doc.get("year_before") or {}
     yield "organisation", "", doc, prev, year

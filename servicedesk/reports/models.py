@@ -19,7 +19,7 @@ class Report(SQLModel, table=True):
         sa.UniqueConstraint("organisation_id", "month", "version"),
         sa.Index("ix_reports_org_month", "organisation_id", "month"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
     #: "2026-06"
     month: str = Field(max_length=7)

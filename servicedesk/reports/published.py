@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlmodel import Session, col
 
 from servicedesk.kolada.operations import comparison
 from servicedesk.metrics.periods import Month
@@ -37,12 +37,14 @@ def report_index(
     """Every version of the organisation's reports (or of one month), newest month first and
     within a month the newest version first."""
     query = (
-        sa.select(Report.month, Report.version, Report.generated_at, Report.sha256)
-        .where(Report.organisation_id == org.id)
-        .order_by(Report.month.desc(), Report.version.desc())  # type: ignore[attr-defined]
+        sa.select(
+            col(Report.month), col(Report.version), col(Report.generated_at), col(Report.sha256)
+        )
+        .where(col(Report.organisation_id) == org.id)
+        .order_by(col(Report.month).desc(), col(Report.version).desc())
     )
     if month is not None:
-        query = query.where(Report.month == str(month))
+        query = query.where(col(Report.month) == str(month))
     entries: list[ReportEntry] = []
     for row in session.execute(query):
         latest = not entries or entries[-1].month != row.month
@@ -62,9 +64,9 @@ def find_report(
         return latest_report(session, org, month)
     return session.execute(
         sa.select(Report).where(
-            Report.organisation_id == org.id,
-            Report.month == str(month),
-            Report.version == version,
+            col(Report.organisation_id) == org.id,
+            col(Report.month) == str(month),
+            col(Report.version) == version,
         )
     ).scalar_one_or_none()
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.calendars.rules import nth_working_day
 from servicedesk.contacts.models import Contact
@@ -53,13 +53,17 @@ def due_at(org: Organisation, month: Month, closed: Iterable[date] = ()) -> date
 
 
 def _closed(session: Session, org: Organisation) -> set[date]:
-    rows = session.execute(sa.select(ClosedDay.day).where(ClosedDay.organisation_id == org.id))
+    rows = session.execute(
+        sa.select(col(ClosedDay.day)).where(col(ClosedDay.organisation_id) == org.id)
+    )
     return {row[0] for row in rows}
 
 
 def _first_month(session: Session, org: Organisation, now: datetime) -> Month:
     first_day = session.execute(
-        sa.select(sa.func.min(Contact.start_date)).where(Contact.organisation_id == org.id)
+        sa.select(sa.func.min(col(Contact.start_date))).where(
+            col(Contact.organisation_id) == org.id
+        )
     ).scalar_one()
     created = Month.of(local_date(org.created_at, org.timezone))
     first = min(created, Month.of(first_day)) if first_day else created
@@ -104,7 +108,9 @@ def run_due_reports(engine: Engine, now: datetime | None = None) -> list[Outcome
     now = now or utcnow()
     with Session(engine) as session:
         plan = []
-        for org in session.execute(sa.select(Organisation).order_by(Organisation.id)).scalars():
+        for org in session.execute(
+            sa.select(Organisation).order_by(col(Organisation.id))
+        ).scalars():
             done = reported_months(session, org)
             missing = [m for m in due_months(session, org, now) if str(m) not in done]
             plan.append((org.id, org.slug, missing, done))

@@ -14,9 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from servicedesk.contacts.models import UNMATCHED, Contact, SurveyResponse
-from servicedesk.db import advisory_lock
+from servicedesk.db import advisory_lock, table_of
 from servicedesk.ingest.models import Event
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
@@ -68,7 +69,7 @@ def month_figures(
     month: Month,
     days: bool = True,
     counts: dict[str, int] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The month's figures: organisation, per queue (by name) and, with ``days``, per local day
     (``counts``, when given, receives the contact and event counts of the same pass)."""
     bys: list[str | None] = [None, "queue", "day"] if days else [None, "queue"]
@@ -98,8 +99,8 @@ def answers_before_queue(session: Session, org: Organisation, month: Month) -> d
     answered with wait 0. ``phone_answers_before_queue_ignored``: earlier than that, so taken
     for a sender's error: the call has no answer (docs/metrics.md).
     """
-    c = Contact.__table__  # type: ignore[attr-defined]
-    e = Event.__table__  # type: ignore[attr-defined]
+    c = table_of(Contact)
+    e = table_of(Event)
     in_month = (
         c.c.organisation_id == org.id,
         c.c.channel == "phone",
@@ -133,7 +134,7 @@ def unmatched_responses(session: Session, org: Organisation, month: Month) -> in
 
     Read from the partial index of unmatched responses (the fold keeps ``matched``).
     """
-    sr = SurveyResponse.__table__  # type: ignore[attr-defined]
+    sr = table_of(SurveyResponse)
     start, end = month.utc_bounds(org.timezone)
     return int(
         session.execute(
@@ -174,8 +175,8 @@ def latest_report(session: Session, org: Organisation, month: Month) -> Report |
     """The newest version of the organisation's report for the month."""
     return session.execute(
         sa.select(Report)
-        .where(Report.organisation_id == org.id, Report.month == str(month))
-        .order_by(Report.version.desc())  # type: ignore[attr-defined]
+        .where(col(Report.organisation_id) == org.id, col(Report.month) == str(month))
+        .order_by(col(Report.version).desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -185,15 +186,17 @@ def report_versions(session: Session, org: Organisation, month: Month) -> list[R
     return list(
         session.execute(
             sa.select(Report)
-            .where(Report.organisation_id == org.id, Report.month == str(month))
-            .order_by(Report.version)
+            .where(col(Report.organisation_id) == org.id, col(Report.month) == str(month))
+            .order_by(col(Report.version))
         ).scalars()
     )
 
 
 def reported_months(session: Session, org: Organisation) -> set[str]:
     """The months that have at least one report version."""
-    rows = session.execute(sa.select(Report.month).where(Report.organisation_id == org.id))
+    rows = session.execute(
+        sa.select(col(Report.month)).where(col(Report.organisation_id) == org.id)
+    )
     return {row[0] for row in rows}
 
 

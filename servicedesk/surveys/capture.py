@@ -20,10 +20,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from servicedesk.cache import remember
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
@@ -42,7 +42,7 @@ RECIPIENTS = b"servicedesk survey recipients v1"
 #: Invitation states that count as "surveyed" for the one-survey-per-person rule.
 SURVEYED = ("waiting", "sending", "sent", "delivered", "answered")
 
-INV = SurveyInvitation.__table__  # type: ignore[attr-defined]
+INV = table_of(SurveyInvitation)
 
 #: How long the workers trust the survey settings they have read for an organisation (ingest
 #: reads them on every delivery). Saving the settings drops them at once (``save_settings``).
@@ -140,9 +140,9 @@ def capture_recipients(
     hashes = sorted({c.caller_hash for c in candidates})
     opted_out = set(
         session.scalars(
-            sa.select(SurveyOptOut.caller_hash).where(
-                SurveyOptOut.organisation_id == org.id,
-                SurveyOptOut.caller_hash.in_(hashes),  # type: ignore[attr-defined]
+            sa.select(col(SurveyOptOut.caller_hash)).where(
+                col(SurveyOptOut.organisation_id) == org.id,
+                col(SurveyOptOut.caller_hash).in_(hashes),
             )
         )
     )

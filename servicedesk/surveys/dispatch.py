@@ -18,18 +18,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from integrations.sms import Elks46Sms, SmsError, SmsSender, TwilioSms
 from integrations.smtp import MailError, MailSender, SmtpSender
 from servicedesk.calendars.rules import is_working_day
 from servicedesk.calendars.service import closed_days
 from servicedesk.contacts.models import Contact
-from servicedesk.db import unit_of_work
+from servicedesk.db import table_of, unit_of_work
 from servicedesk.orgs.models import Organisation
 from servicedesk.sealing import unseal
 from servicedesk.surveys import catalogue
@@ -41,8 +42,8 @@ from servicedesk.timeutil import to_utc, utcnow
 
 log = structlog.get_logger(__name__)
 
-INV = SurveyInvitation.__table__  # type: ignore[attr-defined]
-C = Contact.__table__  # type: ignore[attr-defined]
+INV = table_of(SurveyInvitation)
+C = table_of(Contact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ def _expire(session: Session, org_id: int, now: datetime) -> int:
         )
         .values(recipient=None)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def _skip(session: Session, invitation_id: int, reason: str) -> None:
@@ -149,8 +150,8 @@ def _working_day(session: Session, org: Organisation) -> Callable[[date], bool]:
 
 
 def _due(
-    invitation: Mapping[str, object],
-    contact: Mapping[str, object] | None,
+    invitation: Mapping[Any, Any],
+    contact: Mapping[Any, Any] | None,
     settings: SurveySettings,
 ) -> tuple[str, datetime | None]:
     """("skip", reason) / ("wait", None) / ("due", when the delay is over)."""
@@ -200,7 +201,7 @@ def _claim(session: Session, invitation_id: int, locale: str) -> bool:
         .where(INV.c.id == invitation_id, INV.c.status == "waiting")
         .values(status="sending", attempts=INV.c.attempts + 1, locale=locale)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def sender_name(settings: SurveySettings, org: Organisation) -> str:
@@ -423,7 +424,7 @@ def send_pending(
         pairs = session.execute(
             sa.select(Organisation, SurveySettings).join(
                 SurveySettings,
-                SurveySettings.organisation_id == Organisation.id,  # type: ignore[arg-type]
+                col(SurveySettings.organisation_id) == col(Organisation.id),
             )
         ).all()
         # Detached, so the commits and rollbacks below never reload them mid-way.

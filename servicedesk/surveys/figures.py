@@ -10,13 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from servicedesk.contacts.models import Contact
+from servicedesk.db import table_of
 from servicedesk.metrics.definitions import CHANNELS
 from servicedesk.metrics.survey_stats import share
 from servicedesk.orgs.models import Organisation
 from servicedesk.surveys.models import SurveyInvitation
 
-INV = SurveyInvitation.__table__  # type: ignore[attr-defined]
-C = Contact.__table__  # type: ignore[attr-defined]
+INV = table_of(SurveyInvitation)
+C = table_of(Contact)
 
 
 def _count_if(cond: Any) -> Any:

@@ -79,7 +79,7 @@ class SurveyInvitation(SQLModel, table=True):
         sa.Index("ix_survey_invitations_person", "organisation_id", "caller_hash", "sent_at"),
         sa.Index("ix_survey_invitations_status", "status", "expires_at"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE")
     channel: str = Field(max_length=8)
     contact_id: str = Field(max_length=256)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from servicedesk.cache import forget_after_commit
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.ingest.service import IngestResult, RawDelivery, ingest_events
 from servicedesk.orgs.models import Organisation
@@ -26,7 +26,7 @@ from servicedesk.surveys.capture import settings_key
 from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut, SurveySettings
 from servicedesk.timeutil import utcnow
 
-INV = SurveyInvitation.__table__  # type: ignore[attr-defined]
+INV = table_of(SurveyInvitation)
 #: Where the survey page's deliveries come from (the deliveries table's ``source``).
 SOURCE = "survey"
 
@@ -104,7 +104,7 @@ def record_answers(
         .where(INV.c.id == invitation.id, INV.c.answered_at.is_(None))
         .values(status="answered", answered_at=now, recipient=None)
     )
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+    if not claimed.rowcount:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         raise AnswerError("used")
     events = answer_events(invitation, answers, now)
     body = json.dumps(
@@ -118,7 +118,7 @@ def record_answers(
 def opt_out(session: Session, org: Organisation, caller_hash: str, via: str) -> None:
     """No more surveys to this person: kept by pseudonym; their waiting surveys are dropped."""
     stmt = (
-        insert_for(dialect_of(session), SurveyOptOut.__table__)  # type: ignore[attr-defined]
+        insert_for(dialect_of(session), table_of(SurveyOptOut))
         .values(organisation_id=org.id, caller_hash=caller_hash, via=via, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["organisation_id", "caller_hash"])
     )
@@ -139,7 +139,7 @@ def settings_of(session: Session, org: Organisation) -> SurveySettings:
     found = session.get(SurveySettings, org.id)
     if found is not None:
         return found
-    return SurveySettings(organisation_id=org.id)  # type: ignore[arg-type]
+    return SurveySettings(organisation_id=org.id)
 
 
 def save_settings(

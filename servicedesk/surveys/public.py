@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from integrations.base import SignatureError
 from integrations.sms import DELIVERY_STATUS
 from servicedesk.auth.access import public
-from servicedesk.db import get_session, unit_of_work
+from servicedesk.db import get_session, table_of, unit_of_work
 from servicedesk.orgs.models import Organisation
 from servicedesk.surveys import catalogue
 from servicedesk.surveys.links import STATUS_DAYS, STATUS_SALT, LinkError, read_token
@@ -30,7 +30,7 @@ from servicedesk.web import limiter
 
 bp = Blueprint("surveys_public", __name__, url_prefix="/s")
 
-INV = SurveyInvitation.__table__  # type: ignore[attr-defined]
+INV = table_of(SurveyInvitation)
 
 
 def _invitation(token: str, salt: str | None = None) -> tuple[SurveyInvitation, Organisation]:

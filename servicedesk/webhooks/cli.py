@@ -12,6 +12,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+from sqlmodel import col
 
 from integrations import PROVIDERS
 from integrations.asterisk import QueueLogReader
@@ -119,13 +120,13 @@ def list_(slug: str) -> None:
         for row in list_integrations(session, org):
             counts = dict(
                 session.execute(
-                    sa.select(Delivery.status, sa.func.count())
+                    sa.select(col(Delivery.status), sa.func.count())
                     .where(
-                        Delivery.organisation_id == org.id,
-                        Delivery.source == row.provider,
-                        Delivery.received_at >= since,
+                        col(Delivery.organisation_id) == org.id,
+                        col(Delivery.source) == row.provider,
+                        col(Delivery.received_at) >= since,
                     )
-                    .group_by(Delivery.status)
+                    .group_by(col(Delivery.status))
                 ).all()
             )
             options = json.dumps(row.options, sort_keys=True) if row.options else "-"

@@ -23,7 +23,7 @@ class Integration(SQLModel, table=True):
 
     __tablename__ = "integrations"
     __table_args__ = (sa.UniqueConstraint("organisation_id", "provider"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
     provider: str = Field(max_length=16)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from integrations import PROVIDERS, Adapter
 from integrations.base import MemoryStorage, NonceStore, SecretKind, ThreadIndex
 from servicedesk.cache import cache, forget_after_commit
-from servicedesk.db import dialect_of, insert_for
+from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import keyed_digest
 from servicedesk.sealing import SealError, seal, unseal
@@ -53,7 +53,7 @@ def add_integration(
         raise IntegrationError(f"--provider: one of {', '.join(PROVIDERS)}")
     exists = session.scalars(
         sa.select(Integration).where(
-            Integration.organisation_id == org.id, Integration.provider == provider
+            col(Integration.organisation_id) == org.id, col(Integration.provider) == provider
         )
     ).first()
     if exists is not None:
@@ -90,7 +90,7 @@ def add_integration(
             # An HMAC cannot be checked with a hash of its key: kept encrypted instead.
             stored = seal(stored, secret_key)
     row = Integration(
-        organisation_id=org.id,  # type: ignore[arg-type]
+        organisation_id=org.id,
         provider=provider,
         token_hash=hash_token(token),
         token_prefix=token[: len(TOKEN_PREFIX) + 6],
@@ -106,8 +106,8 @@ def list_integrations(session: Session, org: Organisation) -> list[Integration]:
     return list(
         session.scalars(
             sa.select(Integration)
-            .where(Integration.organisation_id == org.id)
-            .order_by(Integration.provider)
+            .where(col(Integration.organisation_id) == org.id)
+            .order_by(col(Integration.provider))
         )
     )
 
@@ -116,7 +116,7 @@ def remove_integration(session: Session, org: Organisation, provider: str) -> bo
     """Disconnect a provider: its URL is refused by every worker from the commit on."""
     rows = session.scalars(
         sa.select(Integration).where(
-            Integration.organisation_id == org.id, Integration.provider == provider
+            col(Integration.organisation_id) == org.id, col(Integration.provider) == provider
         )
     ).all()
     for row in rows:
@@ -126,8 +126,8 @@ def remove_integration(session: Session, org: Organisation, provider: str) -> bo
     return bool(rows)
 
 
-_HOOKS = Integration.__table__  # type: ignore[attr-defined]
-_ORGS = Organisation.__table__  # type: ignore[attr-defined]
+_HOOKS = table_of(Integration)
+_ORGS = table_of(Organisation)
 # One statement for the integration and its organisation: this runs on every webhook delivery.
 _HOOK_SELECT = (
     sa.select(
@@ -184,7 +184,7 @@ class DbNonceStore:
 
     def add(self, key: str, expires_at: float) -> bool:
         now = utcnow()
-        table = WebhookNonce.__table__  # type: ignore[attr-defined]
+        table = table_of(WebhookNonce)
         self.session.execute(sa.delete(table).where(table.c.expires_at < now))
         stmt = (
             insert_for(dialect_of(self.session), table)
@@ -210,7 +210,7 @@ class DbThreadIndex:
         if not keys:
             return None
         hashes = [self._hash(k) for k in keys]
-        table = EmailThread.__table__  # type: ignore[attr-defined]
+        table = table_of(EmailThread)
         found = dict(
             self.session.execute(
                 sa.select(table.c.key_hash, table.c.contact_id).where(
@@ -224,7 +224,7 @@ class DbThreadIndex:
     def remember(self, keys: Sequence[str], contact_id: str) -> None:
         if not keys:
             return
-        table = EmailThread.__table__  # type: ignore[attr-defined]
+        table = table_of(EmailThread)
         now = utcnow()
         rows = [
             {
