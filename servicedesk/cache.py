@@ -69,6 +69,21 @@ def remember(key: str, seconds: int, compute: Callable[[], T]) -> T:
     return value
 
 
+def remember_row(
+    session: Session, key: str, seconds: int, query: Any, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The one row ``query`` finds (as a dict), kept for ``seconds``; a missing row is never
+    kept, so what is made now is found at once."""
+    row: dict[str, Any] | None = cache.get(key)
+    if row is None:
+        found = session.connection().execute(query, params).mappings().first()
+        if found is None:
+            return None
+        row = dict(found)
+        cache.set(key, row, timeout=seconds)
+    return row
+
+
 def forget_after_commit(session: Session, *keys: str) -> None:
     """Drop ``keys`` for every worker once the session's transaction commits."""
     after_commit(session, lambda: _delete(keys))

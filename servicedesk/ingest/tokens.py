@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from servicedesk.cache import cache, forget_after_commit
+from servicedesk.cache import forget_after_commit, remember_row
 from servicedesk.db import table_of
 from servicedesk.ingest.models import INGEST, SCOPES, IngestToken
 from servicedesk.orgs.models import Organisation
@@ -120,19 +120,12 @@ def _lookup(session: Session, token: str) -> Sender | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     token_hash = hash_token(token)
-    key = sender_key(token_hash)
-    row = cache.get(key)
+    params = {"token_hash": token_hash}
+    row = remember_row(
+        session, sender_key(token_hash), SENDER_CACHE_SECONDS, _SENDER_SELECT, params
+    )
     if row is None:
-        found = (
-            session.connection()
-            .execute(_SENDER_SELECT, {"token_hash": token_hash})
-            .mappings()
-            .first()
-        )
-        if found is None:
-            return None
-        row = dict(found)
-        cache.set(key, row, timeout=SENDER_CACHE_SECONDS)
+        return None
     org = Organisation(**{c.name: row[c.name] for c in _ORGS.c})
     return Sender(row["token_id"], org, row["signing_secret"], row["scope"])
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from integrations import PROVIDERS, Adapter
 from integrations.base import MemoryStorage, NonceStore, SecretKind, ThreadIndex
-from servicedesk.cache import cache, forget_after_commit
+from servicedesk.cache import forget_after_commit, remember_row
 from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import keyed_digest
@@ -158,19 +158,11 @@ def find_integration(
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     token_hash = hash_token(token)
+    params = {"token_hash": token_hash, "provider": provider}
     key = hook_key(provider, token_hash)
-    row = cache.get(key)
+    row = remember_row(session, key, HOOK_CACHE_SECONDS, _HOOK_SELECT, params)
     if row is None:
-        found = (
-            session.connection()
-            .execute(_HOOK_SELECT, {"token_hash": token_hash, "provider": provider})
-            .mappings()
-            .first()
-        )
-        if found is None:
-            return None
-        row = dict(found)
-        cache.set(key, row, timeout=HOOK_CACHE_SECONDS)
+        return None
     integration = Integration(**{c.name: row[f"i_{c.name}"] for c in _HOOKS.c})
     org = Organisation(**{c.name: row[f"o_{c.name}"] for c in _ORGS.c})
     return integration, org
