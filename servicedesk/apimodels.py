@@ -45,7 +45,16 @@ class Health(BaseModel):
     status: str
 
 
-Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$")]
+#: A report month, "2026-06": the report's field and the API's path and query parameter alike.
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-06"])]
+#: A report version: the report's field and the path parameter alike.
+Version = Annotated[int, Field(ge=1, le=999_999_999)]
+
+
+def parameter_schema(kind: Any) -> dict[str, Any]:
+    """The JSON Schema of a parameter type above, for the OpenAPI document's parameters."""
+    schema: dict[str, Any] = TypeAdapter(kind).json_schema()
+    return schema
 
 
 class Report(BaseModel):
@@ -55,7 +64,7 @@ class Report(BaseModel):
     model_config = ConfigDict(extra="allow")
     organisation: str
     month: Month
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     generated_at: str = Field(json_schema_extra={"format": "date-time"})
     phone: dict[str, Any]
     email: dict[str, Any]

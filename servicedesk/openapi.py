@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from servicedesk.apimodels import component_schemas
+from servicedesk.apimodels import Month, Version, component_schemas, parameter_schema
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -132,13 +132,13 @@ def _webhook(with_kind: bool) -> dict[str, Any]:
     }
 
 
-_MONTH = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2026-06"]}
+_MONTH = parameter_schema(Month)
 _MONTH_IN_PATH = {"name": "month", "in": "path", "required": True, "schema": _MONTH}
 _VERSION_IN_PATH = {
     "name": "version",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+    "schema": parameter_schema(Version),
 }
 _FORMAT_IN_QUERY = {
     "name": "format",
