@@ -167,9 +167,9 @@ def handle_reply(
     if kind == "stop":
         # Honoured at once, whoever it is: kept by pseudonym, waiting surveys dropped.
         opt_out(session, org, caller_hash, "sms")
-        return ReplyOutcome("opted out", catalogue.text(language, "sms_stopped").format(
-            sender=sender
-        ), found)  # fmt: skip
+        return ReplyOutcome(
+            "opted out", catalogue.text(language, "sms_stopped").format(sender=sender), found
+        )
     if invitation is None:
         return ReplyOutcome("no survey", None)  # a stranger's text: nothing to answer
     step = invitation.sms_step
@@ -200,7 +200,11 @@ def handle_reply(
         return ReplyOutcome("already answered", catalogue.text(language, "sms_answered"), found)
     question = PHONE_QUESTIONS[step].key
     ingest_answers(
-        session, org, invitation, Answers(scores={question: digit}),
-        pseudonym_key=pseudonym_key, now=now,
-    )  # fmt: skip
+        session,
+        org,
+        invitation,
+        Answers(scores={question: digit}),
+        pseudonym_key=pseudonym_key,
+        now=now,
+    )
     return ReplyOutcome("answered", _after_answer(settings, language, sender, step + 1), found)

@@ -34,14 +34,27 @@ CONFIG = DispatchConfig(secret_key=SECRET, public_url="http://localhost")
 def mailgun(app: Any, db: Session, org: Any) -> str:
     """E-mail surveys on; Mailgun connected to the desk kontakt@kumla.se. Returns its path."""
     with app.app_context():
-        save_settings(db, org, {"email_enabled": True, "share_percent": 100.0,
-                                "min_days_between": 0, "delay_minutes": 0,
-                                "smtp_host": "127.0.0.1", "email_from": "enkat@kumla.se"},
-                      secret_key=SECRET)  # fmt: skip
+        save_settings(
+            db,
+            org,
+            {
+                "email_enabled": True,
+                "share_percent": 100.0,
+                "min_days_between": 0,
+                "delay_minutes": 0,
+                "smtp_host": "127.0.0.1",
+                "email_from": "enkat@kumla.se",
+            },
+            secret_key=SECRET,
+        )
         _, token, _ = add_integration(
-            db, org, "mailgun", secret=KEY, secret_key=SECRET,
+            db,
+            org,
+            "mailgun",
+            secret=KEY,
+            secret_key=SECRET,
             options={"desk_addresses": ["kontakt@kumla.se"], "desk_domains": ["kumla.se"]},
-        )  # fmt: skip
+        )
     db.commit()
     return f"/hooks/mailgun/{token}"
 
@@ -57,16 +70,27 @@ def _message(minutes_ago: float, **headers: str) -> dict[str, str]:
     pairs = [p for p in json.loads(fields["message-headers"]) if p[0].lower() not in names]
     pairs += [[name, value] for name, value in names.items()]
     sender = names.get("from", fields["from"])
-    fields |= {"message-headers": json.dumps(pairs), "from": sender, "sender": sender,
-               "token": f"token-{next(_n):046d}", "timestamp": str(int(utcnow().timestamp()))}  # fmt: skip
+    fields |= {
+        "message-headers": json.dumps(pairs),
+        "from": sender,
+        "sender": sender,
+        "token": f"token-{next(_n):046d}",
+        "timestamp": str(int(utcnow().timestamp())),
+    }
     fields["signature"] = sign(KEY, fields["timestamp"], fields["token"])
     return fields
 
 
 def _answer(minutes_ago: float, to: str, thread: str) -> dict[str, str]:
-    return _message(minutes_ago, From="Kumla kommun <kontakt@kumla.se>", To=to,
-                    Message_Id=f"<answer-{next(_n)}@kumla.se>", In_Reply_To=thread,
-                    References=thread, Subject="SV: Bygglov for garage")  # fmt: skip
+    return _message(
+        minutes_ago,
+        From="Kumla kommun <kontakt@kumla.se>",
+        To=to,
+        Message_Id=f"<answer-{next(_n)}@kumla.se>",
+        In_Reply_To=thread,
+        References=thread,
+        Subject="SV: Bygglov for garage",
+    )
 
 
 class Mailbox:
@@ -78,9 +102,12 @@ class Mailbox:
 
 
 def _send(app: Any, box: Mailbox) -> Any:
-    return send_pending(app.extensions["servicedesk.engine"], CONFIG,
-                        sms_factory=lambda s, p: pytest.fail("no SMS here"),
-                        mail_factory=lambda s, p: box)  # fmt: skip
+    return send_pending(
+        app.extensions["servicedesk.engine"],
+        CONFIG,
+        sms_factory=lambda s, p: pytest.fail("no SMS here"),
+        mail_factory=lambda s, p: box,
+    )
 
 
 def _rows(db: Session) -> list[SurveyInvitation]:
@@ -91,9 +118,11 @@ def _rows(db: Session) -> list[SurveyInvitation]:
 
 def _two_days_pass(db: Session) -> None:
     """The captured address's 48 hours are over (as if it had arrived 50 hours ago)."""
-    db.execute(sa.update(SurveyInvitation).values(
-        captured_at=utcnow() - timedelta(hours=50), expires_at=utcnow() - timedelta(hours=2)
-    ))  # fmt: skip
+    db.execute(
+        sa.update(SurveyInvitation).values(
+            captured_at=utcnow() - timedelta(hours=50), expires_at=utcnow() - timedelta(hours=2)
+        )
+    )
     db.commit()
 
 

@@ -80,10 +80,15 @@ class FakeProvider:
 
     def factory(self, settings: Any, secret: str) -> Any:
         if settings.sms_provider == "twilio":
-            return TwilioSms(settings.sms_account, secret, settings.sms_from,
-                             base_url=self.server.url_for("/").rstrip("/"))  # fmt: skip
-        return Elks46Sms(settings.sms_account, secret, settings.sms_from,
-                         base_url=self.server.url_for("/a1"))  # fmt: skip
+            return TwilioSms(
+                settings.sms_account,
+                secret,
+                settings.sms_from,
+                base_url=self.server.url_for("/").rstrip("/"),
+            )
+        return Elks46Sms(
+            settings.sms_account, secret, settings.sms_from, base_url=self.server.url_for("/a1")
+        )
 
 
 @pytest.fixture
@@ -153,8 +158,15 @@ def _reply(client: Any, path: str, provider: str, text: str, message_id: str = "
     if provider == "twilio":
         form = _fixture_form("twilio-inbound-sms.form.txt")
         sid = message_id or "SM" + "1" * 32
-        form |= {"From": NUMBER, "To": SENDER, "Body": text, "AccountSid": TWILIO_SID,
-                 "MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid}  # fmt: skip
+        form |= {
+            "From": NUMBER,
+            "To": SENDER,
+            "Body": text,
+            "AccountSid": TWILIO_SID,
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+        }
         signature = RequestValidator(TWILIO_TOKEN).compute_signature(
             "http://localhost" + path, form
         )
@@ -242,9 +254,7 @@ def test_digits_by_reply_reach_the_months_figures(app, client, db, org, provider
     assert headline["phone_treatment"]["responses"] == 1
     assert headline["phone_treatment"]["index"] == 100.0
     with app.extensions["servicedesk.engine"].connect() as conn:
-        kept = conn.execute(
-            sa.text("SELECT source, body FROM deliveries ORDER BY id")
-        ).all()  # fmt: skip
+        kept = conn.execute(sa.text("SELECT source, body FROM deliveries ORDER BY id")).all()
     survey = [bytes(body).decode() for source, body in kept if source == "survey"]
     assert len(survey) == 2 and all(f"survey:{invitation.id}:" in b for b in survey)
     # The link of the same SMS is used up by the replies.
@@ -265,7 +275,7 @@ def test_replies_without_a_survey_or_by_link_are_answered_politely(app, client, 
     with app.extensions["servicedesk.engine"].connect() as conn:
         responses = conn.execute(
             sa.text("SELECT count(*) FROM events WHERE type = 'survey.response'")
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
     assert responses == 0
 
 
@@ -308,13 +318,14 @@ def test_no_clear_number_or_reply_text_is_kept_or_logged(app, client, db, org, p
         text = record.getMessage() + repr(record.__dict__)
         assert not any(f in text for f in forms), text
     with app.extensions["servicedesk.engine"].connect() as conn:
-        for table in ("deliveries", "events", "survey_invitations", "survey_opt_outs",
-                      "audit_log"):  # fmt: skip
+        for table in ("deliveries", "events", "survey_invitations", "survey_opt_outs", "audit_log"):
             for row in conn.execute(sa.text(f"SELECT * FROM {table}")):
                 blob = " ".join(
-                    bytes(v).decode(errors="replace") if isinstance(v, bytes | memoryview)
-                    else str(v) for v in row
-                )  # fmt: skip
+                    bytes(v).decode(errors="replace")
+                    if isinstance(v, bytes | memoryview)
+                    else str(v)
+                    for v in row
+                )
                 assert not any(f in blob for f in forms), (table, row)
 
 
@@ -330,8 +341,10 @@ def test_keywords_and_digits_whatever_the_case_or_spacing() -> None:
 def test_the_fixtures_parse_as_each_provider_posts_them() -> None:
     elks = parse_inbound("46elks", _fixture_form("46elks-inbound-sms.form.txt"))
     assert (elks.sender, elks.text, elks.message_id) == (
-        "+46706861004", "Hello how are you?", "sf8425555e5d8db61dda7a7b3f1b91bdb"
-    )  # fmt: skip
+        "+46706861004",
+        "Hello how are you?",
+        "sf8425555e5d8db61dda7a7b3f1b91bdb",
+    )
     twilio = parse_inbound("twilio", _fixture_form("twilio-inbound-sms.form.txt"))
     assert twilio.sender == NUMBER and twilio.text == "St"
     assert twilio.account == "ACf54dd7a47a8011d65b54d472a7190549"

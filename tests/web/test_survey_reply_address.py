@@ -11,13 +11,24 @@ from servicedesk.surveys.operations import save_settings
 from tests.web.conftest import csrf_token, post_form
 
 SECRET = "test-secret-key-0123456789"
-ELKS_FORM = {"direction": "incoming", "id": "s1", "from": "+46701740605", "to": "+46766861004",
-             "created": "2018-07-13T13:57:23.741000", "message": "STOPP"}  # fmt: skip
+ELKS_FORM = {
+    "direction": "incoming",
+    "id": "s1",
+    "from": "+46701740605",
+    "to": "+46766861004",
+    "created": "2018-07-13T13:57:23.741000",
+    "message": "STOPP",
+}
 
 
 def _elks(db, org, sender: str = "+46766861004") -> None:
-    save_settings(db, org, {"phone_enabled": True, "sms_provider": "46elks", "sms_account": "u1",
-                            "sms_from": sender}, secret_key=SECRET, sms_secret="pw")  # fmt: skip
+    save_settings(
+        db,
+        org,
+        {"phone_enabled": True, "sms_provider": "46elks", "sms_account": "u1", "sms_from": sender},
+        secret_key=SECRET,
+        sms_secret="pw",
+    )
     db.commit()
 
 
@@ -68,11 +79,21 @@ def test_digits_by_reply_need_a_number_as_sender(client, db, org, signed_in):
     _elks(db, org, sender="Kumla")
     signed_in(org, "admin")
     html = client.get("/settings/surveys").get_data(as_text=True)
-    data = {"share_percent": "100", "min_days_between": "90", "delay_minutes": "10",
-            "quiet_start": "20:00", "quiet_end": "08:00", "language": "", "sms_provider": "46elks",
-            "sms_account": "u1", "sms_from": "Kumla", "smtp_port": "587",
-            "smtp_security": "starttls", "sms_replies": "y",
-            "csrf_token": csrf_token(html)}  # fmt: skip
+    data = {
+        "share_percent": "100",
+        "min_days_between": "90",
+        "delay_minutes": "10",
+        "quiet_start": "20:00",
+        "quiet_end": "08:00",
+        "language": "",
+        "sms_provider": "46elks",
+        "sms_account": "u1",
+        "sms_from": "Kumla",
+        "smtp_port": "587",
+        "smtp_security": "starttls",
+        "sms_replies": "y",
+        "csrf_token": csrf_token(html),
+    }
     refused = client.post("/settings/surveys", data=data)
     assert refused.status_code == 200
     assert "kräver ett telefonnummer som avsändare" in refused.get_data(as_text=True)
