@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from servicedesk.cache import forget_after_commit
 from servicedesk.db import table_of
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
+from servicedesk.privacy.keys import rekey_callers
 from servicedesk.surveys import catalogue
 from servicedesk.surveys.capture import settings_key
 from servicedesk.surveys.models import SurveyInvitation, SurveySettings
@@ -150,11 +152,15 @@ def handle_reply(
     *,
     pseudonym_key: bytes,
     sender: str,
+    previous_keys: Sequence[bytes] = (),
     now: datetime | None = None,
 ) -> ReplyOutcome:
     """Act on one reply. Flushes, never commits: the caller's unit of work holds it all."""
     assert org.id is not None
     now = now or utcnow()
+    # During a pseudonym key rotation the person's survey and opt-out may still be under an
+    # older key: they move to the current one, as a returning caller's rows do on ingest.
+    rekey_callers(session, org, [sms.sender], pseudonym_key, previous_keys)
     caller_hash = pseudonymise(sms.sender, pseudonym_key, org.country)
     kind, digit = classify(sms.text)
     invitation = _latest(session, org.id, caller_hash, now)

@@ -69,6 +69,7 @@ def reply(secret: str) -> Any:
             sms,
             pseudonym_key=current_app.config["PSEUDONYM_KEY"],
             sender=sender_name(settings, org),
+            previous_keys=current_app.config.get("PSEUDONYM_PREVIOUS_KEYS", ()),
         )
     log.info(
         "survey sms reply",

@@ -23,6 +23,7 @@ from werkzeug import Request, Response
 
 from integrations.sms import Elks46Sms, TwilioSms, parse_inbound
 from servicedesk.metrics.queries import figures_by
+from servicedesk.privacy import pseudonymise
 from servicedesk.surveys.dispatch import DispatchConfig, send_pending
 from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut
 from servicedesk.surveys.operations import save_settings, settings_of
@@ -348,3 +349,18 @@ def test_the_fixtures_parse_as_each_provider_posts_them() -> None:
     twilio = parse_inbound("twilio", _fixture_form("twilio-inbound-sms.form.txt"))
     assert twilio.sender == NUMBER and twilio.text == "St"
     assert twilio.account == "ACf54dd7a47a8011d65b54d472a7190549"
+
+
+@pytest.mark.postgres
+def test_a_reply_finds_its_survey_across_a_pseudonym_key_rotation(app, client, db, org, provider):
+    path = _setup(app, db, org, "46elks", digits=True)
+    _call(app, db, org, "call-1")
+    _send(app, provider)
+    app.config["PSEUDONYM_PREVIOUS_KEYS"] = [app.config["PSEUDONYM_KEY"]]
+    app.config["PSEUDONYM_KEY"] = b"the-next-pseudonym-key-0123456"
+    answer = _reply_text(_reply(client, path, "46elks", "4", "m-1"), "46elks")
+    assert answer.startswith("Tack! I din senaste kontakt")
+    [row] = _invitations(db)
+    assert row.sms_step == 1 and row.caller_hash.startswith(
+        pseudonymise(NUMBER, b"the-next-pseudonym-key-0123456").split(":")[0] + ":"
+    )
