@@ -15,9 +15,8 @@ import sqlalchemy as sa
 from servicedesk.audit.models import AuditEntry
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.notify.operations import add_endpoint, dispatch
+from tests.reportfixtures import T0
 from tests.smtpserver import closed_port
-from tests.test_notify import T0
-from tests.test_notify import report as frozen_june  # noqa: F401  (the fixture: June frozen)
 
 
 @pytest.fixture
@@ -56,12 +55,12 @@ def _parsed(raw: bytes) -> email.message.EmailMessage:
 
 
 def test_a_frozen_report_arrives_with_the_workbook_in_the_recipients_language(
-    app, db, org, frozen_june, mail_config
+    app, db, org, report, mail_config
 ):
     inbox = mail_config()
     _recipient(app, db, org)
     _recipient(app, db, org, "ola@kumla.se", "nb")
-    made = frozen_june()
+    made = report()
     assert _dispatch(app) == {"queued": 2, "delivered": 2, "retrying": 0, "failed": 0}
     assert _dispatch(app)["queued"] == 0, "each report once per recipient"
     by_to = {rcpt[0]: _parsed(raw) for _, rcpt, raw in inbox.messages}
@@ -88,10 +87,10 @@ def test_a_frozen_report_arrives_with_the_workbook_in_the_recipients_language(
 
 
 def test_refusals_outages_and_a_missing_server_are_logged_and_retried(
-    app, db, org, frozen_june, mail_config
+    app, db, org, report, mail_config
 ):
     _recipient(app, db, org, "fel@kumla.se")
-    frozen_june()
+    report()
     # No mail server configured yet: kept and retried, the reason in the log.
     app.config.update(SMTP_HOST="", MAIL_FROM="")
     assert _dispatch(app)["retrying"] == 1
@@ -110,7 +109,7 @@ def test_refusals_outages_and_a_missing_server_are_logged_and_retried(
     assert all("fel@" not in (entry["error"] or "") for entry in delivery.log)
 
 
-def test_cli_adds_recipients_and_mails_on_demand(app, runner, db, org, frozen_june, mail_config):
+def test_cli_adds_recipients_and_mails_on_demand(app, runner, db, org, report, mail_config):
     inbox = mail_config()
     base = ["notify", "add", "--org", "kumla", "--kind", "email"]
     added = runner.invoke(args=[*base, "--to", "karin@kumla.se", "--lang", "en"])
@@ -124,7 +123,7 @@ def test_cli_adds_recipients_and_mails_on_demand(app, runner, db, org, frozen_ju
     for bad in (["--to", "not an address"], ["--to", "a@b.se\nBcc: x@y.se"], []):
         refused = runner.invoke(args=[*base, *bad])
         assert refused.exit_code != 0 and "--to" in refused.output
-    frozen_june()
+    report()
     sent = runner.invoke(args=["notify", "mail", "--org", "kumla", "--month", "2026-06"])
     assert sent.exit_code == 0, sent.output
     assert "k…@kumla.se\tsent" in sent.stdout
