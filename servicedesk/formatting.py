@@ -89,6 +89,13 @@ def apply(value: Any, name: str) -> str:
     return str(FILTERS[name](value))
 
 
+def isodate(value: str | date | None) -> date | None:
+    """An ISO date ("2026-10-15") as a date, for ``day`` (None stays None)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
 def combine(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {**a, **b}
 
@@ -104,6 +111,7 @@ FILTERS: dict[str, Any] = {
     "signed": signed,
     "apply": apply,
     "combine": combine,
+    "isodate": isodate,
 }
 
 

@@ -145,11 +145,17 @@ def print_view(month: str, version: int) -> Any:
     doc = report.document
 
     def as_figures(part: dict[str, Any] | None, month_: Month) -> MonthFigures:
-        return MonthFigures(
-            month_, sections_of(part), sorted(((part or {}).get("queues") or {}).items())
-        )
+        part = part or {}
+        queues = sorted((part.get("queues") or {}).items())
+        return MonthFigures(month_, sections_of(part), queues, coverage=part.get("coverage"))
 
-    current = MonthFigures(m, sections_of(doc), sorted(doc.get("queues", {}).items()), report)
+    current = MonthFigures(
+        m,
+        sections_of(doc),
+        sorted(doc.get("queues", {}).items()),
+        report,
+        coverage=doc.get("coverage"),
+    )
     return render_template(
         "dashboard/report_print.html",
         month=m,

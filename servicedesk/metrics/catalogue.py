@@ -426,6 +426,7 @@ SECTION_LABELS: Mapping[str, Any] = MappingProxyType(
         "email": _l("E-mail"),
         "survey_headline": _l("Citizens' ratings (SKR Servicemätning)"),
         "survey": _l("Citizens' ratings, all channels"),
+        "coverage": _l("Data coverage"),
     }
 )
 
@@ -548,6 +549,11 @@ _PART_LABELS: Mapping[str, Any] = MappingProxyType(
         "small_sample": _l("few answers"),
         "yes": _l("yes"),
         "yes_share": _l("share who said yes"),
+        "first_day": _l("data from"),
+        "last_day": _l("data up to"),
+        "days": _l("days with data"),
+        "partial": _l("part of the month only"),
+        "running": _l("month still running"),
     }
 )
 _CHANNEL_LABELS: Mapping[str, Any] = MappingProxyType({"phone": _l("phone"), "email": _l("e-mail")})

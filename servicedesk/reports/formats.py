@@ -115,8 +115,32 @@ def scopes(
         )
 
 
+#: What a report says of its data's coverage (docs/metrics.md, "Coverage").
+COVERAGE = ("first_day", "last_day", "days", "partial", "running")
+
+
 def figure_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
-    """One row per figure and per scope (organisation, each queue), comparisons beside it."""
+    """One row per figure and per scope (organisation, each queue), comparisons beside it;
+    then the organisation's data coverage (section ``coverage``) when the report has it."""
+    yield from _scope_rows(doc)
+    if "coverage" in doc:
+        prev, year = doc.get("previous_month") or {}, doc.get("year_before") or {}
+        for key in COVERAGE:
+            yield [
+                doc["organisation"],
+                doc["month"],
+                doc["version"],
+                "organisation",
+                "",
+                "coverage",
+                key,
+                doc["coverage"].get(key),
+                (prev.get("coverage") or {}).get(key),
+                (year.get("coverage") or {}).get(key),
+            ]
+
+
+def _scope_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
     for scope, queue, figs, prev, year in scopes(doc):
         for section in SECTIONS:
             for figure, value in section_figures(figs, section):

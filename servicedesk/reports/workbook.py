@@ -57,6 +57,14 @@ def _local(instant: datetime, timezone: str) -> datetime:
     return instant.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
 
 
+def _iso_day(text: str | None) -> datetime | None:
+    """An ISO date as a datetime at midnight (what an Excel date cell holds)."""
+    if not text:
+        return None
+    day = date.fromisoformat(text)
+    return datetime(day.year, day.month, day.day)
+
+
 def _month_start(text: str) -> date | None:
     try:
         year, month = text.split("-")
@@ -153,6 +161,17 @@ def _summary_sheet(
             fmt["month"],
         ),
     ]
+    covered = doc.get("coverage")
+    if covered:
+        rows += [
+            (_("Data from"), _iso_day(covered.get("first_day")), fmt["day"]),
+            (_("Data up to"), _iso_day(covered.get("last_day")), fmt["day"]),
+            (
+                _("Part of the month only"),
+                _("yes") if covered.get("partial") else _("no"),
+                None,
+            ),
+        ]
     for n, (label, value, cell_format) in enumerate(rows, start=2):
         write_xlsx_cell(sheet, n, 0, label, fmt["bold"])
         write_xlsx_cell(sheet, n, 1, value, cell_format)
