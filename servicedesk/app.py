@@ -29,6 +29,7 @@ BLUEPRINTS = [
     "servicedesk.auth.blueprint:bp",
     "servicedesk.dashboard.blueprint:bp",
     "servicedesk.dashboard.reports_views:bp",
+    "servicedesk.dashboard.period_views:bp",
     "servicedesk.reports.blueprint:bp",
     "servicedesk.orgsettings.blueprint:bp",
     "servicedesk.callimport.blueprint:bp",

@@ -23,12 +23,13 @@ from servicedesk.auth.access import (
 from servicedesk.cache import org_key, remember
 from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import chart_css
-from servicedesk.dashboard.figures import GROUPS, QUESTIONS
+from servicedesk.dashboard.figures import PAGE_GROUPS, QUESTIONS
 from servicedesk.dashboard.monthdata import day_figures, dig, trend
 from servicedesk.dashboard.pagecharts import month_charts, today_chart
+from servicedesk.dashboard.periodpage import kinds_nav, month_handles, period_label
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
-from servicedesk.metrics.periods import Month
+from servicedesk.metrics.periods import Month, Period
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Queue
 from servicedesk.timeutil import local_date, utcnow
@@ -155,6 +156,26 @@ def _month_arg(today: date) -> Month:
     return month
 
 
+#: The earliest date the pages go back to.
+EARLIEST = date(2000, 1, 1)
+
+
+def requested_period(today: date, default: str = "week") -> Period:
+    """The period the URL names (``?period=``, or ``?from=&to=`` from the dates form), else this
+    ``default`` kind; 404 for what is not a period or lies wholly in the future."""
+    text = request.args.get("period")
+    first, last = request.args.get("from"), request.args.get("to")
+    if not text and first and last:
+        text = f"{first}..{last}"
+    try:
+        period = Period.parse(text, today) if text else Period.of_kind(default, today)
+    except ValueError:
+        abort(404)
+    if period.first > today or period.first < EARLIEST:
+        abort(404)
+    return period
+
+
 @bp.route("/month")
 @roles_required(*DASHBOARD)
 def month() -> Any:
@@ -164,9 +185,9 @@ def month() -> Any:
     month = _month_arg(today)
     queue_ids = _requested_queues()
     series = trend(db, org, month, queue_ids, today)
-    current = series[-1]
-    previous = series[-2]
-    year_before = series[0]
+    year_before, previous, current = month_handles(
+        db, org, [series[0], series[-2], series[-1]], queue_ids, today
+    )
     targets = org_targets(db, org)
     locale = str(get_locale())
     scope = tuple(queue_ids) if queue_ids is not None else None
@@ -181,11 +202,13 @@ def month() -> Any:
         current=current,
         previous=previous,
         year_before=year_before,
-        groups=GROUPS,
+        groups=PAGE_GROUPS,
         targets=targets,
         judge=judge,
         dig=dig,
         charts=charts,
+        kinds=kinds_nav(Period.month(month), today),
+        today=today,
         queues=_visible_queues(),
         queue_ids=queue_ids,
         is_current=month == Month.of(today),
@@ -201,7 +224,9 @@ def contacts() -> Any:
     org = current_org()
     db = get_session()
     today = local_date(utcnow(), org.timezone)
-    month = _month_arg(today)
+    chosen = requested_period(today) if request.args.get("period") else None
+    month = _month_arg(today) if chosen is None else Month.of(chosen.first)
+    first, last = (chosen.first, chosen.last) if chosen else (month.first, month.last)
     queue_ids = _requested_queues()
     args = request.args
     channel = args.get("channel", "phone")
@@ -222,8 +247,8 @@ def contacts() -> Any:
     deadline = args.get("deadline") or None
     flt = queries.ContactFilter(
         channel=channel,
-        first=month.first,
-        last=month.last,
+        first=first,
+        last=last,
         queue_ids=tuple(queue_ids) if queue_ids is not None else None,
         agent=args.get("agent") or None,
         outcome=outcome,
@@ -242,7 +267,9 @@ def contacts() -> Any:
         page=page,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         queues=_visible_queues(),
-        agents=queries.agents(db, org, month.first, month.last, queue_ids),
+        agents=queries.agents(db, org, first, last, queue_ids),
+        period=chosen,
+        period_name=period_label(chosen) if chosen else None,
         questions=QUESTIONS,
         queue_ids=queue_ids,
         title=_("Contacts"),

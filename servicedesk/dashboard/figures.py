@@ -106,3 +106,29 @@ SURVEY = [
 ]
 GROUPS = [(_l("Phone"), PHONE), (_l("E-mail"), EMAIL), (_l("Citizens' ratings"), SURVEY)]
 QUESTIONS = {"treatment": _l("Treatment"), "ease": _l("Ease"), "clarity": _l("Clarity")}
+
+#: Handle time: on the Period and Month pages, not in the frozen report (docs/metrics.md).
+HANDLE = [
+    FigureSpec(
+        "phone.handle_seconds.mean",
+        _l("Mean handle time"),
+        "secs",
+        {"channel": "phone", "outcome": "answered"},
+        None,
+        note=_l("answered to ended"),
+    ),
+    FigureSpec(
+        "phone.handle_seconds.median",
+        _l("Median handle time"),
+        "secs",
+        {"channel": "phone", "outcome": "answered"},
+        None,
+        note=_l("answered to ended"),
+    ),
+]
+#: The groups of the team leaders' pages: the report's figures and the handle time.
+PAGE_GROUPS = [
+    (_l("Phone"), PHONE + HANDLE),
+    (_l("E-mail"), EMAIL),
+    (_l("Citizens' ratings"), SURVEY),
+]
