@@ -96,6 +96,8 @@ PERIOD_KINDS = ("day", "week", "month", "quarter", "ytd", "year", "range")
 #: The longest chosen range (days): two years and a leap day, enough to compare two years side
 #: by side, and a bound on what one page view can make the database read.
 MAX_RANGE_DAYS = 731
+#: The years a period may fall in (its neighbours must be dates too).
+MIN_YEAR, MAX_YEAR = 1900, 9000
 #: The written forms, for error messages.
 PERIOD_FORMS = (
     "YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY, ytd, ytd:YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
@@ -149,9 +151,12 @@ class Period:
                 continue
             g = [int(x) for x in m.groups()]
             try:
-                return cls._build(kind, g)
+                period = cls._build(kind, g)
             except ValueError as exc:
                 raise ValueError(f"period: {exc} in {text!r}") from None
+            if not MIN_YEAR <= period.first.year and period.last.year <= MAX_YEAR:
+                raise ValueError(f"period: years {MIN_YEAR}-{MAX_YEAR} only, got {text!r}")
+            return period
         raise ValueError(f"period: expected {PERIOD_FORMS}, got {text!r}")
 
     @classmethod
