@@ -193,6 +193,21 @@ def line_chart(
     )
 
 
+def count_ticks(top: float, ticks: int = 5) -> list[int]:
+    """Whole-number ticks from 0 to at least ``top`` in steps of 1, 2, 5, 10, 20, 50 ...: an empty
+    chart reads 0-5, not a repeated 1."""
+    need = max(top, float(ticks)) / ticks
+    step, base = 1, 1
+    while step < need:
+        for factor in (1, 2, 5):
+            step = factor * base
+            if step >= need:
+                break
+        base *= 10
+    last = -(-int(max(top, ticks)) // step) * step
+    return list(range(0, last + 1, step))
+
+
 def bar_chart(
     chart_id: str,
     title: str,
@@ -204,18 +219,23 @@ def bar_chart(
     first_column: str,
     horizontal: bool = False,
     x_title: str | None = None,
+    x_labels_every: int | None = None,
 ) -> ChartView:
-    """Counts per bucket (a distribution), the numbers beside it."""
+    """Counts per bucket (a distribution), the numbers beside it. The value axis is whole
+    numbers from 0 (pygal alone writes 1, 1, 1, 0, 0 for a day of zeros or ones)."""
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = cls(
-        **base_config(
-            value_formatter=_formatted(fmt),
-            show_legend=len(series) > 1,
-            x_label_rotation=0,
-            truncate_label=-1,
-            x_title=x_title,
-        )
+    top = max((v for s in series for v in s.values if v is not None), default=0)
+    config = base_config(
+        value_formatter=_formatted(fmt),
+        show_legend=len(series) > 1,
+        x_label_rotation=0,
+        truncate_label=-1,
+        x_title=x_title,
+        y_labels=count_ticks(float(top)),
     )
+    if x_labels_every:
+        config.update(x_labels_major_every=x_labels_every, show_minor_x_labels=False)
+    chart = cls(**config)
     chart.x_labels = list(labels)
     for s in series:
         chart.add(s.name, list(s.values))
