@@ -23,12 +23,12 @@ from servicedesk.auth.access import (
 from servicedesk.cache import org_key, remember
 from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import chart_css
-from servicedesk.dashboard.figures import PAGE_GROUPS, QUESTIONS
 from servicedesk.dashboard.monthdata import day_figures, dig, trend
 from servicedesk.dashboard.pagecharts import month_charts, today_chart
 from servicedesk.dashboard.periodpage import kinds_nav, month_handles, period_label
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
+from servicedesk.metrics.catalogue import PAGE_CARD_GROUPS, QUESTION_LABELS, QUEUE_COLUMNS
 from servicedesk.metrics.periods import Month, Period
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Queue
@@ -202,7 +202,8 @@ def month() -> Any:
         current=current,
         previous=previous,
         year_before=year_before,
-        groups=PAGE_GROUPS,
+        groups=PAGE_CARD_GROUPS,
+        columns=QUEUE_COLUMNS,
         targets=targets,
         judge=judge,
         dig=dig,
@@ -241,7 +242,7 @@ def contacts() -> Any:
     if rating is not None and not 1 <= rating <= 5 or days not in (1, 2) or page > MAX_PAGE:
         abort(400)
     question = args.get("question") or None
-    if question is not None and question not in QUESTIONS:
+    if question is not None and question not in QUESTION_LABELS:
         abort(400)
     outcome = args.get("outcome") or None
     deadline = args.get("deadline") or None
@@ -270,7 +271,7 @@ def contacts() -> Any:
         agents=queries.agents(db, org, first, last, queue_ids),
         period=chosen,
         period_name=period_label(chosen) if chosen else None,
-        questions=QUESTIONS,
+        questions=QUESTION_LABELS,
         queue_ids=queue_ids,
         title=_("Contacts"),
     )

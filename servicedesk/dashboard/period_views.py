@@ -10,7 +10,6 @@ from flask_babel import get_locale
 
 from servicedesk.auth.access import DASHBOARD, current_org, roles_required
 from servicedesk.dashboard.blueprint import _requested_queues, _visible_queues, requested_period
-from servicedesk.dashboard.figures import PAGE_GROUPS
 from servicedesk.dashboard.monthdata import dig
 from servicedesk.dashboard.periodpage import (
     BEFORE_NAMES,
@@ -22,6 +21,7 @@ from servicedesk.dashboard.periodpage import (
 )
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
+from servicedesk.metrics.catalogue import PAGE_CARD_GROUPS, QUEUE_COLUMNS
 from servicedesk.timeutil import local_date, utcnow
 
 bp = Blueprint("period", __name__)
@@ -53,7 +53,8 @@ def period() -> Any:
         before_label=BEFORE_NAMES[chosen.kind],
         previous_label=period_label(previous.period),
         year_label=period_label(year_before.period),
-        groups=PAGE_GROUPS,
+        groups=PAGE_CARD_GROUPS,
+        columns=QUEUE_COLUMNS,
         targets=targets,
         judge=judge,
         dig=dig,
