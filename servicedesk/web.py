@@ -182,10 +182,11 @@ def _error_page(exc: HTTPException) -> Any:
 
 
 def _template_globals() -> dict[str, Any]:
-    from servicedesk.auth.access import current_org
+    from servicedesk.auth.access import current_org, scope_label
 
     return {
         "current_org": current_org,
+        "scope_label": scope_label,
         "current_locale": lambda: str(get_locale() or "sv"),
         "language_names": LANGUAGE_NAMES,
         "role_name": role_name,

@@ -21,6 +21,8 @@ from servicedesk.auth.access import (
     scope_queues,
 )
 from servicedesk.cache import org_key, remember
+from servicedesk.calendars.rules import holiday_name
+from servicedesk.calendars.service import calendar_day, last_working_day
 from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import chart_css
 from servicedesk.dashboard.monthdata import day_figures, dig, trend
@@ -70,13 +72,51 @@ def _visible_queues() -> list[Queue]:
     return list(get_session().scalars(stmt.order_by(col(Queue.name))))
 
 
+def _shown_day(today: date) -> tuple[date, str | None]:
+    """The day Today shows: today, or on a day that is not a working day (a weekend, a holiday,
+    a closed day) the last working day, with what today is ("weekend", the holiday's name,
+    "closed"). ``?today=1`` shows today all the same."""
+    if request.args.get("today"):
+        return today, None
+    db = get_session()
+    org = current_org()
+    row = calendar_day(db, org, today)
+    if row is None or row.is_working:
+        return today, None
+    last = last_working_day(db, org, today)
+    return (today, None) if last is None else (last.day, row.kind)
+
+
+def _day_kind_text(kind: str | None) -> str:
+    """Why today is not a working day, in words: the weekend, a closed day, the holiday's name
+    in the reader's language."""
+    if kind == "weekend":
+        return str(_("weekend"))
+    if kind == "closed":
+        return str(_("the centre is closed"))
+    org = current_org()
+    today = local_date(utcnow(), org.timezone)
+    return holiday_name(org.country, today, str(get_locale())) or kind or ""
+
+
+def _scope_names() -> list[str]:
+    """The names of the queues a queue-scoped team leader sees (nothing when all queues)."""
+    allowed = allowed_queue_ids()
+    chosen = _requested_queues()
+    if allowed is None and chosen is None:
+        return []
+    names = queue_names(get_session(), current_org())
+    return sorted(names[q] for q in (chosen or allowed or []) if q in names)
+
+
 def _today_context() -> dict[str, Any]:
     org = current_org()
     db = get_session()
     now = utcnow()
     today = local_date(now, org.timezone)
+    shown, why = _shown_day(today)
     queue_ids = _requested_queues()
-    total, by_queue = day_figures(db, org, today, queue_ids)
+    total, by_queue = day_figures(db, org, shown, queue_ids)
     waiting = queries.waiting_now(db, org, now, queue_ids)
     emails = queries.open_emails(db, org, now, queue_ids)
     names = queue_names(db, org)
@@ -87,7 +127,7 @@ def _today_context() -> dict[str, Any]:
         rows.setdefault(names.get(qid, "–") if qid is not None else "–", {})["waiting"] = waits
     for qid, open_ in emails.items():
         rows.setdefault(names.get(qid, "–") if qid is not None else "–", {})["emails"] = open_
-    hours = queries.calls_by_hour(db, org, today, queue_ids)
+    hours = queries.calls_by_hour(db, org, shown, queue_ids)
     open_total = {
         "open": sum(v["open"] for v in emails.values()),
         "over_2": sum(v["over_2"] for v in emails.values()),
@@ -95,6 +135,8 @@ def _today_context() -> dict[str, Any]:
     }
     return {
         "today": today,
+        "shown": shown,
+        "why": why,
         "now": now,
         "total": total,
         "rows": sorted(rows.items()),
@@ -103,7 +145,7 @@ def _today_context() -> dict[str, Any]:
         "open_total": open_total,
         "targets": org_targets(db, org),
         "judge": judge,
-        "hours_chart": today_chart(hours, str(get_locale())),
+        "hours_chart": today_chart(hours, str(get_locale()), None if shown == today else shown),
         "queue_ids": queue_ids,
     }
 
@@ -116,7 +158,13 @@ def _live_html() -> Markup:
     """The changing part of Today, shared for a few seconds by every dashboard that polls it."""
     org = current_org()
     queue_ids = _requested_queues()
-    key = org_key(org.id, "today", tuple(queue_ids) if queue_ids else None, get_locale())
+    key = org_key(
+        org.id,
+        "today",
+        tuple(queue_ids) if queue_ids else None,
+        get_locale(),
+        bool(request.args.get("today")),
+    )
     html = remember(
         key, LIVE_TTL, lambda: render_template("dashboard/_today_live.html", **_today_context())
     )
@@ -126,11 +174,17 @@ def _live_html() -> Markup:
 @bp.route("/")
 @roles_required(*DASHBOARD)
 def today() -> Any:
+    today = local_date(utcnow(), current_org().timezone)
+    shown, why = _shown_day(today)
     return render_template(
         "dashboard/today.html",
         refresh_seconds=current_app.config.get("TODAY_REFRESH_SECONDS", REFRESH_SECONDS),
         queues=_visible_queues(),
-        today=local_date(utcnow(), current_org().timezone),
+        today=today,
+        shown=shown,
+        why=why,
+        why_text=_day_kind_text,
+        scope_names=_scope_names(),
         queue_ids=_requested_queues(),
         live_html=_live_html(),
     )
