@@ -86,10 +86,9 @@ def holiday_name(country: str, day: date, locale: str) -> str | None:
     """The national holiday's name in the reader's language ("Midsommarafton"), or None."""
     language = _HOLIDAY_LANGUAGES.get(locale.split("_")[0], "en_US")
     categories = (PUBLIC, DE_FACTO) if country == "SE" else (PUBLIC,)
-    extra = {"include_sundays": False} if country == "SE" else {}
     try:
         cal = holidays.country_holidays(
-            country, categories=categories, years=day.year, language=language, **extra
+            country, categories=categories, years=day.year, language=language
         )
     except NotImplementedError:
         return None
