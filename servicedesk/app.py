@@ -31,6 +31,7 @@ BLUEPRINTS = [
     "servicedesk.dashboard.reports_views:bp",
     "servicedesk.dashboard.period_views:bp",
     "servicedesk.dashboard.interval_views:bp",
+    "servicedesk.dashboard.agent_views:bp",
     "servicedesk.reports.blueprint:bp",
     "servicedesk.orgsettings.blueprint:bp",
     "servicedesk.callimport.blueprint:bp",
