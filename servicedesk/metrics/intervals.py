@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk.metrics.arithmetic import rate, rounded
 from servicedesk.metrics.groups import C, count_if, id_list, period
+from servicedesk.metrics.handling import HANDLE
 from servicedesk.orgs.models import Organisation
 
 #: The slot lengths a day can be cut into (minutes).
@@ -34,6 +35,9 @@ class Slot:
     answered: int = 0
     within: int = 0
     wait_sum: float = 0.0
+    #: Answered calls with a handle time, and the sum of those handle times (s).
+    handled: int = 0
+    handle_sum: float = 0.0
     #: How many days this slot is summed over (the weekday view: that weekday's dates).
     days: int = 1
 
@@ -42,6 +46,8 @@ class Slot:
         self.answered += other.answered
         self.within += other.within
         self.wait_sum += other.wait_sum
+        self.handled += other.handled
+        self.handle_sum += other.handle_sum
 
     @property
     def abandoned(self) -> int:
@@ -73,6 +79,9 @@ def slot_rows(
         raise ValueError(f"minutes must be one of {SLOT_MINUTES}")
     slot = sa.cast(sa.func.floor(C.c.start_local_seconds / (60 * minutes)), sa.Integer)
     wait = C.c.answer_seconds
+    handled = sa.and_(
+        C.c.answered_at.is_not(None), C.c.ended_at.is_not(None), C.c.ended_at >= C.c.answered_at
+    )
     stmt = (
         sa.select(
             C.c.start_date.label("day"),
@@ -81,6 +90,8 @@ def slot_rows(
             sa.func.count(wait).label("answered"),
             count_if(wait <= org.service_level_seconds).label("within"),
             sa.func.sum(wait).label("wait_sum"),
+            count_if(handled).label("handled"),
+            sa.func.sum(sa.case((handled, HANDLE))).label("handle_sum"),
         )
         .where(
             *period(org, first, last, id_list(queue_ids)),
@@ -91,7 +102,12 @@ def slot_rows(
     )
     return {
         (row.day, int(row.slot)): Slot(
-            int(row.offered), int(row.answered), int(row.within), float(row.wait_sum or 0)
+            int(row.offered),
+            int(row.answered),
+            int(row.within),
+            float(row.wait_sum or 0),
+            int(row.handled),
+            float(row.handle_sum or 0),
         )
         for row in session.execute(stmt)
     }
