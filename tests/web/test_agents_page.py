@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of test_pages are imported by name)
 """The agents' table: off by default, only team leaders (of their queues) and administrators,
 every view audited, names given by an administrator."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of test_pages are imported by name)
 """The Intervals page on the small known traffic of test_pages (Wednesday 17 June 2026)."""
 
 from __future__ import annotations

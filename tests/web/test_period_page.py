@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of test_pages are imported by name)
 """The Period page: any period beside the one before and a year before, its drill-down, and the
 periods it refuses (on the small known traffic of test_pages)."""
 
