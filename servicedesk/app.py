@@ -32,6 +32,7 @@ BLUEPRINTS = [
     "servicedesk.dashboard.period_views:bp",
     "servicedesk.dashboard.interval_views:bp",
     "servicedesk.dashboard.agent_views:bp",
+    "servicedesk.dashboard.staffing_views:bp",
     "servicedesk.reports.blueprint:bp",
     "servicedesk.orgsettings.blueprint:bp",
     "servicedesk.callimport.blueprint:bp",
