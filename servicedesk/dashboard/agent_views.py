@@ -23,6 +23,7 @@ from servicedesk.dashboard.agents import (
 )
 from servicedesk.dashboard.blueprint import _requested_queues, _visible_queues, requested_period
 from servicedesk.dashboard.periodpage import kinds_nav, period_dates, period_label
+from servicedesk.dashboard.tables import Table, csv_answer
 from servicedesk.db import get_session, unit_of_work
 from servicedesk.metrics.catalogue import AGENT_FIGURES
 from servicedesk.timeutil import local_date, utcnow
@@ -45,14 +46,24 @@ def agents() -> Any:
     period = requested_period(today, default="month")
     queue_ids = _requested_queues()
     rows = agent_table(db, org, period.first, period.last, queue_ids)
+    table = Table(
+        _("Agents"),
+        [_("Agent"), _("Agent id"), *(str(fig.label) for fig in AGENT_FIGURES)],
+        [[r["name"], r["agent"], r["calls_answered"], r["handle_seconds"]["mean"],
+          r["handle_seconds"]["median"], r["direct_answer_rate"], r["emails_answered"],
+          r["survey_index"], r["survey_responses"]] for r in rows],
+    )  # fmt: skip
+    answer = csv_answer({"agents": table}, f"agents-{period}")
     with unit_of_work() as session:
         record(
             session,
             org.id,
             current_user.email,
-            "agents.view",
+            "agents.export" if answer is not None else "agents.view",
             {"period": str(period), "queues": queue_ids, "agents": len(rows)},
         )
+    if answer is not None:
+        return answer
     return render_template(
         "dashboard/agents.html",
         period=period,

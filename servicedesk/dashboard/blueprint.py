@@ -28,6 +28,7 @@ from servicedesk.dashboard.charts import chart_css
 from servicedesk.dashboard.monthdata import day_figures, dig, trend
 from servicedesk.dashboard.pagecharts import month_charts, today_chart
 from servicedesk.dashboard.periodpage import kinds_nav, month_handles, period_label
+from servicedesk.dashboard.tables import Table, chart_table, csv_answer, queues_table
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
 from servicedesk.metrics.catalogue import PAGE_CARD_GROUPS, QUESTION_LABELS, QUEUE_COLUMNS
@@ -171,9 +172,37 @@ def _live_html() -> Markup:
     return Markup(html)
 
 
+def _today_csv() -> Response | None:
+    """The Today page's chart and queue table as CSV (``?csv=today-hours`` / ``queues``)."""
+    if not request.args.get("csv"):
+        return None
+    ctx = _today_context()
+    queues = Table(
+        _("By queue"),
+        [_("Queue"), _("Offered"), _("Answered"), _("Waiting now"), _("Median wait"),
+         _("90th percentile"), _("Service level"), _("Direct answers"), _("E-mails received"),
+         _("Unanswered"), _("Over 2 working days")],
+    )  # fmt: skip
+    for name, row in ctx["rows"]:
+        p = (row.get("figures") or {}).get("phone") or {}
+        e = (row.get("figures") or {}).get("email") or {}
+        mails = row.get("emails") or {}
+        queues.rows.append(
+            [name, p.get("offered"), p.get("answered"), (row.get("waiting") or (0,))[0],
+             dig(p, "wait_seconds.median"), dig(p, "wait_seconds.p90"), p.get("service_level"),
+             p.get("direct_answer_rate"), e.get("received"), mails.get("open", 0),
+             mails.get("over_2", 0)]
+        )  # fmt: skip
+    tables = {"today-hours": chart_table(ctx["hours_chart"]), "queues": queues}
+    return csv_answer(tables, ctx["shown"].isoformat())
+
+
 @bp.route("/")
 @roles_required(*DASHBOARD)
 def today() -> Any:
+    answer = _today_csv()
+    if answer is not None:
+        return answer
     today = local_date(utcnow(), current_org().timezone)
     shown, why = _shown_day(today)
     return render_template(
@@ -194,6 +223,9 @@ def today() -> Any:
 @roles_required(*DASHBOARD)
 def today_live() -> Any:
     """The changing part of the Today page, fetched by the page itself every 30 seconds."""
+    answer = _today_csv()
+    if answer is not None:
+        return answer
     return _live_html()
 
 
@@ -250,6 +282,11 @@ def month() -> Any:
         30 if month == Month.of(today) else 300,
         lambda: month_charts(db, org, month, queue_ids, series, targets, locale),
     )
+    tables = {c.chart_id: chart_table(c) for c in charts}
+    tables["queues"] = queues_table(current.queues, current.total, QUEUE_COLUMNS)
+    answer = csv_answer(tables, str(month))
+    if answer is not None:
+        return answer
     return render_template(
         "dashboard/month.html",
         month=month,

@@ -137,6 +137,8 @@ class ChartView:
     svg: Markup
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
+    #: The same rows unformatted (numbers as numbers, None for no value): the CSV's.
+    values: list[list[Any]] = field(default_factory=list)
 
 
 def _formatted(fmt: Callable[[float], str]) -> Callable[[Any], str]:
@@ -190,6 +192,7 @@ def line_chart(
         svg=to_markup(chart, chart_id, f"{chart_id}-title"),
         columns=[first_column] + [s.name for s in all_series],
         rows=rows,
+        values=[[label] + [s.values[i] for s in all_series] for i, label in enumerate(labels)],
     )
 
 
@@ -249,4 +252,5 @@ def bar_chart(
         svg=to_markup(chart, chart_id, f"{chart_id}-title"),
         columns=[first_column] + [s.name for s in series],
         rows=rows,
+        values=[[label] + [s.values[i] for s in series] for i, label in enumerate(labels)],
     )

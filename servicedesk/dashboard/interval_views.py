@@ -7,12 +7,14 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 
 from servicedesk.auth.access import DASHBOARD, current_org, roles_required
 from servicedesk.cache import org_key, remember
 from servicedesk.dashboard.blueprint import _requested_queues, _visible_queues, requested_period
 from servicedesk.dashboard.intervalpage import MEASURES, day_view, interval_data, week_heatmap
 from servicedesk.dashboard.periodpage import kinds_nav, period_dates, period_label
+from servicedesk.dashboard.tables import Table, chart_table, csv_answer, heatmap_table
 from servicedesk.dashboard.targets import org_targets
 from servicedesk.db import get_session
 from servicedesk.metrics.intervals import SLOT_MINUTES
@@ -64,12 +66,25 @@ def intervals() -> Any:
     dates = period_dates(period)
     day_text = period_label(Period.day(day))
     charts, rows = day_view(slots, minutes, targets, day_text)
+    heat = week_heatmap(grid, measure, targets, dates)
+    tables = {c.chart_id: chart_table(c) for c in charts}
+    tables["week-hours"] = heatmap_table(heat)
+    tables["day-intervals"] = Table(
+        f"{day_text}",
+        [_("Interval"), _("Calls offered"), _("Answered"), _("Abandoned calls"),
+         _("Service level"), _("Abandon rate"), _("Mean wait")],
+        [[label, x["offered"], x["answered"], x["abandoned"], x["service_level"],
+          x["abandon_rate"], x["mean_wait"]] for label, x in rows],
+    )  # fmt: skip
+    answer = csv_answer(tables, f"intervals-{period}")
+    if answer is not None:
+        return answer
     return render_template(
         "dashboard/intervals.html",
         period=period,
         label=period_label(period),
         dates=dates,
-        heat=week_heatmap(grid, measure, targets, dates),
+        heat=heat,
         measures=MEASURES,
         measure=measure,
         day=day,

@@ -19,6 +19,7 @@ from servicedesk.dashboard.periodpage import (
     period_dates,
     period_label,
 )
+from servicedesk.dashboard.tables import chart_table, csv_answer, queues_table
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
 from servicedesk.metrics.catalogue import PAGE_CARD_GROUPS, QUEUE_COLUMNS
@@ -41,6 +42,11 @@ def period() -> Any:
     current, previous, year_before = figures_for(db, org, chosen, queue_ids, today)
     targets = org_targets(db, org)
     charts = charts_for(db, org, chosen, queue_ids, targets, today, str(get_locale()))
+    tables = {c.chart_id: chart_table(c) for c in charts}
+    tables["queues"] = queues_table(current.queues, current.total, QUEUE_COLUMNS)
+    answer = csv_answer(tables, str(chosen))
+    if answer is not None:
+        return answer
     after = chosen.next()
     return render_template(
         "dashboard/period.html",

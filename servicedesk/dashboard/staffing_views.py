@@ -14,12 +14,14 @@ from servicedesk.dashboard.blueprint import _requested_queues, _visible_queues
 from servicedesk.dashboard.periodpage import period_dates
 from servicedesk.dashboard.staffingpage import (
     FIELDS,
+    STAFFING_COLUMNS,
     default_scenario,
     read_scenario,
     staffing_heatmap,
     staffing_rows,
     staffing_xlsx,
 )
+from servicedesk.dashboard.tables import Table, csv_answer, heatmap_table
 from servicedesk.dashboard.targets import org_targets
 from servicedesk.db import get_session
 from servicedesk.metrics.periods import Period
@@ -85,6 +87,18 @@ def _advice() -> dict[str, Any]:
 @roles_required(*DASHBOARD)
 def staffing() -> Any:
     ctx = _advice()
+    table = Table(
+        str(ctx["caption"]),
+        [str(h) for h in STAFFING_COLUMNS],
+        [[r["weekday"], r["hour"], r["calls"], r["aht_seconds"], r["agents"], r["scheduled"],
+          r["service_level"], r["occupancy"], r["waiting_probability"], r["mean_wait"]]
+         for r in ctx["rows"]],
+    )  # fmt: skip
+    answer = csv_answer(
+        {"staffing": table, "staffing-heat": heatmap_table(ctx["heat"])}, "staffing"
+    )
+    if answer is not None:
+        return answer
     status = 400 if ctx["errors"] else 200
     return (
         render_template("dashboard/staffing.html", fields=FIELDS, queues=_visible_queues(), **ctx),

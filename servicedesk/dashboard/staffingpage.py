@@ -26,6 +26,14 @@ FIELDS = {
 }
 
 
+#: The columns of the staffing table's CSV and XLSX (shares 0-1, times in seconds).
+STAFFING_COLUMNS = (
+    _l("Weekday"), _l("Hour"), _l("Calls per hour"), _l("Mean handle time (s)"),
+    _l("Agents answering"), _l("Agents to schedule"), _l("Expected service level"),
+    _l("Expected occupancy"), _l("Probability of waiting"), _l("Expected mean wait (s)"),
+)  # fmt: skip
+
+
 @dataclass
 class Scenario:
     """What the advice is for."""
@@ -118,12 +126,7 @@ def staffing_xlsx(rows: list[dict[str, Any]], scenario: Scenario, title: str) ->
         write_xlsx_row(sheet, r, 0, [str(label), getattr(scenario, name)])
         r += 1
     r += 1
-    header = [
-        _("Weekday"), _("Hour"), _("Calls per hour"), _("Mean handle time (s)"),
-        _("Agents answering"), _("Agents to schedule"), _("Expected service level"),
-        _("Expected occupancy"), _("Probability of waiting"), _("Expected mean wait (s)"),
-    ]  # fmt: skip
-    write_xlsx_row(sheet, r, 0, [str(h) for h in header], bold)
+    write_xlsx_row(sheet, r, 0, [str(h) for h in STAFFING_COLUMNS], bold)
     for row in rows:
         r += 1
         write_xlsx_row(sheet, r, 0, [row["weekday"], row["hour"]])
