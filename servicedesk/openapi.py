@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from servicedesk.apimodels import Month, Version, component_schemas, parameter_schema
+from servicedesk.apimodels import Month, PeriodText, Version, component_schemas, parameter_schema
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -276,6 +276,25 @@ def _reports_paths() -> dict[str, Any]:
             }
         }
     }
+    paths["/api/v1/reports/periods/{period}"] = {
+        "get": {
+            "operationId": "getPeriodFigures",
+            "summary": "Any period's figures now, beside the period before and a year before",
+            "security": [{"reportsToken": []}],
+            "parameters": [
+                {"name": "period", "in": "path", "required": True,
+                 "schema": parameter_schema(PeriodText)},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The figures, computed from the contacts now (not frozen)",
+                    "content": {"application/json": {"schema": _ref("PeriodFigures")}},
+                },
+                **_REPORTS_REFUSALS,
+                "422": _problem("Not a period, or one that has not begun; the field is named"),
+            },
+        }
+    }  # fmt: skip
     for version, base in (
         (False, "/api/v1/reports/{month}"),
         (True, "/api/v1/reports/{month}/versions/{version}"),
