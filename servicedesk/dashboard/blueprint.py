@@ -76,13 +76,14 @@ def _visible_queues() -> list[Queue]:
 def _shown_day(today: date) -> tuple[date, str | None]:
     """The day Today shows: today, or on a day that is not a working day (a weekend, a holiday,
     a closed day) the last working day, with what today is ("weekend", the holiday's name,
-    "closed"). ``?today=1`` shows today all the same."""
+    "closed"), unless calls or e-mails came in today (a weekend service, an emergency line).
+    ``?today=1`` shows today all the same."""
     if request.args.get("today"):
         return today, None
     db = get_session()
     org = current_org()
     row = calendar_day(db, org, today)
-    if row is None or row.is_working:
+    if row is None or row.is_working or queries.has_contacts_on(db, org, today):
         return today, None
     last = last_working_day(db, org, today)
     return (today, None) if last is None else (last.day, row.kind)

@@ -49,6 +49,19 @@ def test_a_saturday_shows_the_friday_and_says_so(client, org, friday, signed_in)
         assert "today=1" in today  # the live part keeps showing today
 
 
+def test_a_saturday_with_calls_of_its_own_shows_itself(client, org, token, friday, signed_in):
+    """A weekend service or an emergency line: once a call comes in on the day off, Today is
+    that day's, not the last working day's."""
+    saturday = [event("call.queued", "s1", at(13, 10), queue="Växel")]
+    assert post(client, token, {"events": saturday}).status_code == 202
+    with time_machine.travel(datetime(2026, 6, 13, 11, 0, tzinfo=TZ), tick=False):
+        signed_in(org, "team_leader")
+        html = client.get("/").get_data(as_text=True)
+        assert "I dag, lördag 13 juni 2026" in html
+        assert "ingen arbetsdag" not in html
+        assert 'data-figure="offered">1<' in html
+
+
 def test_a_holiday_is_named(client, org, friday, signed_in):
     # Midsommarafton, Friday 19 June 2026: the last working day is Thursday the 18th.
     with time_machine.travel(datetime(2026, 6, 19, 11, 0, tzinfo=TZ), tick=False):
