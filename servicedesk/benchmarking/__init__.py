@@ -1,0 +1,1 @@
+"""Benchmarking: organisations that opt in compare their frozen monthly figures (docs/benchmarking.md)."""
