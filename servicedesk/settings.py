@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     #: What such refused deliveries may store in one UTC day, in bytes (the rest is counted).
     servicedesk_refused_daily_bytes: int = 20_000_000
 
+    #: The comparison hub this installation publishes its sharing organisations' figures to
+    #: (docs/benchmarking.md): its base URL, this installation's member key there, and the
+    #: ``whsec_`` secret the hub gave it. Empty: nothing is published.
+    servicedesk_benchmark_hub_url: str = ""
+    servicedesk_benchmark_hub_member: str = ""
+    servicedesk_benchmark_hub_secret: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres(cls, value: str) -> str:

@@ -225,10 +225,17 @@ def history(
         per_figure = entries(participants, newest, Period.of_month(month))
         for f in FIGURES:
             ranking = rank(
-                f.key, direction(f.key), per_figure.get(f.key, []), min_participants=min_participants
+                f.key,
+                direction(f.key),
+                per_figure.get(f.key, []),
+                min_participants=min_participants,
             )
             place = ranking.place_of(own)
             out[f.key].append(
-                (month, place.place if place else None, ranking.participants if ranking.ranked else 0)
+                (
+                    month,
+                    place.place if place else None,
+                    ranking.participants if ranking.ranked else 0,
+                )
             )
     return dict(out)

@@ -64,8 +64,12 @@ FIGURES: tuple[SharedFigure, ...] = (
         )
         for key in ("phone_ease", "phone_treatment", "email_ease", "email_clarity")
     ),
-    SharedFigure("phone.service_level", "phone.service_level", "phone.offered", "percent", default=False),
-    SharedFigure("phone.abandon_rate", "phone.abandon_rate", "phone.offered", "percent", default=False),
+    SharedFigure(
+        "phone.service_level", "phone.service_level", "phone.offered", "percent", default=False
+    ),
+    SharedFigure(
+        "phone.abandon_rate", "phone.abandon_rate", "phone.offered", "percent", default=False
+    ),
 )
 BY_KEY = {f.key: f for f in FIGURES}
 DEFAULT_KEYS = [f.key for f in FIGURES if f.default]
@@ -76,7 +80,7 @@ _DIRECTIONS = {"phone.abandon_rate": LOWER}
 
 
 def direction(key: str) -> str:
-    """"higher" or "lower" is better for the figure."""
+    """ "higher" or "lower" is better for the figure."""
     return _DIRECTIONS.get(key, HIGHER)
 
 
@@ -146,7 +150,9 @@ def check_figure(key: str, published: Any) -> None:
         raise InconsistentFigure(f"{key}: not a figure that can be shared")
     if not isinstance(published, Mapping):
         raise InconsistentFigure(f"{key}: expected an object with value, numerator, denominator")
-    value, numerator, denominator = (published.get(k) for k in ("value", "numerator", "denominator"))
+    value, numerator, denominator = (
+        published.get(k) for k in ("value", "numerator", "denominator")
+    )
     for name, count in (("numerator", numerator), ("denominator", denominator)):
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise InconsistentFigure(f"{key}.{name}: expected a whole number of at least 0")
@@ -179,7 +185,5 @@ def check_counts(figures: Mapping[str, Any]) -> None:
         count = published["denominator"]
         if path in seen and seen[path][1] != count:
             other, n = seen[path]
-            raise InconsistentFigure(
-                f"{key}.denominator: {count} {path}, but {other} says {n}"
-            )
+            raise InconsistentFigure(f"{key}.denominator: {count} {path}, but {other} says {n}")
         seen.setdefault(path, (key, count))
