@@ -91,9 +91,8 @@ def show_cmd(slug: str, period_text: str, fmt: str) -> None:
             where = f"{mine.place} of {ranking.participants}"
         click.echo(f"  {ranking.key:<32}{where:<40}median {ranking.median}")
         for place in ranking.places:
-            click.echo(
-                f"      {place.place or '-':>3} {shown_label(place.entry.label):<30}{place.entry.value}"
-            )
+            label = shown_label(place.entry.label)
+            click.echo(f"      {place.place or '-':>3} {label:<30}{place.entry.value}")
 
 
 member_cli = AppGroup("member", help="The members that publish to this installation as a hub.")

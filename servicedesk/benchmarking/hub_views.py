@@ -13,7 +13,6 @@ import time
 from typing import NoReturn
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
-
 from sqlalchemy.exc import IntegrityError
 
 from servicedesk.auth.access import public

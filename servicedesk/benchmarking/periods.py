@@ -1,4 +1,4 @@
-"""The periods a comparison covers: a month ("2026-06"), a quarter ("2026-Q2") or a year ("2026")."""
+"""The periods a comparison covers: a month ("2026-06"), a quarter ("2026-Q2"), a year ("2026")."""
 
 from __future__ import annotations
 

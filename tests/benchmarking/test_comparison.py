@@ -13,7 +13,6 @@ from servicedesk.benchmarking.sharing import SharingError, share, withdraw
 from servicedesk.metrics.periods import Month
 from tests.benchmarking.frozen import freeze
 
-
 JUNE = Period.parse("2026-06")
 
 
