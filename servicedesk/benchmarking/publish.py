@@ -93,6 +93,7 @@ def _queue(
     month: str,
     version: int | None,
     since: datetime,
+    now: datetime,
 ) -> bool:
     """One outbox row unless the very same message (to this hub, since this sharing choice)
     is there already."""
@@ -116,15 +117,17 @@ def _queue(
             fingerprint=fingerprint,
             message_id=f"bench_{org_id}_{fingerprint[:32]}",
             body=message,
+            next_attempt_at=now,
         )
     )
     return True
 
 
-def queue_due(session: Session, hub: Hub, today: Month | None = None) -> int:
+def queue_due(session: Session, hub: Hub, now: datetime | None = None) -> int:
     """Outbox rows for what the hub has not been sent: the newest version of each of the last
     ``RECHECK_MONTHS`` months of every sharing organisation, and each withdrawal."""
-    months = [str(m) for m in last_months(today or Month.of(utcnow().date()), RECHECK_MONTHS + 1)]
+    now = now or utcnow()
+    months = [str(m) for m in last_months(Month.of(now.date()), RECHECK_MONTHS + 1)]
     queued = 0
     own = session.scalars(
         sa.select(BenchmarkParticipant).where(
@@ -144,6 +147,7 @@ def queue_due(session: Session, hub: Hub, today: Month | None = None) -> int:
                     "",
                     None,
                     participant.withdrawn_at,
+                    now,
                 )
             continue
         newest = (
@@ -172,6 +176,7 @@ def queue_due(session: Session, hub: Hub, today: Month | None = None) -> int:
                 report.month,
                 report.version,
                 participant.updated_at,
+                now,
             )
     session.flush()
     return queued
@@ -195,7 +200,7 @@ def dispatch(
     """Queue what is due and make one attempt at each due message, oldest first."""
     started = now or utcnow()
     with unit_of_work(engine) as session:
-        queued = queue_due(session, hub, Month.of(started.date()))
+        queued = queue_due(session, hub, started)
     with Session(engine, expire_on_commit=False) as session:
         due = session.scalars(
             sa.select(BenchmarkOutbox)

@@ -125,7 +125,10 @@ def rank(
         tied = bool(places) and places[-1].entry.value == entry.value
         places.append(Place(entry, places[-1].place if tied else n))
     values = sorted(float(e.value or 0) for e in ordered)
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    if len(values) > 1:
+        q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    else:  # (a minimum of one participant: the one value is every quartile)
+        q1 = median = q3 = values[0]
     return Ranking(
         key,
         direction,
