@@ -1,0 +1,126 @@
+"""The Comparison page, its print view and spreadsheet, and the sharing choice in Settings."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from sqlmodel import select
+
+from servicedesk.audit.models import AuditEntry
+from servicedesk.benchmarking.models import BenchmarkParticipant
+from servicedesk.benchmarking.sharing import share
+from tests.benchmarking.frozen import freeze
+from tests.web.conftest import login, post_form
+
+
+@pytest.fixture
+def region(db, make_org):
+    """Seven municipalities sharing June 2026; the third anonymous, one with a hostile name."""
+    orgs = []
+    for n, direct in enumerate((90, 80, 80, 70, 60, 50, 40), start=1):
+        name = '=HYPERLINK("x")<script>' if n == 7 else f"Kommun nummer {n}"
+        org = make_org(slug=f"k{n}", name=name)
+        freeze(db, org, "2026-05", direct=(direct - 5, 100))
+        freeze(db, org, "2026-06", direct=(direct, 100), ease=(40, 40 * 75))
+        share(db, org, anonymous=n == 3, group="B5")
+        db.commit()
+        orgs.append(org)
+    return orgs
+
+
+def test_comparison_page_shows_place_chart_and_history(client, region, make_user):
+    login(client, make_user(region[3], "quality").email)
+    html = client.get("/comparison/?period=2026-06").get_data(as_text=True)
+    assert "4 of 7" in html
+    assert "Kommun nummer 1" in html and "Kommun nummer 3" not in html
+    assert "Municipality C" in html
+    assert "<script>" not in html.replace('<script src="/static/app.js" defer></script>', "")
+    assert 'id="cmp-phone-direct-answer-rate"' in html  # the distribution chart
+    assert "Your places over the last 12 months" in html
+    # The place in May as well as in June.
+    assert html.count("4 of 7") >= 3
+    sv = client.get("/comparison/?period=2026-06", headers={"Accept-Language": "sv"})
+    assert sv.status_code == 200
+
+
+def test_quarter_and_bad_period(client, region, make_user):
+    login(client, make_user(region[0], "quality").email)
+    assert client.get("/comparison/?period=2026-Q2").status_code == 200
+    assert client.get("/comparison/?period=2026-13").status_code == 404
+
+
+def test_not_taking_part_says_so(client, db, make_org, make_user, region):
+    outsider = make_org(slug="outside")
+    login(client, make_user(outsider, "quality").email)
+    html = client.get("/comparison/").get_data(as_text=True)
+    assert "does not take part" in html and "Kommun nummer" not in html
+    assert client.get("/comparison/download.xlsx").status_code == 404
+
+
+def test_team_leaders_do_not_see_it(client, region, make_user):
+    login(client, make_user(region[0], "team_leader").email)
+    assert client.get("/comparison/").status_code == 403
+
+
+def test_print_and_spreadsheet(client, db, region, make_user):
+    login(client, make_user(region[3], "quality").email)
+    printed = client.get("/comparison/print?period=2026-06")
+    assert printed.status_code == 200 and "Kommun nummer 4" in printed.get_data(as_text=True)
+    response = client.get("/comparison/download.xlsx?period=2026-06")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = book.worksheets[0]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    direct = [r for r in rows[1:] if r[1] == "phone.direct_answer_rate"]
+    assert [r[3] for r in direct] == [1, 2, 2, 4, 5, 6, 7]
+    own = next(r for r in direct if r[14] == "x")
+    assert own[5] == "Kommun nummer 4" and own[7] == 70
+    hostile = next(r for r in direct if r[5] and "HYPERLINK" in r[5])
+    assert hostile[5].startswith("'=")  # text, never a formula
+    assert any(e.action == "benchmark.export" for e in db.exec(select(AuditEntry)).all())
+
+
+def test_admin_takes_part_and_withdraws(client, db, make_org, make_user):
+    org = make_org(slug="newcomer", name="Nya kommunen")
+    admin = make_user(org, "admin")
+    login(client, admin.email)
+    page = client.get("/comparison/settings")
+    assert page.status_code == 200 and "Not taking part" in page.get_data(as_text=True)
+    response = post_form(
+        client,
+        "/comparison/settings",
+        {
+            "figures": ["phone.direct_answer_rate", "survey.phone_ease"],
+            "anonymous": "y",
+            "group": "B5",
+        },
+    )
+    assert response.status_code == 303
+    row = db.exec(select(BenchmarkParticipant)).one()
+    db.rollback()
+    db.refresh(row)
+    assert (
+        row.sharing
+        and row.anonymous
+        and row.figures == ["phone.direct_answer_rate", "survey.phone_ease"]
+    )
+    assert "Municipality A" in client.get("/comparison/settings").get_data(as_text=True)
+    # Nothing chosen: refused, nothing changed.
+    post_form(client, "/comparison/settings", {"group": "B5"})
+    db.rollback()
+    db.refresh(row)
+    assert row.figures == ["phone.direct_answer_rate", "survey.phone_ease"]
+    response = post_form(client, "/comparison/settings/withdraw", {}, page="/comparison/settings")
+    assert response.status_code == 303
+    db.rollback()
+    db.refresh(row)
+    assert not row.sharing and row.withdrawn_at is not None
+    actions = [e.action for e in db.exec(select(AuditEntry)).all()]
+    assert "benchmark.share" in actions and "benchmark.withdraw" in actions
+
+
+def test_quality_staff_cannot_change_sharing(client, region, make_user):
+    login(client, make_user(region[0], "quality").email)
+    assert client.get("/comparison/settings").status_code == 403
