@@ -173,10 +173,5 @@ def withdraw_view() -> Any:
         assert org is not None
         if withdraw(db, org) is not None:
             record(db, org.id, current_user.email, "benchmark.withdraw", {})
-    flash(
-        _(
-            "Your organisation no longer takes part. Its figures are left out of comparisons from now on."
-        ),
-        "success",
-    )
+    flash(_("Your organisation no longer takes part: its figures leave the comparison."), "success")
     return redirect(url_for(".settings"), 303)

@@ -35,9 +35,10 @@ for _error in UNAVAILABLE_ERRORS:
 
 
 def _refuse(status: int, title: str, detail: str, field: str, code: str = "") -> NoReturn:
-    extra = {"code": code} if code else {}
     error = {"index": None, "field": field, "message": detail}
-    abort(problem(status, title, detail, errors=[error], **extra))
+    if code:
+        abort(problem(status, title, detail, errors=[error], code=code))
+    abort(problem(status, title, detail, errors=[error]))
 
 
 @bp.post("/members/<member>/messages")

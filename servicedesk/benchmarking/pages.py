@@ -139,7 +139,9 @@ def figure_view(ranking: Ranking, own: str | None, charts: bool = True) -> Figur
         headline=headline,
         note=note,
         median=written(key, ranking.median),
-        quartiles=f"{written(key, ranking.lower_quartile)} – {written(key, ranking.upper_quartile)}",
+        quartiles=(
+            f"{written(key, ranking.lower_quartile)} – {written(key, ranking.upper_quartile)}"
+        ),
         rows=[_row(key, p, own) for p in (*ranking.places, *ranking.left_out)],
         chart=distribution_chart(key, label, ranking, own) if charts and ranking.ranked else None,
     )
@@ -193,7 +195,7 @@ def period_label(period: Period) -> str:
     if period.kind == "month":
         return month_label(period.months[0].first)
     if period.kind == "quarter":
-        return _("Quarter %(q)s %(year)s", q=period.text[-1], year=period.text[:4])
+        return str(_("Quarter %(q)s %(year)s", q=period.text[-1], year=period.text[:4]))
     return period.text
 
 
