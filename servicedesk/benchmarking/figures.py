@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from servicedesk.metrics import catalogue
 from servicedesk.metrics.arithmetic import rate, rounded
 
 #: "higher" or "lower": which way a figure is better.
@@ -22,66 +23,51 @@ HIGHER, LOWER = "higher", "lower"
 
 @dataclass(frozen=True, slots=True)
 class SharedFigure:
-    """One figure that can be shared."""
+    """One figure that can be shared: a figure of the catalogue, and the count behind it."""
 
-    #: Its key in publications and on the pages ("phone.direct_answer_rate").
+    #: Its path in the report document, which is its key in the figure catalogue, in
+    #: publications and on the pages ("phone.direct_answer_rate").
     key: str
-    #: Its path in the report document.
-    path: str
     #: The path of the count it is a share (or mean) of.
     denominator: str
-    #: "percent" (100 x numerator / denominator) or "index" (mean of 0-100 answer values).
-    unit: str
     #: The path of its exact numerator in the report, when the report has it.
     numerator: str | None = None
-    #: A survey figure: ranked only with enough answers (``ranking.MIN_RESPONSES``).
-    survey: bool = False
     #: Shared unless the organisation's administrator chooses otherwise (KKiK, Servicemätning).
     default: bool = True
 
+    @property
+    def path(self) -> str:
+        return self.key
+
+    @property
+    def unit(self) -> str:
+        """ "percent" (100 x numerator / denominator) or "index" (mean of 0-100 answer values)."""
+        return "index" if catalogue.figure(self.key).unit == "index" else "percent"
+
+    @property
+    def survey(self) -> bool:
+        """A survey figure: ranked only with enough answers (``ranking.MIN_RESPONSES``)."""
+        return self.key.startswith("survey_headline.")
+
 
 FIGURES: tuple[SharedFigure, ...] = (
-    SharedFigure(
-        "phone.direct_answer_rate",
-        "phone.direct_answer_rate",
-        "phone.offered",
-        "percent",
-        numerator="phone.direct_answers",
-    ),
-    SharedFigure(
-        "email.within_1_working_day", "email.within_1_working_day", "email.received", "percent"
-    ),
-    SharedFigure(
-        "email.within_2_working_days", "email.within_2_working_days", "email.received", "percent"
-    ),
+    SharedFigure("phone.direct_answer_rate", "phone.offered", numerator="phone.direct_answers"),
+    SharedFigure("email.within_1_working_day", "email.received"),
+    SharedFigure("email.within_2_working_days", "email.received"),
     *(
-        SharedFigure(
-            f"survey.{key}",
-            f"survey_headline.{key}.index",
-            f"survey_headline.{key}.responses",
-            "index",
-            survey=True,
-        )
-        for key in ("phone_ease", "phone_treatment", "email_ease", "email_clarity")
+        SharedFigure(f"survey_headline.{key}.index", f"survey_headline.{key}.responses")
+        for key in catalogue.HEADLINE_KEYS
     ),
-    SharedFigure(
-        "phone.service_level", "phone.service_level", "phone.offered", "percent", default=False
-    ),
-    SharedFigure(
-        "phone.abandon_rate", "phone.abandon_rate", "phone.offered", "percent", default=False
-    ),
+    SharedFigure("phone.service_level", "phone.offered", default=False),
+    SharedFigure("phone.abandon_rate", "phone.offered", default=False),
 )
 BY_KEY = {f.key: f for f in FIGURES}
 DEFAULT_KEYS = [f.key for f in FIGURES if f.default]
 
-#: Which way each figure is better. The one place this is written until the figure catalogue
-#: (servicedesk/metrics/catalogue.py) gives it; ``direction`` is what every reader asks.
-_DIRECTIONS = {"phone.abandon_rate": LOWER}
-
 
 def direction(key: str) -> str:
-    """ "higher" or "lower" is better for the figure."""
-    return _DIRECTIONS.get(key, HIGHER)
+    """ "higher" or "lower" is better for the figure (the figure catalogue says)."""
+    return catalogue.figure(key).better or HIGHER
 
 
 def dig(document: Mapping[str, Any], path: str) -> Any:

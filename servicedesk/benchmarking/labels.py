@@ -1,14 +1,9 @@
-"""What the pages call the shared figures and the reasons something is not ranked.
-
-Until the figure catalogue (servicedesk/metrics/catalogue.py) gives every figure's labels, they
-are written here, once."""
+"""What the pages call the shared figures (the figure catalogue's labels) and the reasons
+something is not ranked."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from servicedesk.benchmarking.ranking import (
     MIN_PARTICIPANTS,
@@ -17,22 +12,15 @@ from servicedesk.benchmarking.ranking import (
     TOO_FEW_ANSWERS,
     TOO_FEW_PARTICIPANTS,
 )
-
-FIGURE_LABELS: dict[str, Any] = {
-    "phone.direct_answer_rate": _l("Direct answers by phone"),
-    "email.within_1_working_day": _l("E-mail answered within 1 working day"),
-    "email.within_2_working_days": _l("E-mail answered within 2 working days"),
-    "survey.phone_ease": _l("Ease of contact by phone (index)"),
-    "survey.phone_treatment": _l("Treatment by phone (index)"),
-    "survey.email_ease": _l("Ease of contact by e-mail (index)"),
-    "survey.email_clarity": _l("Clarity of the e-mail answer (index)"),
-    "phone.service_level": _l("Service level"),
-    "phone.abandon_rate": _l("Abandoned calls"),
-}
+from servicedesk.metrics import catalogue
 
 
 def figure_label(key: str) -> str:
-    return str(FIGURE_LABELS.get(key, key))
+    """The catalogue's label, with its channel where the label alone does not say it."""
+    figure = catalogue.figure(key)
+    if figure.section in ("phone", "email"):
+        return f"{catalogue.SECTION_LABELS[figure.section]}: {figure.label}"
+    return str(figure.label)
 
 
 def participant_label(label: str) -> str:

@@ -80,7 +80,7 @@ def test_small_survey_samples_are_not_ranked(db, six, make_org):
     freeze(db, few, "2026-06", direct=(50, 100), ease=(12, 12 * 100))
     share(db, few)
     db.commit()
-    ease = ranking(compare(db, JUNE, "few"), "survey.phone_ease")
+    ease = ranking(compare(db, JUNE, "few"), "survey_headline.phone_ease.index")
     assert ease.place_of("few").reason == TOO_FEW_ANSWERS and ease.participants == 6
 
 

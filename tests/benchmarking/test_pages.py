@@ -92,7 +92,7 @@ def test_admin_takes_part_and_withdraws(client, db, make_org, make_user):
         client,
         "/comparison/settings",
         {
-            "figures": ["phone.direct_answer_rate", "survey.phone_ease"],
+            "figures": ["phone.direct_answer_rate", "survey_headline.phone_ease.index"],
             "anonymous": "y",
             "group": "B5",
         },
@@ -104,14 +104,14 @@ def test_admin_takes_part_and_withdraws(client, db, make_org, make_user):
     assert (
         row.sharing
         and row.anonymous
-        and row.figures == ["phone.direct_answer_rate", "survey.phone_ease"]
+        and row.figures == ["phone.direct_answer_rate", "survey_headline.phone_ease.index"]
     )
     assert "Municipality A" in client.get("/comparison/settings").get_data(as_text=True)
     # Nothing chosen: refused, nothing changed.
     post_form(client, "/comparison/settings", {"group": "B5"})
     db.rollback()
     db.refresh(row)
-    assert row.figures == ["phone.direct_answer_rate", "survey.phone_ease"]
+    assert row.figures == ["phone.direct_answer_rate", "survey_headline.phone_ease.index"]
     response = post_form(client, "/comparison/settings/withdraw", {}, page="/comparison/settings")
     assert response.status_code == 303
     db.rollback()

@@ -65,7 +65,7 @@ def test_missing_figures_and_small_samples_are_left_out_with_the_reason():
         Entry("few", "Few answers", 99.0, denominator=29, survey=True),
         Entry("none", "No calls", None, denominator=0),
     ]
-    r = rank("survey.phone_ease", "higher", es)
+    r = rank("survey_headline.phone_ease.index", "higher", es)
     assert r.ranked and r.participants == 5
     assert {p.entry.participant: p.reason for p in r.left_out} == {
         "few": TOO_FEW_ANSWERS,
@@ -90,12 +90,17 @@ def test_extract_gives_value_and_counts_and_they_check():
         "survey_headline": {"phone_ease": {"responses": 3, "index": 66.67}},
     }
     figures = extract(
-        doc, ["phone.direct_answer_rate", "email.within_1_working_day", "survey.phone_ease"]
+        doc,
+        [
+            "phone.direct_answer_rate",
+            "email.within_1_working_day",
+            "survey_headline.phone_ease.index",
+        ],
     )
     assert figures == {
         "phone.direct_answer_rate": {"value": 61.5, "numerator": 123, "denominator": 200},
         "email.within_1_working_day": {"value": 42.86, "numerator": 3, "denominator": 7},
-        "survey.phone_ease": {"value": 66.67, "numerator": 200, "denominator": 3},
+        "survey_headline.phone_ease.index": {"value": 66.67, "numerator": 200, "denominator": 3},
     }
     check_counts(figures)
 
@@ -120,8 +125,16 @@ def test_extract_gives_value_and_counts_and_they_check():
             {"value": 1.0, "numerator": 1.5, "denominator": 10},
             "numerator",
         ),
-        ("survey.phone_ease", {"value": 50.0, "numerator": 110, "denominator": 2}, "numerator"),
-        ("survey.phone_ease", {"value": "80", "numerator": 100, "denominator": 2}, "value"),
+        (
+            "survey_headline.phone_ease.index",
+            {"value": 50.0, "numerator": 110, "denominator": 2},
+            "numerator",
+        ),
+        (
+            "survey_headline.phone_ease.index",
+            {"value": "80", "numerator": 100, "denominator": 2},
+            "value",
+        ),
         ("phone.unknown", {"value": 1.0, "numerator": 1, "denominator": 100}, "phone.unknown"),
     ],
 )
