@@ -78,8 +78,8 @@ def index() -> Any:
 @roles_required(*REPORTS)
 def print_view() -> Any:
     period, page = _page_or_none()
-    if page is None:
-        abort(404)
+    if page is None:  # not taking part: the page says so, and how to
+        return redirect(url_for(".index", period=period.text), 303)
     return render_template(
         "benchmarking/comparison.html",
         period=period,
@@ -95,7 +95,7 @@ def print_view() -> Any:
 def download() -> Response:
     period, page = _page_or_none(charts=False)
     if page is None:
-        abort(404)
+        return redirect(url_for(".index", period=period.text), 303)
     org = current_org()
     with unit_of_work() as db:
         record(

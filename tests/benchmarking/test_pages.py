@@ -56,7 +56,7 @@ def test_not_taking_part_says_so(client, db, make_org, make_user, region):
     login(client, make_user(outsider, "quality").email)
     html = client.get("/comparison/").get_data(as_text=True)
     assert "does not take part" in html and "Kommun nummer" not in html
-    assert client.get("/comparison/download.xlsx").status_code == 404
+    assert client.get("/comparison/download.xlsx").status_code == 303
 
 
 def test_team_leaders_do_not_see_it(client, region, make_user):
