@@ -36,6 +36,7 @@ BLUEPRINTS = [
     "servicedesk.surveys.blueprint:bp",
     "servicedesk.benchmarking.hub_views:bp",
     "servicedesk.benchmarking.blueprint:bp",
+    "servicedesk.benchmarking.api_views:bp",
     "servicedesk.openapi:bp",
 ]
 

@@ -92,7 +92,7 @@ def print_view() -> Any:
 
 @bp.route("/download.xlsx")
 @roles_required(*REPORTS)
-def download() -> Response:
+def download() -> Any:
     period, page = _page_or_none(charts=False)
     if page is None:
         return redirect(url_for(".index", period=period.text), 303)

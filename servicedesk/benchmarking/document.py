@@ -20,7 +20,9 @@ def _place(place: Place, own: str | None) -> dict[str, Any]:
     entry = place.entry
     out: dict[str, Any] = {
         "place": place.place,
-        "participant": shown_label(entry.label),
+        # An anonymous participant is only its alias ("C": "Kommun C", "Kommune C").
+        "participant": None if entry.label.startswith("#") else entry.label,
+        "alias": entry.label[1:] if entry.label.startswith("#") else None,
         "group": entry.group or None,
         "value": entry.value,
         "denominator": entry.denominator,
@@ -54,6 +56,7 @@ def ranking_json(ranking: Ranking, own: str | None) -> dict[str, Any]:
 
 
 def comparison_json(comparison: Comparison) -> dict[str, Any]:
+    """The comparison for the participant ``comparison.own`` (its rows carry ``"own": true``)."""
     return {
         "period": str(comparison.period),
         "kind": comparison.period.kind,

@@ -124,3 +124,32 @@ def test_admin_takes_part_and_withdraws(client, db, make_org, make_user):
 def test_quality_staff_cannot_change_sharing(client, region, make_user):
     login(client, make_user(region[0], "quality").email)
     assert client.get("/comparison/settings").status_code == 403
+
+
+def test_the_reports_api_gives_the_comparison(client, region, make_token, make_org):
+    reader = make_token(region[3], scope="reports:read")
+    response = client.get(
+        "/api/v1/reports/comparisons/2026-06", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.get_json()
+    direct = next(f for f in body["figures"] if f["figure"] == "phone.direct_answer_rate")
+    assert direct["own"]["place"] == 4 and direct["participants"] == 7
+    assert body["organisation"] == "k4" and response.headers["Cache-Control"] == "private"
+    bad = client.get(
+        "/api/v1/reports/comparisons/2026-13", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "period"
+    outsider = make_token(make_org(slug="outside"), scope="reports:read")
+    refused = client.get(
+        "/api/v1/reports/comparisons/2026-06", headers={"Authorization": f"Bearer {outsider}"}
+    )
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    ingest = make_token(region[0])
+    assert (
+        client.get(
+            "/api/v1/reports/comparisons/2026", headers={"Authorization": f"Bearer {ingest}"}
+        ).status_code
+        == 403
+    )
+    assert client.get("/api/v1/reports/comparisons/2026").status_code == 401
