@@ -153,3 +153,24 @@ def test_the_reports_api_gives_the_comparison(client, region, make_token, make_o
         == 403
     )
     assert client.get("/api/v1/reports/comparisons/2026").status_code == 401
+
+
+def test_the_demo_has_neighbours_to_compare_with(runner, db):
+    result = runner.invoke(args=["demo", "--days", "45", "--calls-per-day", "40"])
+    assert result.exit_code == 0, result.output
+    participants = db.exec(select(BenchmarkParticipant)).all()
+    assert len(participants) == 6 and all(p.sharing for p in participants)
+    assert sum(p.anonymous for p in participants) == 1
+    from servicedesk.benchmarking.comparison import compare
+    from servicedesk.benchmarking.periods import Period
+    from servicedesk.metrics.periods import Month
+    from servicedesk.timeutil import utcnow
+
+    last = Month.of(utcnow().date()).previous()
+    direct = next(
+        r
+        for r in compare(db, Period.of_month(last), "demo").rankings
+        if r.key == "phone.direct_answer_rate"
+    )
+    assert direct.ranked and direct.participants == 6
+    assert direct.place_of("demo").place is not None
