@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, Field, SelectMultipleField, StringField
+from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from servicedesk.benchmarking.sharing import GROUP_MAX
+
+
+def _at_least_one(_form: FlaskForm, field: Field) -> None:
+    """Server-side only: a browser's ``required`` on a group of checkboxes would demand that
+    every box be ticked."""
+    if not field.data:
+        raise ValidationError(str(_l("Choose at least one figure to share.")))
 
 
 class SharingForm(FlaskForm):
@@ -17,7 +24,7 @@ class SharingForm(FlaskForm):
         choices=[],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
-        validators=[DataRequired(_l("Choose at least one figure to share."))],
+        validators=[_at_least_one],
     )
     anonymous = BooleanField(_l("Show us to the others as an anonymous municipality"))
     group = StringField(

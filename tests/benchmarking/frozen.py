@@ -23,9 +23,11 @@ def document(
     direct: tuple[int, int] = (0, 0),
     within1: tuple[int, int] = (0, 0),
     ease: tuple[int, int] = (0, 0),
+    email_survey: tuple[int, int] = (0, 0),
 ) -> dict[str, Any]:
     """``direct``: (direct answers, calls offered); ``within1``: (answered within a working day,
-    e-mails received); ``ease``: (answers, sum of answer values) of phone_ease."""
+    e-mails received); ``ease``: (answers, sum of answer values) of phone_ease (and phone_treatment); ``email_survey``: the same of the e-mail
+    survey."""
     doc: dict[str, Any] = {
         "organisation": org.slug,
         "month": month,
@@ -47,8 +49,8 @@ def document(
         "survey_headline": {
             "phone_ease": survey(*ease),
             "phone_treatment": survey(*ease),
-            "email_ease": survey(0, 0),
-            "email_clarity": survey(0, 0),
+            "email_ease": survey(*email_survey),
+            "email_clarity": survey(*email_survey),
         },
     }
     doc["sha256"] = document_sha256(doc)
