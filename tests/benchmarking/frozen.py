@@ -26,8 +26,8 @@ def document(
     email_survey: tuple[int, int] = (0, 0),
 ) -> dict[str, Any]:
     """``direct``: (direct answers, calls offered); ``within1``: (answered within a working day,
-    e-mails received); ``ease``: (answers, sum of answer values) of phone_ease (and phone_treatment); ``email_survey``: the same of the e-mail
-    survey."""
+    e-mails received); ``ease``: (answers, sum of answer values) of the phone survey;
+    ``email_survey``: the same of the e-mail survey."""
     doc: dict[str, Any] = {
         "organisation": org.slug,
         "month": month,
