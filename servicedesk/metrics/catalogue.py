@@ -67,6 +67,16 @@ class Figure:
         return self.path.split(".", 1)[0]
 
     @property
+    def parent(self) -> str:
+        """The path of what the figure is part of ("survey_headline.phone_ease" for its index)."""
+        return self.path.rsplit(".", 1)[0]
+
+    @property
+    def is_survey(self) -> bool:
+        """A survey index, shown with its responses, interval and small-sample flag."""
+        return self.section == "survey_headline" and self.path.endswith(".index")
+
+    @property
     def fmt(self) -> str:
         """The formatting filter that writes it (num, pct, secs, hours, index)."""
         return FORMATS[self.unit]
