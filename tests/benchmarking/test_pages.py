@@ -33,14 +33,14 @@ def region(db, make_org):
 def test_comparison_page_shows_place_chart_and_history(client, region, make_user):
     login(client, make_user(region[3], "quality").email)
     html = client.get("/comparison/?period=2026-06").get_data(as_text=True)
-    assert "4 of 7" in html
+    assert "4 av 7" in html
     assert "Kommun nummer 1" in html and "Kommun nummer 3" not in html
-    assert "Municipality C" in html
+    assert "Kommun C" in html
     assert "<script>" not in html.replace('<script src="/static/app.js" defer></script>', "")
     assert 'id="cmp-phone-direct-answer-rate"' in html  # the distribution chart
-    assert "Your places over the last 12 months" in html
+    assert "Era placeringar de senaste 12 månaderna" in html
     # The place in May as well as in June.
-    assert html.count("4 of 7") >= 3
+    assert html.count("4 av 7") >= 3
     sv = client.get("/comparison/?period=2026-06", headers={"Accept-Language": "sv"})
     assert sv.status_code == 200
 
@@ -55,7 +55,7 @@ def test_not_taking_part_says_so(client, db, make_org, make_user, region):
     outsider = make_org(slug="outside")
     login(client, make_user(outsider, "quality").email)
     html = client.get("/comparison/").get_data(as_text=True)
-    assert "does not take part" in html and "Kommun nummer" not in html
+    assert "Er organisation deltar inte" in html and "Kommun nummer" not in html
     assert client.get("/comparison/download.xlsx").status_code == 303
 
 
@@ -87,7 +87,7 @@ def test_admin_takes_part_and_withdraws(client, db, make_org, make_user):
     admin = make_user(org, "admin")
     login(client, admin.email)
     page = client.get("/comparison/settings")
-    assert page.status_code == 200 and "Not taking part" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Deltar inte" in page.get_data(as_text=True)
     response = post_form(
         client,
         "/comparison/settings",
@@ -106,7 +106,9 @@ def test_admin_takes_part_and_withdraws(client, db, make_org, make_user):
         and row.anonymous
         and row.figures == ["phone.direct_answer_rate", "survey_headline.phone_ease.index"]
     )
-    assert "Municipality A" in client.get("/comparison/settings").get_data(as_text=True)
+    assert "De andra ser er som Kommun A" in client.get("/comparison/settings").get_data(
+        as_text=True
+    )
     # Nothing chosen: refused, nothing changed.
     post_form(client, "/comparison/settings", {"group": "B5"})
     db.rollback()
