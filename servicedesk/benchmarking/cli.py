@@ -14,12 +14,13 @@ from sqlmodel import col
 from servicedesk.benchmarking.comparison import compare
 from servicedesk.benchmarking.document import comparison_json, shown_label
 from servicedesk.benchmarking.figures import BY_KEY
-from servicedesk.benchmarking.hub import HubError, add_participant, register_member
+from servicedesk.benchmarking.hub import HubError, add_participant, publications, register_member
 from servicedesk.benchmarking.models import BenchmarkMember, BenchmarkParticipant
 from servicedesk.benchmarking.periods import Period
 from servicedesk.benchmarking.publish import Hub, dispatch, outbox
 from servicedesk.benchmarking.sharing import SharingError, participant_of, share, withdraw
 from servicedesk.db import get_engine, get_session, unit_of_work
+from servicedesk.metrics.periods import Month
 from servicedesk.orgs.cli import org_session
 from servicedesk.secrets import require_keys
 from servicedesk.timeutil import utcnow
@@ -93,6 +94,26 @@ def show_cmd(slug: str, period_text: str, fmt: str) -> None:
         for place in ranking.places:
             label = shown_label(place.entry.label)
             click.echo(f"      {place.place or '-':>3} {label:<30}{place.entry.value}")
+
+
+@benchmark_cli.command("history")
+@click.option("--month", "month_text", required=True, help="YYYY-MM")
+def history_cmd(month_text: str) -> None:
+    """Every version a hub received for the month: which one counts, which were replaced."""
+    try:
+        month = Month.parse(month_text)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = publications(get_session(), month)
+    if not rows:
+        click.echo(f"no publications for {month}")
+    newest: dict[str, int] = {}
+    for pub, code in rows:
+        newest[code] = max(newest.get(code, 0), pub.report_version)
+    for pub, code in rows:
+        state = "counts" if pub.report_version == newest[code] else f"replaced by v{newest[code]}"
+        received = pub.received_at.strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{code}\tv{pub.report_version}\t{pub.report_sha256[:12]}\t{received}\t{state}")
 
 
 member_cli = AppGroup("member", help="The members that publish to this installation as a hub.")

@@ -285,7 +285,7 @@ def _publication(
 def publications(session: Session, month: Month) -> list[tuple[BenchmarkPublication, str]]:
     """Every version received for the month, with its participant's code: the history."""
     return [
-        (pub, code)
+        (pub, str(code))
         for pub, code in session.execute(
             sa.select(BenchmarkPublication, col(BenchmarkParticipant.code))
             .join(
@@ -294,5 +294,5 @@ def publications(session: Session, month: Month) -> list[tuple[BenchmarkPublicat
             )
             .where(col(BenchmarkPublication.month) == str(month))
             .order_by(col(BenchmarkParticipant.code), col(BenchmarkPublication.report_version))
-        ).tuples()
+        )
     ]
