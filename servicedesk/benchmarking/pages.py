@@ -55,6 +55,14 @@ class FigureView:
     chart: ChartView | None
 
 
+def _source(month: str, version: int, sha: str) -> str:
+    """"2026-06 v2 (3f9a0c1e), replaces v1": a late version says what it replaced."""
+    text = f"{month} v{version} ({sha[:8]})"
+    if version > 1:
+        text += ", " + _("replaces v%(n)s", n=version - 1)
+    return text
+
+
 def _row(key: str, place: Place, own: str | None) -> Row:
     e = place.entry
     mine = e.participant == own
@@ -66,7 +74,7 @@ def _row(key: str, place: Place, own: str | None) -> Row:
         group=e.group,
         value=written(key, e.value),
         basis=f"{num(e.denominator)} {unit}",
-        sources=", ".join(f"{m} v{v} ({sha[:8]})" for m, v, sha in e.sources),
+        sources=", ".join(_source(m, v, sha) for m, v, sha in e.sources),
         own=mine,
         reason=reason_text(place.reason, e.denominator),
     )

@@ -176,3 +176,10 @@ def test_the_demo_has_neighbours_to_compare_with(runner, db):
     )
     assert direct.ranked and direct.participants == 6
     assert direct.place_of("demo").place is not None
+
+
+def test_a_late_version_says_what_it_replaced(client, db, region, make_user):
+    freeze(db, region[1], "2026-06", version=2, direct=(85, 100))
+    login(client, make_user(region[3], "quality").email)
+    html = client.get("/comparison/?period=2026-06").get_data(as_text=True)
+    assert "2026-06 v2" in html and "ersätter v1" in html
