@@ -56,7 +56,7 @@ class FigureView:
 
 
 def _source(month: str, version: int, sha: str) -> str:
-    """"2026-06 v2 (3f9a0c1e), replaces v1": a late version says what it replaced."""
+    """ "2026-06 v2 (3f9a0c1e), replaces v1": a late version says what it replaced."""
     text = f"{month} v{version} ({sha[:8]})"
     if version > 1:
         text += ", " + _("replaces v%(n)s", n=version - 1)

@@ -10,13 +10,22 @@ from flask_login import current_user
 
 from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, current_org, roles_required
+from servicedesk.benchmarking.pages import ComparisonPage, comparison_page
+from servicedesk.benchmarking.periods import Period
+from servicedesk.benchmarking.sharing import participant_of
+from servicedesk.benchmarking.sheet import add_comparison_sheets
 from servicedesk.dashboard.monthdata import MonthFigures, dig, sections_of
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session, unit_of_work
 from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS
 from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
-from servicedesk.reports.exports import DOCUMENT_FORMATS, audit_csv_chunks, document_bytes
+from servicedesk.reports.exports import (
+    DOCUMENT_FORMATS,
+    audit_csv_chunks,
+    document_bytes,
+    report_xlsx,
+)
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import report_versions, reported_months
 
@@ -109,6 +118,9 @@ def download(month: str, version: int, fmt: str) -> Response:
     if fmt == "audit-csv":
         org = current_org()
         body: Any = stream_with_context(audit_csv_chunks(get_session(), org, m))
+    elif fmt == "xlsx" and (page := _comparison(m, charts=False)) is not None:
+        # The workbook of the Reports page carries the comparison as it stands today.
+        body = report_xlsx(report.document, lambda book: add_comparison_sheets(book, page))
     else:
         body = document_bytes(report.document, fmt)
     with unit_of_work() as db:
@@ -151,4 +163,13 @@ def print_view(month: str, version: int) -> Any:
         judge=judge,
         dig=dig,
         title=_("Monthly report"),
+        comparison=_comparison(m, charts=False),
     )
+
+
+def _comparison(month: Month, *, charts: bool) -> ComparisonPage | None:
+    """The month's comparison when the organisation takes part in one (docs/benchmarking.md)."""
+    me = participant_of(get_session(), current_org())
+    if me is None or not me.sharing:
+        return None
+    return comparison_page(get_session(), Period.of_month(month), me.code, charts=charts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ def _write_stream(output: Path, chunks: Iterator[str]) -> int:
 # XLSX
 
 
-def report_xlsx(doc: dict[str, Any]) -> bytes:
+def report_xlsx(doc: dict[str, Any], extra_sheets: Callable[[Any], None] | None = None) -> bytes:
     """The report as a workbook: a sheet per section with queues as rows, the comparisons
     below them, the days, and the definitions on their own sheet. Percentages are real
     percent cells (the JSON's 50.0 is the cell value 0.5 shown as 50.00%)."""
@@ -111,6 +111,8 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
         _section_sheet(book, fmt, doc, section)
     _days_sheet(book, fmt, doc)
     _definitions_sheet(book, fmt)
+    if extra_sheets is not None:  # (the Reports page adds the comparison; not a frozen part)
+        extra_sheets(book)
     book.close()
     return buffer.getvalue()
 

@@ -183,3 +183,23 @@ def test_a_late_version_says_what_it_replaced(client, db, region, make_user):
     login(client, make_user(region[3], "quality").email)
     html = client.get("/comparison/?period=2026-06").get_data(as_text=True)
     assert "2026-06 v2" in html and "ersätter v1" in html
+
+
+def test_the_monthly_reports_print_view_and_workbook_carry_the_comparison(
+    client, db, region, make_user
+):
+    login(client, make_user(region[3], "quality").email)
+    printed = client.get("/reports/2026-06/v1/print").get_data(as_text=True)
+    assert "Jämförelse med andra organisationer" in printed and "4 av 7" in printed
+    workbook = client.get("/reports/2026-06/v1/download/xlsx")
+    assert workbook.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(workbook.data))
+    assert "Jämförelse" in book.sheetnames and "Report" in book.sheetnames
+    # Without taking part: the report as it always was.
+    from servicedesk.benchmarking.sharing import withdraw
+
+    withdraw(db, region[3])
+    db.commit()
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/2026-06/v1/download/xlsx").data))
+    assert "Jämförelse" not in book.sheetnames
+    assert "Jämförelse med" not in client.get("/reports/2026-06/v1/print").get_data(as_text=True)
