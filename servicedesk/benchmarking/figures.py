@@ -10,6 +10,7 @@ shared: nothing here reads anything below the report's organisation totals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -148,7 +149,9 @@ def check_figure(key: str, published: Any) -> None:
         raise InconsistentFigure(f"{key}.numerator: {numerator} is more than {top}")
     if figure.unit == "index" and numerator % 25:
         raise InconsistentFigure(f"{key}.numerator: a sum of answer values is a multiple of 25")
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+    ):
         raise InconsistentFigure(f"{key}.value: expected a number or null")
     expected = value_of(figure.unit, numerator, denominator)
     # One unit of the last place: a value rebuilt from a very large count may round either way.

@@ -38,6 +38,7 @@ PUBLISHED, WITHDRAWN = "benchmark.published", "benchmark.withdrawn"
 ALREADY_RECEIVED = "already_received"
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class HubError(ValueError):
@@ -134,10 +135,21 @@ def _invalid(field: str, detail: str) -> Refused:
     return Refused(422, "Invalid publication", detail, field)
 
 
-def _text(data: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str:
+def _text(
+    data: dict[str, Any], name: str, limit: int, *, required: bool = True, where: str = "data"
+) -> str:
+    """Text a sender wrote: shown to people later, so no control characters (and no NUL, which
+    PostgreSQL cannot store)."""
     value = data.get(name, "" if not required else None)
-    if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
-        raise _invalid(f"data.{name}", f"expected text of at most {limit} characters")
+    if (
+        not isinstance(value, str)
+        or (required and not value.strip())
+        or len(value) > limit
+        or _CONTROL.search(value)
+    ):
+        raise _invalid(
+            f"{where}.{name}", f"expected text of at most {limit} characters, no control characters"
+        )
     return value.strip()
 
 
@@ -224,7 +236,7 @@ def _publication(
             "data.report.definitions_version",
             f"this hub compares figures of {DEFINITIONS_VERSION} only",
         )
-    generated_at = _text(report, "generated_at", 32)
+    generated_at = _text(report, "generated_at", 32, where="data.report")
     figures = data.get("figures")
     if not isinstance(figures, dict) or not figures:
         raise _invalid("data.figures", "expected at least one figure")

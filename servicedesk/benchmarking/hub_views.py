@@ -9,6 +9,7 @@ refused with 409. Every refusal is problem+json naming the field at fault.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import NoReturn
 
@@ -32,6 +33,14 @@ bp = Blueprint("benchmark_hub", __name__, url_prefix="/api/v1/benchmark")
 
 for _error in UNAVAILABLE_ERRORS:
     bp.register_error_handler(_error, database_unavailable)
+
+
+#: A message id the hub can keep: printable ASCII (no NUL, which PostgreSQL cannot store).
+_MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON has")
 
 
 def _refuse(status: int, title: str, detail: str, field: str, code: str = "") -> NoReturn:
@@ -61,10 +70,12 @@ def messages(member: str) -> Response:
     except SignatureError as exc:
         _refuse(401, "Unauthorized", str(exc), "webhook-signature")
     try:
-        message = json.loads(body)
+        message = json.loads(body, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
-        _refuse(400, "Bad Request", "the body is not JSON", "body")
-    message_id = request.headers["webhook-id"][:128]
+        _refuse(400, "Bad Request", "the body is not JSON (NaN and Infinity are not)", "body")
+    message_id = request.headers["webhook-id"]
+    if not _MESSAGE_ID.fullmatch(message_id):
+        _refuse(422, "Invalid message id", "at most 128 printable characters", "webhook-id")
     member_id = found.id
     try:
         with unit_of_work() as db:

@@ -230,3 +230,19 @@ def test_a_hub_that_refuses_is_not_retried_and_one_that_is_down_is(app, db, org,
     db.delete(row)
     db.commit()
     assert dispatch(engine, down)["retrying"] == 1
+
+
+def test_hostile_text_and_numbers_are_refused_not_stored(db, org, hub, publisher):
+    message = _message(db, org, "2026-02")
+    message["data"]["name"] = "Kumla\x00kommun"
+    _problem(_post(hub, hub["secret"], "msg_nul", message), 422, "data.name")
+    message = _message(db, org, "2026-01")
+    body = json.dumps(message).replace('"value": 50.0', '"value": NaN').encode()
+    headers = {"Content-Type": "application/json", **signed_headers(hub["secret"], "msg_nan", body)}
+    response = httpx.post(messages_url(hub["url"], "region"), content=body, headers=headers)
+    _problem(response, 400, "body")
+    body = json.dumps(message).encode()
+    headers = signed_headers(hub["secret"], "msg\x01id", body)
+    response = httpx.post(messages_url(hub["url"], "region"), content=body, headers=headers)
+    assert response.status_code in (400, 401, 422) and response.status_code < 500
+    assert hub_rows(hub, BenchmarkPublication) == []
