@@ -27,6 +27,7 @@ from servicedesk.benchmarking.models import (
     BenchmarkPublication,
 )
 from servicedesk.benchmarking.sharing import GROUP_MAX, next_alias
+from servicedesk.db import advisory_lock
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION
 from servicedesk.metrics.periods import Month
 from servicedesk.sealing import seal, unseal
@@ -109,6 +110,7 @@ def add_participant(
     session: Session, member: BenchmarkMember, code: str, *, group: str = ""
 ) -> BenchmarkParticipant:
     """Allow the member to publish for ``code`` (the organisation's slug on its installation)."""
+    advisory_lock(session, "benchmark:participants")
     if not _KEY.match(code):
         raise HubError("--participant: lower-case letters, digits and hyphens, at most 63")
     if len(group) > GROUP_MAX:
@@ -200,6 +202,8 @@ def receive(session: Session, member: BenchmarkMember, message_id: str, message:
             ALREADY_RECEIVED,
         )
     participant = _participant(session, member, data)
+    # One message of a participant at a time: versions are compared with what is kept.
+    advisory_lock(session, f"benchmark:participant:{participant.id}")
     if kind == WITHDRAWN:
         participant.sharing = False
         participant.withdrawn_at = participant.updated_at = utcnow()

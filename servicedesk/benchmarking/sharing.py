@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from servicedesk.benchmarking.figures import BY_KEY, DEFAULT_KEYS
 from servicedesk.benchmarking.models import BenchmarkParticipant
+from servicedesk.db import advisory_lock
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
 
@@ -40,6 +41,8 @@ def _letters(n: int) -> str:
 def next_alias(session: Session) -> str:
     """The first letters no participant has had: an alias is never given twice, so "Kommun C"
     of last year's comparison is never someone else this year."""
+    # One participant at a time gets its letter (PostgreSQL: writers are not queued otherwise).
+    advisory_lock(session, "benchmark:participants")
     taken = set(session.scalars(sa.select(col(BenchmarkParticipant.alias))))
     n = 0
     while _letters(n) in taken:
@@ -71,6 +74,7 @@ def share(
     group = group.strip()
     if len(group) > GROUP_MAX:
         raise SharingError(f"group: at most {GROUP_MAX} characters")
+    advisory_lock(session, "benchmark:participants")
     row = participant_of(session, org)
     if row is None:
         row = BenchmarkParticipant(code=org.slug, organisation_id=org.id, alias=next_alias(session))
