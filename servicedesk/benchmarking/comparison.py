@@ -8,6 +8,8 @@ ever compared, and each figure keeps the versions and checksums it came from.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from flask import has_app_context
 from sqlmodel import Session, col
 
-from servicedesk.benchmarking.figures import BY_KEY, FIGURES, direction, extract, value_of
+from servicedesk.benchmarking.figures import FIGURES, direction, extract, value_of
 from servicedesk.benchmarking.models import (
     BenchmarkMember,
     BenchmarkParticipant,
@@ -95,28 +97,51 @@ def _newest(rows: Iterable[MonthFigures]) -> dict[tuple[str, str], MonthFigures]
 def _sections(session: Session, rows: list[Any]) -> dict[int, dict[str, Any]]:
     """The three sections a shared figure comes from, of each report (by id).
 
-    A frozen version never changes, so what was read of it is kept in the shared cache under its
-    id and checksum (an id a deleted report had cannot bring back the old figures): reading the
-    sections takes a JSON parse of the whole document per section, a cache hit does not."""
-    keys = {row.id: f"benchmark:report:{row.id}:{row.sha256}" for row in rows}
+    Frozen versions never change, so what was read of a month's reports is kept in the shared
+    cache under a digest of their ids and checksums: a new version (or another participant)
+    makes a new key for that month only, and an id a deleted report had cannot bring back old
+    figures. Reading means parsing whole documents (tens of kilobytes each with their days);
+    one cache entry per month keeps the cache's writes to a dozen."""
+    by_month: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_month[row.month].append(row)
     found: dict[int, dict[str, Any]] = {}
-    if has_app_context() and keys:
-        cached = cache.get_many(*keys.values())
-        found = {rid: value for rid, value in zip(keys, cached, strict=True) if value is not None}
-    missing = [rid for rid in keys if rid not in found]
+    keys = {
+        month: "benchmark:sections:"
+        + hashlib.sha256(
+            ",".join(f"{r.id}:{r.sha256}" for r in sorted(group, key=lambda r: r.id)).encode()
+        ).hexdigest()
+        for month, group in by_month.items()
+    }
+    cached = cache.get_many(*keys.values()) if has_app_context() and keys else [None] * len(keys)
+    missing: list[int] = []
+    for (month, _key), value in zip(keys.items(), cached, strict=True):
+        if value is None:
+            missing += [r.id for r in by_month[month]]
+        else:
+            found |= value
     if missing:
-        doc = col(Report.document)
+        # The document as its text, parsed once here: an engine's JSON path operators parse
+        # the whole document again for every section asked for.
         read = session.execute(
-            sa.select(col(Report.id), *(doc[s].label(s) for s in _SECTIONS)).where(
+            sa.select(col(Report.id), sa.cast(col(Report.document), sa.Text)).where(
                 col(Report.id).in_(missing)
             )
-        ).mappings()
-        fresh = {row["id"]: {s: row[s] for s in _SECTIONS} for row in read}
-        if has_app_context() and fresh:
-            cache.set_many(
-                {keys[rid]: value for rid, value in fresh.items()}, timeout=SECTION_SECONDS
-            )
+        )
+        fresh = {}
+        for rid, text in read:
+            document = json.loads(text)
+            fresh[rid] = {s: document.get(s) for s in _SECTIONS}
         found |= fresh
+        if has_app_context():
+            cache.set_many(
+                {
+                    key: {r.id: fresh[r.id] for r in by_month[month] if r.id in fresh}
+                    for month, key in keys.items()
+                    if all(r.id in fresh for r in by_month[month])
+                },
+                timeout=SECTION_SECONDS,
+            )
     return found
 
 
@@ -146,13 +171,14 @@ def own_month_figures(
         if key not in newest or newest[key].version < row.version:
             newest[key] = row
     sections = _sections(session, list(newest.values()))
+    shared = {org_id: (p.code, list(p.figures)) for org_id, p in by_org.items()}
     return [
         MonthFigures(
-            by_org[row.organisation_id].code,
+            shared[row.organisation_id][0],
             row.month,
             row.version,
             row.sha256,
-            extract(sections.get(row.id, {}), by_org[row.organisation_id].figures),
+            extract(sections.get(row.id, {}), shared[row.organisation_id][1]),
         )
         for row in newest.values()
     ]
@@ -198,37 +224,41 @@ def entries(
 ) -> dict[str, list[Entry]]:
     """Per figure, one entry per participant that shares it and has at least one month of it:
     the months' numerators and denominators added (a single month keeps its value as frozen)."""
+    by_participant: dict[str, dict[str, MonthFigures]] = defaultdict(dict)
+    for (code, month), mf in newest.items():
+        by_participant[code][month] = mf
+    months = [str(m) for m in period.months]
+    kinds = {f.key: (f.unit, f.survey) for f in FIGURES}
     out: dict[str, list[Entry]] = defaultdict(list)
     for p in participants:
+        code, label, group = p.code, label_of(p), p.group
+        mine = by_participant.get(code)
+        if not mine:
+            continue
+        present = [(m, mine[m]) for m in months if m in mine]
         for key in p.figures:
-            figure = BY_KEY.get(key)
-            if figure is None:
+            if key not in kinds:
                 continue
-            found = [
-                (m, newest[(p.code, str(m))])
-                for m in period.months
-                if (p.code, str(m)) in newest and key in newest[(p.code, str(m))].figures
-            ]
+            unit, survey = kinds[key]
+            found = [(m, mf.figures[key], mf) for m, mf in present if key in mf.figures]
             if not found:
                 continue
-            numerator = sum(mf.figures[key]["numerator"] for _, mf in found)
-            denominator = sum(mf.figures[key]["denominator"] for _, mf in found)
+            numerator = sum(f["numerator"] for _, f, _ in found)
+            denominator = sum(f["denominator"] for _, f, _ in found)
             value = (
-                found[0][1].figures[key]["value"]
-                if len(found) == 1
-                else value_of(figure.unit, numerator, denominator)
+                found[0][1]["value"] if len(found) == 1 else value_of(unit, numerator, denominator)
             )
             out[key].append(
                 Entry(
-                    participant=p.code,
-                    label=label_of(p),
+                    participant=code,
+                    label=label,
                     value=value,
                     numerator=numerator,
                     denominator=denominator,
-                    group=p.group,
+                    group=group,
                     months=len(found),
-                    sources=tuple((str(m), mf.version, mf.sha256) for m, mf in found),
-                    survey=figure.survey,
+                    sources=tuple((m, mf.version, mf.sha256) for m, _, mf in found),
+                    survey=survey,
                 )
             )
     return out
