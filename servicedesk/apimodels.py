@@ -51,6 +51,20 @@ Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2
 Version = Annotated[int, Field(ge=1, le=999_999_999)]
 
 
+#: Any period (docs/metrics.md, "Periods"): a day, ISO week, month, quarter, year, the year to a
+#: date or a chosen range. The pattern admits the forms; the server checks the dates themselves.
+PeriodText = Annotated[
+    str,
+    Field(
+        pattern=(
+            r"^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?|-W[0-9]{2}|-Q[1-4])?|ytd(:[0-9]{4}-[0-9]{2}-[0-9]{2})?"
+            r"|[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+        ),
+        examples=["2026-W27", "2026-Q2", "ytd", "2026-03-01..2026-04-15"],
+    ),
+]
+
+
 def parameter_schema(kind: Any) -> dict[str, Any]:
     """The JSON Schema of a parameter type above, for the OpenAPI document's parameters."""
     schema: dict[str, Any] = TypeAdapter(kind).json_schema()
@@ -100,7 +114,7 @@ class ReportList(BaseModel):
 
 
 #: A comparison period: a month, a quarter or a year.
-Period = Annotated[
+ComparisonPeriod = Annotated[
     str,
     Field(
         pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$", examples=["2026-06", "2026-Q2", "2026"]
@@ -150,7 +164,7 @@ class Comparison(BaseModel):
     """The comparison among the organisations that share figures (docs/benchmarking.md)."""
 
     organisation: str
-    period: Period
+    period: ComparisonPeriod
     kind: Literal["month", "quarter", "year"]
     months: list[Month]
     participants: Annotated[int, Field(ge=0)]
@@ -197,6 +211,38 @@ class BenchmarkReceived(BaseModel):
     replaces: int | None = Field(description="The version this one replaces in the comparison")
 
 
+class PeriodSpan(BaseModel):
+    """A period by its name, kind and first and last local dates."""
+
+    period: str
+    kind: str
+    first: str = Field(json_schema_extra={"format": "date"})
+    last: str = Field(json_schema_extra={"format": "date"})
+
+
+class PeriodFiguresOf(PeriodSpan):
+    """One period's figures: the report's sections, the phone section with ``handle_seconds``."""
+
+    model_config = ConfigDict(extra="allow")
+    phone: dict[str, Any]
+    email: dict[str, Any]
+    survey: dict[str, Any]
+    survey_headline: dict[str, Any]
+
+
+class PeriodFigures(PeriodFiguresOf):
+    """Any period's figures computed now, per queue, beside the period before and a year
+    before (docs/api.md, "Any period")."""
+
+    organisation: str
+    timezone: str
+    definitions_version: str
+    computed_at: str = Field(json_schema_extra={"format": "date-time"})
+    queues: dict[str, dict[str, Any]]
+    previous: PeriodFiguresOf
+    year_before: PeriodFiguresOf
+
+
 def component_schemas(ref: str = "#/components/schemas/{model}") -> dict[str, Any]:
     """Every schema of the document, generated; ``Event`` is the discriminated union."""
     from pydantic.json_schema import models_json_schema
@@ -211,6 +257,7 @@ def component_schemas(ref: str = "#/components/schemas/{model}") -> dict[str, An
         Comparison,
         BenchmarkMessage,
         BenchmarkReceived,
+        PeriodFigures,
     ]
     keys, top = models_json_schema(
         [(m, "validation") for m in models], ref_template=ref, by_alias=True

@@ -12,7 +12,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from servicedesk.apimodels import Month, Period, Version, component_schemas, parameter_schema
+from servicedesk.apimodels import (
+    ComparisonPeriod,
+    Month,
+    PeriodText,
+    Version,
+    component_schemas,
+    parameter_schema,
+)
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -50,6 +57,50 @@ SIGNATURE_HEADERS = [
     }
     for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
 ]
+
+
+def _sms_replies() -> dict[str, Any]:
+    """The citizens' SMS replies to surveys, as 46elks and Twilio post them (docs/surveys.md)."""
+    anything: dict[str, Any] = {"schema": {}}
+    return {
+        "post": {
+            "operationId": "surveySmsReply",
+            "summary": "A citizen's SMS reply to a survey (STOPP, or a digit 1-5), posted by "
+            "46elks (the number's sms_url) or Twilio (its incoming message webhook)",
+            "parameters": [
+                {
+                    "name": "secret",
+                    "in": "path",
+                    "required": True,
+                    "description": "The reply address's secret (`servicedesk survey "
+                    "reply-address`, or Settings → Surveys)",
+                    "schema": {"type": "string", "minLength": 1},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-www-form-urlencoded": anything},
+            },
+            "responses": {
+                "200": {
+                    "description": "Taken; the body is the reply SMS (46elks: the text; "
+                    "Twilio: TwiML, <Response/> for none)",
+                    "content": {"text/plain": anything, "application/xml": anything},
+                },
+                "204": {"description": "Taken; nothing to reply (46elks)"},
+                "400": {"description": "A NUL character in the form (an error page)"},
+                "401": _problem("Twilio's signature or Account SID is missing or wrong"),
+                "404": _problem("No such reply address"),
+                "413": _problem("Body larger than the limit"),
+                "422": _problem("Not the provider's incoming-SMS request; the field is named"),
+                "429": _TOO_MANY,
+                "503": _problem(
+                    "The database is unreachable; nothing taken, retry",
+                    **{"Retry-After": _RETRY_AFTER},
+                ),
+            },
+        }
+    }
 
 
 def _webhook(with_kind: bool) -> dict[str, Any]:
@@ -232,6 +283,25 @@ def _reports_paths() -> dict[str, Any]:
             }
         }
     }
+    paths["/api/v1/reports/periods/{period}"] = {
+        "get": {
+            "operationId": "getPeriodFigures",
+            "summary": "Any period's figures now, beside the period before and a year before",
+            "security": [{"reportsToken": []}],
+            "parameters": [
+                {"name": "period", "in": "path", "required": True,
+                 "schema": parameter_schema(PeriodText)},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The figures, computed from the contacts now (not frozen)",
+                    "content": {"application/json": {"schema": _ref("PeriodFigures")}},
+                },
+                **_REPORTS_REFUSALS,
+                "422": _problem("Not a period, or one that has not begun; the field is named"),
+            },
+        }
+    }  # fmt: skip
     for version, base in (
         (False, "/api/v1/reports/{month}"),
         (True, "/api/v1/reports/{month}/versions/{version}"),
@@ -257,7 +327,7 @@ def _benchmark_paths() -> dict[str, Any]:
                         "in": "path",
                         "required": True,
                         "description": "A month (2026-06), a quarter (2026-Q2) or a year (2026)",
-                        "schema": parameter_schema(Period),
+                        "schema": parameter_schema(ComparisonPeriod),
                     }
                 ],
                 "responses": {
@@ -377,6 +447,7 @@ def document() -> dict[str, Any]:
             **_benchmark_paths(),
             "/hooks/{provider}/{token}": _webhook(with_kind=False),
             "/hooks/{provider}/{token}/{kind}": _webhook(with_kind=True),
+            "/s/sms/{secret}": _sms_replies(),
             "/healthz": {
                 "get": {
                     "operationId": "healthz",

@@ -182,16 +182,27 @@ def _error_page(exc: HTTPException) -> Any:
 
 
 def _template_globals() -> dict[str, Any]:
-    from servicedesk.auth.access import current_org
+    from servicedesk.auth.access import current_org, scope_label
     from servicedesk.metrics.survey_stats import SMALL_SAMPLE
 
     return {
         "current_org": current_org,
+        "scope_label": scope_label,
+        "agents_on": _agents_on,
         "small_sample": SMALL_SAMPLE,
         "current_locale": lambda: str(get_locale() or "sv"),
         "language_names": LANGUAGE_NAMES,
         "role_name": role_name,
     }
+
+
+def _agents_on() -> bool:
+    """Whether the signed-in user's organisation shows the agents' table (for the menu)."""
+    from servicedesk.auth.access import current_org
+    from servicedesk.dashboard.agents import agents_enabled
+    from servicedesk.db import get_session
+
+    return agents_enabled(get_session(), current_org())
 
 
 def role_name(role: str) -> str:

@@ -90,8 +90,8 @@ ORDER = ["app", "interface", "feature", "tables", "foundation", "integrations"]
 #: tiers; the features of one tier are independent of each other.
 FEATURE_TIERS: list[list[str]] = [
     ["benchmarking"],
-    ["dashboard", "orgsettings"],
-    ["reports", "callimport", "gdpr", "notify"],
+    ["dashboard", "orgsettings", "notify"],
+    ["reports", "callimport", "gdpr"],
     ["surveys"],
     ["kolada", "webhooks", "auth"],
     ["metrics"],

@@ -1,7 +1,7 @@
 """benchmarking: participants, members, publications, outbox
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-29 17:45:13.591870
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0019'
-down_revision: str | None = '0016'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,10 +16,12 @@ from sqlmodel import col
 
 from servicedesk.auth.operations import UserError
 from servicedesk.benchmarking.sharing import share
+from servicedesk.calendars.service import add_closed_day
+from servicedesk.dashboard.targets import set_targets
 from servicedesk.db import get_engine, unit_of_work
 from servicedesk.demo.neighbours import NEIGHBOURS
 from servicedesk.demo.people import create_demo_users, freeze_past_months
-from servicedesk.demo.traffic import DemoShape, demo_events
+from servicedesk.demo.traffic import DemoShape, demo_closed_day, demo_events
 from servicedesk.ingest.schemas import MAX_BATCH, parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.orgs.models import Organisation
@@ -29,6 +31,22 @@ from servicedesk.timeutil import local_date, utcnow
 
 #: The demo users' password outside production: it is demo data, and the README names it.
 DEMO_PASSWORD = "demo-servicedesk"
+#: The demo's own targets (a newcomer sees figures judged against goals, not grey cards).
+DEMO_TARGETS: dict[str, float | None] = {
+    "phone.service_level": 80.0,
+    "phone.direct_answer_rate": 60.0,
+    "phone.abandon_rate": 8.0,
+    "phone.wait_seconds.median": 60.0,
+    "email.within_1_working_day": 80.0,
+    "email.within_2_working_days": 95.0,
+    "email.median_working_hours": 20.0,
+    "survey_headline.phone_ease.index": 75.0,
+    "survey_headline.phone_treatment.index": 80.0,
+    "survey_headline.email_ease.index": 70.0,
+    "survey_headline.email_clarity.index": 75.0,
+}
+#: What the demo's closed day is called.
+CLOSED_REASON = {"SE": "Personaldag", "NO": "Personaldag"}
 
 
 @click.command("demo")
@@ -82,7 +100,15 @@ def demo_cli(
         except OrganisationError as exc:
             raise click.ClickException(str(exc)) from None
     shape = DemoShape(calls_per_day=calls_per_day, emails_per_day=emails_per_day)
-    total = _load(engine, org, shape, days, seed)
+    today = local_date(utcnow(), org.timezone)
+    closed = demo_closed_day(today, org.country)
+    with unit_of_work(engine) as session:
+        own = session.merge(org)
+        set_targets(session, own, DEMO_TARGETS)
+        if closed is not None:
+            add_closed_day(session, own, closed, CLOSED_REASON.get(org.country, "Staff day"))
+    closed_days = frozenset({closed}) if closed else frozenset()
+    total = _load(engine, org, shape, days, seed, closed_days)
     click.echo(f"demo organisation {slug}: {total} events")
     if password is None:
         production = current_app.config.get("ENV_NAME") == "production"
@@ -93,21 +119,35 @@ def demo_cli(
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
     now = utcnow()
-    first_day = local_date(now, org.timezone) - timedelta(days=days - 1)
+    first_day = today - timedelta(days=days - 1)
     months = freeze_past_months(engine, org, first_day, now)
     if months:
         click.echo(f"frozen reports: {months[0]} to {months[-1]}")
     if neighbours:
-        _neighbours(engine, org, neighbours, days, seed, calls_per_day / DemoShape.calls_per_day)
+        scale = calls_per_day / DemoShape.calls_per_day
+        _neighbours(engine, org, neighbours, days, seed, scale)
     click.echo(f"sign in with password {password!r} as:")
     for line in users:
         click.echo(f"  {line}")
 
 
-def _load(engine: Any, org: Organisation, shape: DemoShape, days: int, seed: int) -> int:
+def _load(
+    engine: Any,
+    org: Organisation,
+    shape: DemoShape,
+    days: int,
+    seed: int,
+    closed: frozenset[Any],
+) -> int:
     """The organisation's events of ``days`` days, sent through the ingest path in batches."""
     stream = demo_events(
-        country=org.country, timezone=org.timezone, days=days, now=utcnow(), seed=seed, shape=shape
+        country=org.country,
+        timezone=org.timezone,
+        days=days,
+        now=utcnow(),
+        seed=seed,
+        shape=shape,
+        closed=closed,
     )
     total = 0
     key = current_app.config["PSEUDONYM_KEY"]
@@ -145,7 +185,12 @@ def _load(engine: Any, org: Organisation, shape: DemoShape, days: int, seed: int
 
 
 def _neighbours(
-    engine: Any, org: Organisation, count: int, days: int, seed: int, scale: float
+    engine: Any,
+    org: Organisation,
+    count: int,
+    days: int,
+    seed: int,
+    scale: float,
 ) -> None:
     """Made-up neighbours with their own events and frozen reports, all sharing their figures
     with the demo organisation (which shares its own); their volumes scaled as the demo's."""
@@ -155,19 +200,19 @@ def _neighbours(
         share(session, demo, group="B5" if demo.country == "SE" else "")
     for n, neighbour in enumerate(NEIGHBOURS[org.country][:count], start=1):
         with unit_of_work(engine) as session:
-            slug = neighbour.slug if get_organisation(session, neighbour.slug) is None else None
-            if slug is None:
+            if get_organisation(session, neighbour.slug) is not None:
                 click.echo(f"demo: {neighbour.slug} exists already, left as it is", err=True)
                 continue
             other = create_organisation(
-                session, slug=slug, name=neighbour.name, country=org.country
+                session, slug=neighbour.slug, name=neighbour.name, country=org.country
             )
         shape = replace(
             neighbour.shape,
             calls_per_day=max(1, round(neighbour.shape.calls_per_day * scale)),
             emails_per_day=max(1, round(neighbour.shape.emails_per_day * scale)),
         )
-        events = _load(engine, other, shape, days, seed + n)
+        # (no closed day of their own: their calendars are the national ones)
+        events = _load(engine, other, shape, days, seed + n, frozenset())
         now = utcnow()
         first_day = local_date(now, other.timezone) - timedelta(days=days - 1)
         freeze_past_months(engine, other, first_day, now)
