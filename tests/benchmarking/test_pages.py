@@ -194,7 +194,7 @@ def test_the_monthly_reports_print_view_and_workbook_carry_the_comparison(
     workbook = client.get("/reports/2026-06/v1/download/xlsx")
     assert workbook.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(workbook.data))
-    assert "Jämförelse" in book.sheetnames and "Report" in book.sheetnames
+    assert "Jämförelse" in book.sheetnames and "Rapport" in book.sheetnames
     # Without taking part: the report as it always was.
     from servicedesk.benchmarking.sharing import withdraw
 
