@@ -164,6 +164,7 @@ class Comparison(BaseModel):
     """The comparison among the organisations that share figures (docs/benchmarking.md)."""
 
     organisation: str
+    group: str | None = Field(description="The municipality group compared within, if asked")
     period: ComparisonPeriod
     kind: Literal["month", "quarter", "year"]
     months: list[Month]

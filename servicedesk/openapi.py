@@ -328,7 +328,14 @@ def _benchmark_paths() -> dict[str, Any]:
                         "required": True,
                         "description": "A month (2026-06), a quarter (2026-Q2) or a year (2026)",
                         "schema": parameter_schema(ComparisonPeriod),
-                    }
+                    },
+                    {
+                        "name": "group",
+                        "in": "query",
+                        "required": False,
+                        "description": "own: only the organisation's municipality group",
+                        "schema": {"type": "string", "enum": ["own"]},
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -340,7 +347,7 @@ def _benchmark_paths() -> dict[str, Any]:
                     "403": _problem(
                         "Not a reports:read token, or the organisation does not take part"
                     ),
-                    "422": _problem("A malformed period; the field is named"),
+                    "422": _problem("A malformed period or group; the field is named"),
                 },
             }
         },

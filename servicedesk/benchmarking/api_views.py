@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, Response, abort, g, jsonify
+from flask import Blueprint, Response, abort, g, jsonify, request
 
 from servicedesk.benchmarking.comparison import compare
 from servicedesk.benchmarking.document import comparison_json
@@ -51,9 +51,14 @@ def comparison(period: str) -> Response:
             "can turn it on in Settings, Comparison",
             "Authorization",
         )
+    within = request.args.get("group")
+    if within not in (None, "own"):
+        _refuse(422, "Invalid group", f"expected own, got {within!r}", "group")
+    group = me.group if within == "own" and me.group else None
     body = {
         "organisation": sender.organisation.slug,
-        **comparison_json(compare(session, chosen, me.code)),
+        "group": group,
+        **comparison_json(compare(session, chosen, me.code, group=group)),
     }
     response = jsonify(body)
     response.headers["Cache-Control"] = "private"

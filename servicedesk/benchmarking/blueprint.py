@@ -52,11 +52,14 @@ def _period() -> Period:
 
 
 def _page_or_none(charts: bool = True) -> tuple[Period, Any]:
+    """The comparison for the period (``?period=``), among everyone or, with ``?group=own``,
+    among the organisation's municipality group; None when it does not take part."""
     period = _period()
     me = participant_of(get_session(), current_org())
     if me is None or not me.sharing:
         return period, None
-    return period, comparison_page(get_session(), period, me.code, charts=charts)
+    group = me.group if request.args.get("group") == "own" and me.group else None
+    return period, comparison_page(get_session(), period, me.code, charts=charts, group=group)
 
 
 @bp.route("/")
@@ -64,6 +67,7 @@ def _page_or_none(charts: bool = True) -> tuple[Period, Any]:
 def index() -> Any:
     period, page = _page_or_none()
     latest = _latest_month()
+    me = participant_of(get_session(), current_org())
     return render_template(
         "benchmarking/comparison.html",
         period=period,
@@ -71,6 +75,7 @@ def index() -> Any:
         periods=period_choices(max(latest, period.last)),
         page=page,
         printing=False,
+        own_group=me.group if me is not None and me.sharing else "",
     )
 
 
@@ -87,6 +92,7 @@ def print_view() -> Any:
         periods=[],
         page=page,
         printing=True,
+        own_group="",
     )
 
 

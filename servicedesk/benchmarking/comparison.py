@@ -206,11 +206,14 @@ def published_month_figures(
 
 
 def month_figures(
-    session: Session, months: Iterable[Month]
+    session: Session, months: Iterable[Month], group: str | None = None
 ) -> tuple[list[BenchmarkParticipant], dict[tuple[str, str], MonthFigures]]:
-    """The participants, and the newest version of each one's month."""
+    """The participants (of one municipality group, if asked), and the newest version of each
+    one's month."""
     months = list(months)
     participants = sharing_participants(session)
+    if group:
+        participants = [p for p in participants if p.group == group]
     rows = own_month_figures(session, participants, months) + published_month_figures(
         session, participants, months
     )
@@ -269,10 +272,12 @@ def compare(
     period: Period,
     own: str | None = None,
     *,
+    group: str | None = None,
     min_participants: int = MIN_PARTICIPANTS,
 ) -> Comparison:
-    """Every shared figure's ranking for the period; ``own`` marks a participant's rows."""
-    participants, newest = month_figures(session, period.months)
+    """Every shared figure's ranking for the period (among one municipality group's
+    participants, if asked); ``own`` marks a participant's rows."""
+    participants, newest = month_figures(session, period.months, group)
     per_figure = entries(participants, newest, period)
     rankings = [
         rank(f.key, direction(f.key), per_figure[f.key], min_participants=min_participants)
@@ -285,10 +290,15 @@ def compare(
 
 
 def history(
-    session: Session, months: list[Month], own: str, *, min_participants: int = MIN_PARTICIPANTS
+    session: Session,
+    months: list[Month],
+    own: str,
+    *,
+    group: str | None = None,
+    min_participants: int = MIN_PARTICIPANTS,
 ) -> dict[str, list[tuple[Month, int | None, int]]]:
     """The own places over the months: per figure, (month, place or None, ranked participants)."""
-    participants, newest = month_figures(session, months)
+    participants, newest = month_figures(session, months, group)
     out: dict[str, list[tuple[Month, int | None, int]]] = defaultdict(list)
     for month in months:
         per_figure = entries(participants, newest, Period.of_month(month))

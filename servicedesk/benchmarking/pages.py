@@ -169,11 +169,15 @@ class ComparisonPage:
     figures: list[FigureView]
     months: list[Month]
     history: list[HistoryRow]
+    #: The municipality group compared within, or None for everyone.
+    group: str | None = None
 
 
-def history_rows(session: Session, last: Month, own: str) -> tuple[list[Month], list[HistoryRow]]:
+def history_rows(
+    session: Session, last: Month, own: str, group: str | None = None
+) -> tuple[list[Month], list[HistoryRow]]:
     months = last_months(last, 12)
-    places = history(session, months, own)
+    places = history(session, months, own, group=group)
     rows = []
     for figure in FIGURES:
         cells = [
@@ -186,16 +190,18 @@ def history_rows(session: Session, last: Month, own: str) -> tuple[list[Month], 
 
 
 def comparison_page(
-    session: Session, period: Period, own: str, *, charts: bool = True
+    session: Session, period: Period, own: str, *, charts: bool = True, group: str | None = None
 ) -> ComparisonPage:
-    result = compare(session, period, own)
-    months, rows = history_rows(session, period.last, own)
+    """The page's data; ``group``: among that municipality group's participants only."""
+    result = compare(session, period, own, group=group)
+    months, rows = history_rows(session, period.last, own, group)
     return ComparisonPage(
         period=period,
         comparison=result,
         figures=[figure_view(r, own, charts) for r in result.rankings],
         months=months,
         history=rows,
+        group=group,
     )
 
 

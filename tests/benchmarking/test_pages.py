@@ -203,3 +203,22 @@ def test_the_monthly_reports_print_view_and_workbook_carry_the_comparison(
     book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/2026-06/v1/download/xlsx").data))
     assert "Jämförelse" not in book.sheetnames
     assert "Jämförelse med" not in client.get("/reports/2026-06/v1/print").get_data(as_text=True)
+
+
+def test_compared_within_the_municipality_group(client, db, region, make_user, make_token):
+    # Five of the seven are in B5 (the fixture gives every one B5): move two to C8.
+    for org in region[4:6]:
+        share(db, org, group="C8")
+    db.commit()
+    login(client, make_user(region[3], "quality").email)
+    everyone = client.get("/comparison/?period=2026-06").get_data(as_text=True)
+    assert "4 av 7" in everyone and "Vår kommungrupp (B5)" in everyone
+    within = client.get("/comparison/?period=2026-06&group=own").get_data(as_text=True)
+    assert "Bara kommungruppen B5." in within and "4 av 5" in within
+    reader = make_token(region[3], scope="reports:read")
+    auth = {"Authorization": f"Bearer {reader}"}
+    body = client.get("/api/v1/reports/comparisons/2026-06?group=own", headers=auth).get_json()
+    direct = next(f for f in body["figures"] if f["figure"] == "phone.direct_answer_rate")
+    assert body["group"] == "B5" and direct["participants"] == 5 and direct["own"]["place"] == 4
+    bad = client.get("/api/v1/reports/comparisons/2026-06?group=all", headers=auth)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "group"
