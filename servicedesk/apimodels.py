@@ -3,7 +3,7 @@ schemas are generated from these and from the events' own models (servicedesk/op
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -113,6 +113,105 @@ class ReportList(BaseModel):
     )
 
 
+#: A comparison period: a month, a quarter or a year.
+ComparisonPeriod = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$", examples=["2026-06", "2026-Q2", "2026"]
+    ),
+]
+
+
+class ComparisonSource(BaseModel):
+    month: Month
+    version: Version
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ComparisonPlace(BaseModel):
+    """One participant's figure: its place (null when not ranked, with why)."""
+
+    place: Annotated[int, Field(ge=1)] | None
+    participant: str | None = Field(description="The name; null for an anonymous participant")
+    alias: str | None = Field(description="An anonymous participant's letter ('Kommun C')")
+    group: str | None
+    value: float | None
+    denominator: Annotated[int, Field(ge=0)] = Field(
+        description="Calls offered, e-mails received or survey answers behind the figure"
+    )
+    months: Annotated[int, Field(ge=1)]
+    sources: list[ComparisonSource]
+    not_ranked: Literal["no_figure", "too_few_answers"] | None = None
+    own: bool | None = None
+
+
+class ComparisonFigure(BaseModel):
+    figure: str = Field(description="The figure's path in the report (the figure catalogue)")
+    unit: Literal["percent", "index"]
+    better: Literal["higher", "lower"]
+    ranked: bool
+    not_ranked: Literal["too_few_participants"] | None
+    participants: Annotated[int, Field(ge=0)]
+    median: float | None
+    lower_quartile: float | None
+    upper_quartile: float | None
+    own: ComparisonPlace | None
+    places: list[ComparisonPlace] = Field(description="Best first")
+    left_out: list[ComparisonPlace]
+
+
+class Comparison(BaseModel):
+    """The comparison among the organisations that share figures (docs/benchmarking.md)."""
+
+    organisation: str
+    group: str | None = Field(description="The municipality group compared within, if asked")
+    period: ComparisonPeriod
+    kind: Literal["month", "quarter", "year"]
+    months: list[Month]
+    participants: Annotated[int, Field(ge=0)]
+    figures: list[ComparisonFigure]
+
+
+class SharedFigureValue(BaseModel):
+    value: float | None
+    numerator: Annotated[int, Field(ge=0)]
+    denominator: Annotated[int, Field(ge=0)]
+
+
+class PublishedReport(BaseModel):
+    version: Version
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    generated_at: str
+    definitions_version: str
+
+
+class BenchmarkData(BaseModel):
+    participant: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    name: str | None = None
+    anonymous: bool = False
+    group: str = ""
+    country: str = ""
+    month: Month | None = None
+    report: PublishedReport | None = None
+    figures: dict[str, SharedFigureValue] | None = None
+
+
+class BenchmarkMessage(BaseModel):
+    """What a member publishes to a hub: a month's shared figures, or a withdrawal."""
+
+    type: Literal["benchmark.published", "benchmark.withdrawn"]
+    timestamp: str
+    data: BenchmarkData
+
+
+class BenchmarkReceived(BaseModel):
+    type: Literal["benchmark.published", "benchmark.withdrawn"]
+    participant: str
+    publication: int | None
+    version: int | None
+    replaces: int | None = Field(description="The version this one replaces in the comparison")
+
+
 class PeriodSpan(BaseModel):
     """A period by its name, kind and first and last local dates."""
 
@@ -156,6 +255,9 @@ def component_schemas(ref: str = "#/components/schemas/{model}") -> dict[str, An
         Health,
         Report,
         ReportList,
+        Comparison,
+        BenchmarkMessage,
+        BenchmarkReceived,
         PeriodFigures,
     ]
     keys, top = models_json_schema(

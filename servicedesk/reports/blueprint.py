@@ -51,7 +51,7 @@ def _refuse(status: int, title: str, detail: str, field: str, **headers: str) ->
 
 
 @bp.before_request
-def _authenticate() -> None:
+def authenticate_reader() -> None:
     """A live ``reports:read`` token, else 401 (no or unknown token) or 403 (another scope)."""
     presented = bearer(request.headers.get("Authorization"))
     sender = find_sender(get_session(), presented, scope=None) if presented else None
