@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,12 +17,13 @@ from flask import current_app, has_app_context
 from sqlmodel import Session
 
 from servicedesk.contacts.fold import fold_events
-from servicedesk.db import dialect_of, insert_for, table_of
+from servicedesk.db import insert_for, table_of
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
 from servicedesk.privacy.keys import rekey_callers
+from servicedesk.statements import prepared, prepared_insert
 from servicedesk.timeutil import utcnow
 
 #: Request headers worth keeping with every delivery (ids and signatures; never credentials).
@@ -65,7 +66,16 @@ class IngestResult:
 
 _DELIVERIES = table_of(Delivery)
 _EVENTS = table_of(Event)
-_DELIVERY_INSERT = sa.insert(_DELIVERIES).returning(_DELIVERIES.c.id)
+_DELIVERY_COLUMNS = (
+    "organisation_id", "source", "received_at", "status", "http_status", "reason",
+    "content_type", "headers", "body", "accepted", "duplicates", "source_address", "path",
+    "body_size", "body_sha256",
+)  # fmt: skip
+_EVENT_COLUMNS = (
+    "organisation_id", "delivery_id", "event_id", "type", "channel", "contact_id",
+    "occurred_at", "queue", "agent", "caller_hash", "direct_answer", "question", "score",
+    "received_at",
+)  # fmt: skip
 _DELIVERY_COUNTS = (
     sa.update(_DELIVERIES)
     .where(_DELIVERIES.c.id == sa.bindparam("delivery_id"))
@@ -82,8 +92,11 @@ _DELIVERY_ADD = (
 )
 
 
-@lru_cache(maxsize=4)
-def _event_insert(dialect: str) -> Any:
+def _delivery_insert(_dialect: str, _keys: tuple[str, ...]) -> Any:
+    return sa.insert(_DELIVERIES).returning(_DELIVERIES.c.id)
+
+
+def _event_insert(dialect: str, _keys: tuple[str, ...]) -> Any:
     """INSERT of new events that skips (and does not return) the ones already stored."""
     return (
         insert_for(dialect, _EVENTS)
@@ -117,8 +130,10 @@ def store_delivery(
     duplicates: int = 0,
 ) -> int:
     """Keep a delivery as it arrived; returns its id."""
-    result = session.connection().execute(
-        _DELIVERY_INSERT,
+    conn = session.connection()
+    insert = prepared(conn.dialect, _delivery_insert, _DELIVERY_COLUMNS)
+    rows = insert.execute(
+        conn,
         {
             "organisation_id": organisation_id,
             "source": raw.source,
@@ -137,10 +152,12 @@ def store_delivery(
             "body_sha256": raw.sha256 if raw.size is not None else _sha256(raw.body),
         },
     )
-    return int(result.scalar_one())
+    return int(rows[0][0])
 
 
-def _event_row(org: Organisation, key: bytes, delivery_id: int, e: EventIn) -> dict[str, Any]:
+def _event_row(
+    org: Organisation, key: bytes, delivery_id: int, e: EventIn, now: datetime
+) -> dict[str, Any]:
     return {
         "organisation_id": org.id,
         "delivery_id": delivery_id,
@@ -155,6 +172,7 @@ def _event_row(org: Organisation, key: bytes, delivery_id: int, e: EventIn) -> d
         "direct_answer": e.direct_answer,
         "question": e.question,
         "score": e.stored_score,
+        "received_at": now,
     }
 
 
@@ -222,12 +240,13 @@ def _ingest(
     unique: dict[str, EventIn] = {}
     for event in events:
         unique.setdefault(event.id, event)
-    rows = [_event_row(org, pseudonym_key, delivery_id, e) for e in unique.values()]
+    now = utcnow()
+    rows = [_event_row(org, pseudonym_key, delivery_id, e, now) for e in unique.values()]
     inserted: set[str] = set()
     if rows:
-        inserted = set(
-            session.connection().execute(_event_insert(dialect_of(session)), rows).scalars()
-        )
+        conn = session.connection()
+        insert = prepared_insert(conn.dialect, _event_insert, _EVENT_COLUMNS)
+        inserted = {r[0] for r in insert.run(conn, rows)}
     new = [r for r in rows if r["event_id"] in inserted]
     if previous_keys is None:
         previous_keys = _previous_keys()
