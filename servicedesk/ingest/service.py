@@ -155,12 +155,10 @@ def store_delivery(
     return int(rows[0][0])
 
 
-def _event_row(
-    org: Organisation, key: bytes, delivery_id: int, e: EventIn, now: datetime
-) -> dict[str, Any]:
+def _event_row(org: Organisation, key: bytes, e: EventIn, now: datetime) -> dict[str, Any]:
     return {
         "organisation_id": org.id,
-        "delivery_id": delivery_id,
+        "delivery_id": None,  # set once the delivery is stored
         "event_id": e.id,
         "type": e.type,
         "channel": e.event_channel,
@@ -195,6 +193,27 @@ def _previous_keys() -> Sequence[bytes]:
     return current_app.config.get("PSEUDONYM_PREVIOUS_KEYS", ()) if has_app_context() else ()
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvents:
+    """A delivery's events made ready to store: one per id (the first of several with one id
+    in a delivery wins, as a later delivery would), as rows with their callers pseudonymised.
+
+    Made before the writer's turn (``prepare_events``): on SQLite writers take turns, and for a
+    batch of 500 this is some 2-3 ms that no longer holds the others up.
+    """
+
+    unique: dict[str, EventIn]
+    rows: list[dict[str, Any]]
+
+
+def prepare_events(org: Organisation, events: Sequence[EventIn], pseudonym_key: bytes) -> NewEvents:
+    unique: dict[str, EventIn] = {}
+    for event in events:
+        unique.setdefault(event.id, event)
+    now = utcnow()
+    return NewEvents(unique, [_event_row(org, pseudonym_key, e, now) for e in unique.values()])
+
+
 def ingest_events(
     session: Session,
     org: Organisation,
@@ -205,14 +224,19 @@ def ingest_events(
     http_status: int = 202,
     previous_keys: Sequence[bytes] | None = None,
     delivery_id: int | None = None,
+    ready: NewEvents | None = None,
 ) -> IngestResult:
     """Store a valid delivery and its events, skipping duplicates, and fold what changed.
 
     With ``delivery_id`` the events belong to a delivery stored before (a call list imported in
     chunks is one delivery): ``raw`` is not stored again and the counts are added to its own.
+    ``ready`` is ``prepare_events`` of these events, when the caller made it beforehand.
     """
+    ready = ready or prepare_events(org, events, pseudonym_key)
     if delivery_id is not None:
-        return _ingest(session, org, events, delivery_id, pseudonym_key, previous_keys, add=True)
+        return _ingest(
+            session, org, events, ready, delivery_id, pseudonym_key, previous_keys, add=True
+        )
     # Counted as all accepted; corrected below in the (rare) case of duplicates, which saves
     # an UPDATE on the hot path.
     delivery_id = store_delivery(
@@ -223,25 +247,25 @@ def ingest_events(
         http_status=http_status,
         accepted=len(events),
     )
-    return _ingest(session, org, events, delivery_id, pseudonym_key, previous_keys, add=False)
+    return _ingest(
+        session, org, events, ready, delivery_id, pseudonym_key, previous_keys, add=False
+    )
 
 
 def _ingest(
     session: Session,
     org: Organisation,
     events: Sequence[EventIn],
+    ready: NewEvents,
     delivery_id: int,
     pseudonym_key: bytes,
     previous_keys: Sequence[bytes] | None,
     *,
     add: bool,
 ) -> IngestResult:
-    # The first of several events with one id in the same delivery wins, as a later delivery would.
-    unique: dict[str, EventIn] = {}
-    for event in events:
-        unique.setdefault(event.id, event)
-    now = utcnow()
-    rows = [_event_row(org, pseudonym_key, delivery_id, e, now) for e in unique.values()]
+    unique, rows = ready.unique, ready.rows
+    for row in rows:
+        row["delivery_id"] = delivery_id
     inserted: set[str] = set()
     if rows:
         conn = session.connection()
