@@ -238,9 +238,11 @@ def _error_page(exc: HTTPException) -> Any:
 
 def _template_globals() -> dict[str, Any]:
     from servicedesk.auth.access import current_org
+    from servicedesk.metrics.survey_stats import SMALL_SAMPLE
 
     return {
         "current_org": current_org,
+        "small_sample": SMALL_SAMPLE,
         "current_locale": lambda: str(get_locale() or "sv"),
         "language_names": LANGUAGE_NAMES,
         "role_name": role_name,

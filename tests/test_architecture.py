@@ -76,6 +76,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "servicedesk.ratelimits",
             "servicedesk.slowclients",
             "servicedesk.metrics.definitions",
+            "servicedesk.metrics.catalogue",
             "servicedesk.metrics.periods",
         ],
     ),

@@ -23,11 +23,11 @@ from servicedesk.auth.access import (
 from servicedesk.cache import org_key, remember
 from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import chart_css
-from servicedesk.dashboard.figures import GROUPS, QUESTIONS
 from servicedesk.dashboard.monthdata import day_figures, dig, trend
 from servicedesk.dashboard.pagecharts import month_charts, today_chart
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
+from servicedesk.metrics.catalogue import CARD_GROUPS, QUESTION_LABELS, QUEUE_COLUMNS
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Queue
@@ -181,7 +181,8 @@ def month() -> Any:
         current=current,
         previous=previous,
         year_before=year_before,
-        groups=GROUPS,
+        groups=CARD_GROUPS,
+        columns=QUEUE_COLUMNS,
         targets=targets,
         judge=judge,
         dig=dig,
@@ -216,7 +217,7 @@ def contacts() -> Any:
     if rating is not None and not 1 <= rating <= 5 or days not in (1, 2) or page > MAX_PAGE:
         abort(400)
     question = args.get("question") or None
-    if question is not None and question not in QUESTIONS:
+    if question is not None and question not in QUESTION_LABELS:
         abort(400)
     outcome = args.get("outcome") or None
     deadline = args.get("deadline") or None
@@ -243,7 +244,7 @@ def contacts() -> Any:
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         queues=_visible_queues(),
         agents=queries.agents(db, org, month.first, month.last, queue_ids),
-        questions=QUESTIONS,
+        questions=QUESTION_LABELS,
         queue_ids=queue_ids,
         title=_("Contacts"),
     )

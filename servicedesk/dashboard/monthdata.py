@@ -33,6 +33,8 @@ from servicedesk.reports.service import month_figures
 LIVE_TTL = 30
 PAST_TTL = 300
 TREND_MONTHS = 13
+#: The sections of a report the pages read (a report made before 2026.3 has no survey_headline).
+SECTIONS = ("phone", "email", "survey", "survey_headline")
 
 
 def _ttl(month: Month, today: date) -> int:
@@ -46,7 +48,7 @@ def _key(kind: str, org: Organisation, *parts: Any) -> str:
 @dataclass
 class MonthFigures:
     month: Month
-    #: {"phone": ..., "email": ..., "survey": ...} (report JSON shapes)
+    #: {"phone": ..., "email": ..., "survey": ..., "survey_headline": ...} (report JSON shapes)
     total: dict[str, Any]
     #: [(queue name, figures)] sorted by name
     queues: list[tuple[str, dict[str, Any]]]
@@ -76,9 +78,15 @@ def latest_reports(session: Session, org: Organisation, months: list[Month]) -> 
     return {r.month: r for r in rows}
 
 
+def sections_of(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The figure sections of a report document (or of its previous_month / year_before)."""
+    doc = doc or {}
+    return {k: doc.get(k) or {} for k in SECTIONS}
+
+
 def _from_report(month: Month, report: Report) -> MonthFigures:
     doc = report.document
-    total = {k: doc[k] for k in ("phone", "email", "survey")}
+    total = sections_of(doc)
     queues = sorted(doc.get("queues", {}).items())
     return MonthFigures(month, total, queues, report)
 
@@ -128,8 +136,7 @@ def month_figures_for(
             ttl,
             lambda: month_figures(session, org, month, days=False),
         )
-        total = {k: doc[k] for k in ("phone", "email", "survey")}
-        return MonthFigures(month, total, sorted(doc["queues"].items()))
+        return MonthFigures(month, sections_of(doc), sorted(doc["queues"].items()))
     total = remember(
         _key("total", org, str(month), scope),
         ttl,

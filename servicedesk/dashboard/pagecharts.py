@@ -13,7 +13,7 @@ from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import ChartView, Series, bar_chart, line_chart
 from servicedesk.dashboard.monthdata import MonthFigures, dig
 from servicedesk.dashboard.queries import EMAIL_BUCKETS, WAIT_BUCKETS
-from servicedesk.metrics.definitions import QUESTIONS
+from servicedesk.metrics.catalogue import HEADLINES, QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 
@@ -60,7 +60,6 @@ def month_charts(
         first=_month_text(series[0].month.first),
         last=_month_text(month.first),
     )
-    names = {"treatment": _("Treatment"), "ease": _("Ease"), "clarity": _("Clarity")}
 
     def share_trend(
         chart_id: str, title: str, caption: str, lines: list[tuple[str, str]]
@@ -103,7 +102,10 @@ def month_charts(
             _("Citizens' ratings"),
             _("Index 0–100 (grade 5 = 100, 1 = 0), per month, %(period)s.", period=period),
             labels,
-            [Series(names[q], _values(series, f"survey.{q}.index")) for q in QUESTIONS],
+            [
+                Series(str(h.label), _values(series, f"survey_headline.{h.key}.index"))
+                for h in HEADLINES
+            ],
             f.index,
             first_column=_("Month"),
             y_range=(0, 100),
@@ -164,7 +166,7 @@ def month_charts(
                 month=_month_text(month.first),
             ),
             ["1", "2", "3", "4", "5"],
-            [Series(names[q], grades.get(q, [0] * 5)) for q in QUESTIONS],
+            [Series(str(q.label), grades.get(q.key, [0] * 5)) for q in QUESTIONS],
             f.num,
             first_column=_("Grade"),
             x_title=_("Grade"),

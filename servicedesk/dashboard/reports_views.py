@@ -10,10 +10,10 @@ from flask_login import current_user
 
 from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, current_org, roles_required
-from servicedesk.dashboard.figures import GROUPS
-from servicedesk.dashboard.monthdata import MonthFigures, dig
+from servicedesk.dashboard.monthdata import MonthFigures, dig, sections_of
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session, unit_of_work
+from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS
 from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
 from servicedesk.reports.exports import DOCUMENT_FORMATS, audit_csv_chunks, document_bytes
@@ -133,16 +133,11 @@ def print_view(month: str, version: int) -> Any:
     doc = report.document
 
     def as_figures(part: dict[str, Any] | None, month_: Month) -> MonthFigures:
-        part = part or {}
-        total = {k: part.get(k) or {} for k in ("phone", "email", "survey")}
-        return MonthFigures(month_, total, sorted((part.get("queues") or {}).items()))
+        return MonthFigures(
+            month_, sections_of(part), sorted(((part or {}).get("queues") or {}).items())
+        )
 
-    current = MonthFigures(
-        m,
-        {k: doc[k] for k in ("phone", "email", "survey")},
-        sorted(doc.get("queues", {}).items()),
-        report,
-    )
+    current = MonthFigures(m, sections_of(doc), sorted(doc.get("queues", {}).items()), report)
     return render_template(
         "dashboard/report_print.html",
         month=m,
@@ -150,7 +145,8 @@ def print_view(month: str, version: int) -> Any:
         current=current,
         previous=as_figures(doc.get("previous_month"), m.previous()),
         year_before=as_figures(doc.get("year_before"), m.year_before()),
-        groups=GROUPS,
+        groups=CARD_GROUPS,
+        columns=QUEUE_COLUMNS,
         targets=org_targets(get_session(), current_org()),
         judge=judge,
         dig=dig,

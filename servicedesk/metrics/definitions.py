@@ -3,6 +3,22 @@ definitions that more than one feature reads (docs/metrics.md). Imports nothing 
 
 from datetime import time
 
+from servicedesk.metrics.catalogue import CHANNELS, FILTER_QUESTION, HEADLINES, QUESTION_KEYS
+
+__all__ = [
+    "CHANNELS",
+    "DEFINITIONS_VERSION",
+    "FIGURE_DEFINITIONS",
+    "FILTER_QUESTION",
+    "HEADLINE",
+    "ONE_WORKING_DAY",
+    "QUESTIONS",
+    "RECHECK_MONTHS",
+    "REPORT_HOUR",
+    "REPORT_WORKING_DAY",
+    "TWO_WORKING_DAYS",
+]
+
 #: Changes whenever a rule in docs/metrics.md changes; figures are comparable within one version.
 DEFINITIONS_VERSION = "servicedesk-metrics/2026.3"
 
@@ -19,20 +35,10 @@ REPORT_WORKING_DAY = 3
 #: this, or a recheck would re-version a month whose contacts were purged.
 RECHECK_MONTHS = 12
 
-#: The survey questions and the channel(s) each is asked about.
-QUESTIONS = ("treatment", "ease", "clarity")
-CHANNELS = ("phone", "email")
-#: SKR's e-mail survey asks first "Har du fått återkoppling eller svar på din fråga?"; a contact
-#: whose citizen said no has none of its scores counted. Answered yes or no, not scored.
-FILTER_QUESTION = "got_answer"
-
-#: The four headline figures of SKR's Servicemätning: (key, channel, question), in SKR's order.
-HEADLINE = (
-    ("phone_ease", "phone", "ease"),
-    ("phone_treatment", "phone", "treatment"),
-    ("email_ease", "email", "ease"),
-    ("email_clarity", "email", "clarity"),
-)
+#: The survey questions, the channels, the filter question and SKR's four headline figures
+#: ((key, channel, question), in SKR's order): read from the figure catalogue, the one table.
+QUESTIONS = QUESTION_KEYS
+HEADLINE = tuple((h.key, h.channel, h.question) for h in HEADLINES)
 
 #: (section, figure, what it is, denominator) for every figure: the spreadsheet's Definitions
 #: sheet and the API documentation. docs/metrics.md has the full text and a worked example.

@@ -31,6 +31,7 @@ from servicedesk.db import get_session, unit_of_work
 from servicedesk.ingest.models import IngestToken
 from servicedesk.ingest.tokens import create_token, token_details
 from servicedesk.ingest.tokens import revoke_token as revoke
+from servicedesk.metrics.catalogue import SECTION_LABELS
 from servicedesk.orgs.models import ClosedDay, Queue
 from servicedesk.orgs.operations import update_organisation
 from servicedesk.orgsettings.forms import (
@@ -81,7 +82,11 @@ def organisation() -> Any:
         if field.data is None and spec.key in current:
             field.data = current[spec.key]
     return render_template(
-        "settings/organisation.html", form=form, targets_form=targets_form, targets=TARGETS
+        "settings/organisation.html",
+        form=form,
+        targets_form=targets_form,
+        targets=TARGETS,
+        sections=SECTION_LABELS,
     )
 
 

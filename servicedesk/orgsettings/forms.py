@@ -74,7 +74,7 @@ def targets_form_class() -> type[FlaskForm]:
         setattr(
             TargetsForm,
             spec.key.replace(".", "__"),
-            LocaleFloatField(spec.label, validators=[Optional(), NumberRange(spec.low, spec.high)]),
+            LocaleFloatField(spec.label, validators=[Optional(), NumberRange(*spec.target_range)]),
         )
     return TargetsForm
 

@@ -28,7 +28,12 @@ from servicedesk.reports.models import Report
 
 C = table_of(Contact)
 
-SECTION_TITLES = {"phone": "Phone", "email": "E-mail", "survey": "Survey"}
+SECTION_TITLES = {
+    "phone": "Phone",
+    "email": "E-mail",
+    "survey_headline": "Survey per channel",
+    "survey": "Survey",
+}
 
 
 #: The formats made from the frozen document alone: (file suffix, media type). Their bytes never
@@ -153,23 +158,31 @@ def _summary_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any]) -> None:
 
 def _section_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any], section: str) -> None:
     sheet = book.add_worksheet(SECTION_TITLES[section])
-    figures = [f for f, _ in formats.flatten(doc[section])]
-    write_xlsx_row(sheet, 0, 0, ["Period", "Scope", "Queue", *figures], fmt["head"])
-    sheet.set_column(0, 2, 14)
-    sheet.set_column(3, 3 + len(figures), 13)
-    sheet.freeze_panes(1, 3)
-    row = 1
     periods = [(doc["month"], doc)]
     for key in ("previous_month", "year_before"):
         other = doc.get(key)
         if other:
             periods.append((other["month"], other))
+    # Every figure any scope has (a queue may have one the organisation lacks), in order.
+    figures = list(
+        dict.fromkeys(
+            f
+            for _, figs in periods
+            for scope in (figs, *(figs.get("queues") or {}).values())
+            for f, _ in formats.section_figures(scope, section)
+        )
+    )
+    write_xlsx_row(sheet, 0, 0, ["Period", "Scope", "Queue", *figures], fmt["head"])
+    sheet.set_column(0, 2, 14)
+    sheet.set_column(3, 3 + len(figures), 13)
+    sheet.freeze_panes(1, 3)
+    row = 1
     for period, figs in periods:
         scopes = [("Organisation", "", figs)]
         scopes += [("Queue", name, q) for name, q in (figs.get("queues") or {}).items()]
         for scope, queue, values in scopes:
             write_xlsx_row(sheet, row, 0, [period, scope, queue])
-            flat = dict(formats.flatten(values[section]))
+            flat = dict(formats.section_figures(values, section))
             for col, figure in enumerate(figures, start=3):
                 _cell(sheet, fmt, row, col, figure, flat.get(figure))
             row += 1

@@ -10,7 +10,9 @@ from typing import Any
 from servicedesk.cells import SafeCsvWriter
 from servicedesk.reports.service import canonical_json
 
-SECTIONS = ("phone", "email", "survey")
+#: The report's sections of figures, in the exports' order: SKR's per-channel survey figures
+#: lead the survey figures; the all-channel ones follow (kept for scripts that read them).
+SECTIONS = ("phone", "email", "survey_headline", "survey")
 
 #: Figures given in percent (a spreadsheet formats them so).
 PERCENT_FIGURES = {
@@ -21,7 +23,11 @@ PERCENT_FIGURES = {
     "within_2_working_days",
     "good_share",
     "survey_response_rate",
+    "response_rate",
+    "yes_share",
 }
+#: Leaves of the headline figures that name rather than measure (the key already says them).
+_NAMING = ("channel", "question")
 
 CSV_HEADER = [
     "organisation",
@@ -44,6 +50,26 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield from flatten(item, f"{prefix}.{key}" if prefix else key)
     else:
         yield prefix, value
+
+
+def _expanded(section: str, value: Any) -> Any:
+    """A section ready to flatten: a headline figure's null interval as two empty bounds (so
+    every scope has the same columns), without the naming leaves."""
+    if section != "survey_headline" or not isinstance(value, dict):
+        return value
+    out = {}
+    for key, fig in value.items():
+        if isinstance(fig, dict):
+            fig = {k: v for k, v in fig.items() if k not in _NAMING}
+            if "ci95" in fig and not fig["ci95"]:
+                fig["ci95"] = {"low": None, "high": None}
+        out[key] = fig
+    return out
+
+
+def section_figures(figs: dict[str, Any] | None, section: str) -> Iterator[tuple[str, Any]]:
+    """(figure, value) pairs of one section of a scope's figures (empty when it has none)."""
+    return flatten(_expanded(section, (figs or {}).get(section) or {}))
 
 
 def is_percent(figure: str) -> bool:
@@ -82,7 +108,7 @@ def figure_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
     """One row per figure and per scope (organisation, each queue), comparisons beside it."""
     for scope, queue, figs, prev, year in scopes(doc):
         for section in SECTIONS:
-            for figure, value in flatten(figs[section]):
+            for figure, value in section_figures(figs, section):
                 yield [
                     doc["organisation"],
                     doc["month"],
@@ -114,7 +140,7 @@ def report_csv(doc: dict[str, Any]) -> str:
 def day_columns(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """The (section, figure) columns of the per-day table."""
     first = next(iter(doc["days"].values()))
-    return [(s, f) for s in SECTIONS for f, _ in flatten(first[s])]
+    return [(s, f) for s in SECTIONS for f, _ in section_figures(first, s)]
 
 
 def day_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
@@ -157,7 +183,7 @@ def report_table(doc: dict[str, Any]) -> str:
         lines += ["", (f"Queue: {queue}" if scope == "queue" else "Organisation")]
         lines.append(f"  {'figure':<44}{'value':>12}{prev:>12}{year:>12}")
         for section in SECTIONS:
-            for figure, value in flatten(figs[section]):
+            for figure, value in section_figures(figs, section):
                 if ".by_channel." in figure:
                     continue
                 name = f"{section}.{figure}"

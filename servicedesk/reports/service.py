@@ -161,6 +161,8 @@ def comparison(session: Session, org: Organisation, month: Month) -> dict[str, A
         doc = report.document
         source = {"version": report.version, "generated_at": doc["generated_at"]}
         figs = {k: doc[k] for k in ("phone", "email", "survey", "queues")}
+        if "survey_headline" in doc:  # reports of definitions 2026.3 and later
+            figs["survey_headline"] = doc["survey_headline"]
     else:
         source = {"version": None, "generated_at": None}
         figs = month_figures(session, org, month, days=False)

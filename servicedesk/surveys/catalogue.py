@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servicedesk.metrics.definitions import FILTER_QUESTION
+from servicedesk.metrics.catalogue import FILTER_QUESTION, SURVEY_ORDER
 
 LANGUAGES = ("sv", "nb", "en")
 COUNTRY_LANGUAGE = {"SE": "sv", "NO": "nb"}
@@ -32,17 +32,16 @@ class Question:
         return self.key != FILTER_QUESTION
 
 
-#: The questions of each channel, in the order asked (SKR's order).
+def _question(channel: str, key: str) -> Question:
+    if key == FILTER_QUESTION:
+        return Question(key, f"{channel}_{key}")
+    return Question(key, f"{channel}_{key}", f"{key}_low", f"{key}_high")
+
+
+#: The questions of each channel, in the order asked (SKR's order; the figure catalogue's).
 QUESTIONS: dict[str, tuple[Question, ...]] = {
-    "phone": (
-        Question("ease", "phone_ease", "ease_low", "ease_high"),
-        Question("treatment", "phone_treatment", "treatment_low", "treatment_high"),
-    ),
-    "email": (
-        Question(FILTER_QUESTION, "email_got_answer"),
-        Question("ease", "email_ease", "ease_low", "ease_high"),
-        Question("clarity", "email_clarity", "clarity_low", "clarity_high"),
-    ),
+    channel: tuple(_question(channel, key) for key in keys)
+    for channel, keys in SURVEY_ORDER.items()
 }
 
 TEXTS: dict[str, dict[str, str]] = {

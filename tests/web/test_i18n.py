@@ -27,16 +27,29 @@ def _extracted() -> set[str]:
     return found
 
 
+def _key(value):
+    """A message id or string comparable between .po and .mo (plural forms as a tuple)."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 @pytest.mark.parametrize("locale", ["sv", "nb", "en"])
 def test_every_text_is_translated_and_compiled(locale):
     po_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
     with po_path.open("rb") as fh:
         po = {m.id: m.string for m in read_po(fh, locale=locale) if m.id}
-    missing = sorted(m for m in _extracted() if not po.get(m))
+    # A plural message is keyed by its singular; it is translated when every form is.
+    singular = {k[0] if isinstance(k, tuple) else k: v for k, v in po.items()}
+    missing = sorted(
+        m
+        for m in _extracted()
+        if not (all(singular[m]) if isinstance(singular.get(m), tuple) else singular.get(m))
+    )
     assert not missing, f"{locale}: untranslated (run `make translations`): {missing[:5]}"
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
-        mo = {m.id: m.string for m in read_mo(fh) if m.id}
-    assert mo == {k: v for k, v in po.items() if v}, f"{locale}: messages.mo is stale"
+        mo = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
+    assert mo == {
+        _key(k): _key(v) for k, v in po.items() if v and (not isinstance(v, tuple) or all(v))
+    }, f"{locale}: messages.mo is stale"
 
 
 def test_language_follows_the_organisation_and_the_switch(client, make_org, signed_in):

@@ -213,3 +213,22 @@ def test_an_unanswered_email_within_its_deadline_is_open_not_missed(
     assert 'data-total="2"' in html
     assert html.count('class="badge bad">missad<') == 1
     assert html.count(">öppen<") == 1
+
+
+def test_month_leads_with_the_per_channel_survey_figures_and_shows_how_solid(
+    client, org, traffic, signed_in
+):
+    """One treatment answer by phone: the card is SKR's "treatment by phone", with one answer,
+    the response rate (1 of 2 answered calls) and the small-sample flag; no interval under 2."""
+    signed_in(org, "quality")
+    html = client.get("/month?month=2026-06").get_data(as_text=True)
+    card = html.split('data-figure="survey_headline.phone_treatment.index"')[1].split(
+        'class="card'
+    )[0]
+    assert ">100,0<" in card
+    assert "1 svar" in card and "svarsfrekvens 50,0" in card
+    assert "få svar" in card and "intervall" not in card
+    ease = html.split('data-figure="survey_headline.email_ease.index"')[1].split('class="card')[0]
+    assert "Inga svar" in ease
+    table = html.split("<caption>Per kö</caption>")[1]
+    assert '100,0 <span class="muted small">(1)</span>' in table
