@@ -39,7 +39,7 @@ def in_list(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.Column
     ``list_value``."""
     if dialect == "postgresql":
         return column == sa.func.any(sa.bindparam(name, type_=sa.ARRAY(sa.Text)))
-    values = sa.select(sa.column("value")).select_from(
+    values: sa.Select[Any] = sa.select(sa.column("value")).select_from(
         sa.func.json_each(sa.bindparam(name, type_=sa.Text))
     )
     return column.in_(values.scalar_subquery())

@@ -126,14 +126,14 @@ def _pages_only(app: Flask, install: Callable[[], object]) -> None:
     """Run ``install`` (an extension's ``init_app``) and make the request hooks it registers
     skip the machine endpoints: sign-in, CSRF and the rate limiter guard pages and forms, and
     their bookkeeping was a fifth of a single-event delivery's time in the web layer."""
-    registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
-    counts = [len(registry.setdefault(None, [])) for registry in registries]
+    before = app.before_request_funcs.setdefault(None, [])
+    after = app.after_request_funcs.setdefault(None, [])
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    counts = len(before), len(after), len(teardown)
     install()
-    for registry, count, guard in zip(
-        registries, counts, (_before, _after, _teardown), strict=True
-    ):
-        hooks = registry[None]
-        hooks[count:] = [guard(hook) for hook in hooks[count:]]
+    before[counts[0] :] = [_before(hook) for hook in before[counts[0] :]]
+    after[counts[1] :] = [_after(hook) for hook in after[counts[1] :]]
+    teardown[counts[2] :] = [_teardown(hook) for hook in teardown[counts[2] :]]
 
 
 def _before(hook: Callable[[], Any]) -> Callable[[], Any]:
@@ -144,17 +144,15 @@ def _before(hook: Callable[[], Any]) -> Callable[[], Any]:
     return guarded
 
 
-def _after(hook: Callable[[Response], Response]) -> Callable[[Response], Response]:
+def _after(hook: Callable[[Any], Any]) -> Callable[[Response], Any]:
     @wraps(hook)
-    def guarded(response: Response) -> Response:
+    def guarded(response: Response) -> Any:
         return response if _machine_request() else hook(response)
 
     return guarded
 
 
-def _teardown(
-    hook: Callable[[BaseException | None], None],
-) -> Callable[[BaseException | None], None]:
+def _teardown(hook: Callable[[Any], Any]) -> Callable[[BaseException | None], None]:
     @wraps(hook)
     def guarded(exc: BaseException | None) -> None:
         if not _machine_request():

@@ -186,7 +186,7 @@ def _fold_select(dialect: str, _keys: tuple[str, ...]) -> Any:
     (rows of type SURVEYED_MARK with nothing else): only those need their scores linked. The
     columns are those of ``_FOLD_COLUMNS``, in that order. The ids are one parameter (a list),
     so one statement serves a single event and a batch of 1,000 alike."""
-    org = sa.bindparam("org_id")
+    org: sa.BindParameter[int] = sa.bindparam("org_id")
     return sa.union_all(
         sa.select(*(_EV.c[name] for name in _FOLD_COLUMNS)).where(
             _EV.c.organisation_id == org,

@@ -248,12 +248,12 @@ def parse_events(payload: Any) -> tuple[list[EventIn], list[FieldError]]:
         except ValidationError:
             pass
         else:
-            problems = [
+            faults = [
                 FieldError(index=index, field=f, message=m)
                 for index, event in enumerate(batch)
                 for f, m in event.type_errors()
             ]
-            return (batch, []) if not problems else ([], problems)
+            return (batch, []) if not faults else ([], faults)
     events: list[EventIn] = []
     errors: list[FieldError] = []
     for index, item in indexed:
