@@ -60,6 +60,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         "foundation",
         [
             "servicedesk.db",
+            "servicedesk.statements",
             "servicedesk.settings",
             "servicedesk.secrets",
             "servicedesk.sealing",
