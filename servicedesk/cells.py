@@ -20,9 +20,16 @@ from typing import IO, Any
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
+class Number(str):
+    """A number the export itself wrote as text in the reader's format ("-1,5"): never a
+    sender's text, so it is written as it is (a leading minus is a sign, not a formula)."""
+
+    __slots__ = ()
+
+
 def spreadsheet_text(value: Any) -> Any:
     """``value`` safe for a spreadsheet cell: text that could start a formula gets a ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and not isinstance(value, Number) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 

@@ -40,11 +40,12 @@ def pct(value: Any, places: int = 1) -> str:
 
 
 def secs(value: Any) -> str:
-    """A wait in seconds: seconds under two minutes, else minutes and seconds."""
+    """A wait: seconds under a minute ("43 s"), else minutes and seconds ("1 min 59 s"), so
+    the figures of one card are written alike."""
     if value is None:
         return DASH
     value = float(value)
-    if value < 120:
+    if round(value) < 60:
         return str(_("%(n)s s", n=num(value)))
     minutes, seconds = divmod(int(round(value)), 60)
     return str(_("%(m)s min %(s)s s", m=num(minutes), s=num(seconds)))
@@ -88,6 +89,13 @@ def apply(value: Any, name: str) -> str:
     return str(FILTERS[name](value))
 
 
+def isodate(value: str | date | None) -> date | None:
+    """An ISO date ("2026-10-15") as a date, for ``day`` (None stays None)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
 def combine(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {**a, **b}
 
@@ -103,6 +111,7 @@ FILTERS: dict[str, Any] = {
     "signed": signed,
     "apply": apply,
     "combine": combine,
+    "isodate": isodate,
 }
 
 

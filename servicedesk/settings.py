@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     #: What such refused deliveries may store in one UTC day, in bytes (the rest is counted).
     servicedesk_refused_daily_bytes: int = 20_000_000
 
+    #: The mail server that sends the monthly reports by e-mail (docs/integrations.md): host
+    #: (empty: no report e-mail), port, "starttls" (587), "tls" (465) or "none" (a local relay
+    #: only), the sign-in, and the sender address.
+    servicedesk_smtp_host: str = ""
+    servicedesk_smtp_port: int = 587
+    servicedesk_smtp_security: str = "starttls"
+    servicedesk_smtp_username: str = ""
+    servicedesk_smtp_password: str = ""
+    servicedesk_mail_from: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres(cls, value: str) -> str:

@@ -29,6 +29,9 @@ from servicedesk.migrate import upgrade
 from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import create_organisation
 
+#: Fixtures shared by several test modules (a local SMTP server, a frozen June report).
+pytest_plugins = ["tests.smtpserver", "tests.reportfixtures"]
+
 #: The PostgreSQL server the tests create their databases on (trust auth on the CI machines).
 PG_ADMIN_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

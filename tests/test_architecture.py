@@ -89,8 +89,8 @@ ORDER = ["app", "interface", "feature", "tables", "foundation", "integrations"]
 #: The feature packages, top tier first. A feature imports its own modules and those of lower
 #: tiers; the features of one tier are independent of each other.
 FEATURE_TIERS: list[list[str]] = [
-    ["dashboard", "orgsettings"],
-    ["reports", "callimport", "gdpr", "notify"],
+    ["dashboard", "orgsettings", "notify"],
+    ["reports", "callimport", "gdpr"],
     ["surveys"],
     ["kolada", "webhooks", "auth"],
     ["metrics"],

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from servicedesk.auth.models import User
 from servicedesk.auth.operations import authenticate
 from servicedesk.contacts.models import Contact
+from servicedesk.dashboard.targets import org_targets
 from servicedesk.ingest.models import Event, IngestToken
 from servicedesk.metrics.periods import Month
-from servicedesk.orgs.models import Organisation
+from servicedesk.orgs.models import ClosedDay, Organisation
 from servicedesk.reports.models import Report
 from servicedesk.timeutil import local_date, utcnow
 from tests.helpers import event, post
@@ -118,6 +119,15 @@ def test_demo_fills_an_organisation_through_ingest(runner, db):
         expected.append(str(month))
         month = month.next()
     assert months == expected
+    # A newcomer sees targets, a closed day in a frozen month, and a queue with few answers.
+    assert len(org_targets(db, org)) == 11
+    (closed,) = db.scalars(sa.select(ClosedDay)).all()
+    assert closed.day.weekday() == 4 and closed.reason == "Personaldag"
+    assert not db.scalar(
+        sa.select(sa.func.count()).where(
+            Contact.channel == "phone", Contact.start_date == closed.day
+        )
+    ), "no calls on the closed day"
     again = runner.invoke(args=["demo", "--if-empty"])
     assert again.exit_code == 0 and "no demo data" in again.output
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,14 +13,9 @@ from standardwebhooks import Webhook
 from werkzeug import Request, Response
 
 import integrations.notifications as notifications
-from servicedesk.metrics.periods import Month
 from servicedesk.notify.models import NotificationDelivery
 from servicedesk.notify.operations import MAX_ATTEMPTS, add_endpoint, dispatch
-from servicedesk.reports.service import generate_report
-from tests.helpers import event, post
-
-JUNE = Month(2026, 6)
-T0 = datetime(2026, 7, 3, 4, 0, tzinfo=UTC)
+from tests.reportfixtures import T0
 
 
 class Receiver:
@@ -64,21 +59,6 @@ def endpoint(db, org, app):
         return row, secret
 
     return _add
-
-
-@pytest.fixture
-def report(db, org, client, token):
-    """Freeze June (a new version each call, as figures change between calls)."""
-    calls = iter(range(1, 100))
-
-    def _make():
-        n = next(calls)
-        post(client, token, event(contact_id=f"c{n}", at="2026-06-10T10:00:00+02:00"))
-        made, _ = generate_report(db, org, JUNE, now=T0)
-        db.commit()
-        return made
-
-    return _make
 
 
 def _deliveries(db):

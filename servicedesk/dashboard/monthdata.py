@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from servicedesk.cache import org_key, remember
-from servicedesk.contacts.models import Contact
-from servicedesk.db import table_of
+from servicedesk.metrics.coverage import coverage
+from servicedesk.metrics.coverage import first_contact_date as first_contact
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import empty_figures, figures, queue_names
 from servicedesk.orgs.models import Organisation
@@ -54,6 +54,12 @@ class MonthFigures:
     queues: list[tuple[str, dict[str, Any]]]
     #: The frozen report they come from, or None when computed now.
     report: Report | None = None
+    #: Which days the data covers (``metrics.coverage.coverage``), or None when unknown.
+    coverage: dict[str, Any] | None = None
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.coverage and self.coverage.get("partial"))
 
 
 def latest_reports(session: Session, org: Organisation, months: list[Month]) -> dict[str, Report]:
@@ -93,23 +99,7 @@ def _from_report(month: Month, report: Report) -> MonthFigures:
 
 def first_contact_date(session: Session, org: Organisation) -> date | None:
     """The local date of the organisation's first contact (an index lookup, kept 5 minutes)."""
-    c = table_of(Contact)
-
-    def compute() -> date | None:
-        # One per channel, so that each is a single step of the (organisation, channel, date)
-        # index rather than a walk over the organisation's contacts.
-        firsts = [
-            session.execute(
-                sa.select(sa.func.min(c.c.start_date)).where(
-                    c.c.organisation_id == org.id, c.c.channel == channel
-                )
-            ).scalar_one_or_none()
-            for channel in ("phone", "email")
-        ]
-        found = [d for d in firsts if d is not None]
-        return min(found) if found else None
-
-    return remember(org_key(org.id, "first"), PAST_TTL, compute)
+    return remember(org_key(org.id, "first"), PAST_TTL, lambda: first_contact(session, org))
 
 
 def month_figures_for(
@@ -121,10 +111,25 @@ def month_figures_for(
     report: Report | None = None,
     with_queues: bool = True,
 ) -> MonthFigures:
-    """One month's figures for the user's scope (frozen when possible)."""
+    """One month's figures for the user's scope (frozen when possible), with their coverage."""
+    first = first_contact_date(session, org)
+    found = _month_figures(session, org, month, queue_ids, today, report, with_queues, first)
+    found.coverage = coverage(month, first, today)
+    return found
+
+
+def _month_figures(
+    session: Session,
+    org: Organisation,
+    month: Month,
+    queue_ids: list[int] | None,
+    today: date,
+    report: Report | None,
+    with_queues: bool,
+    first: date | None,
+) -> MonthFigures:
     if queue_ids is None and report is not None:
         return _from_report(month, report)
-    first = first_contact_date(session, org)
     if first is None or month.last < first:
         # Nothing can have happened yet: no query (the metrics scan even an empty month).
         return MonthFigures(month, empty_figures(org), [])

@@ -24,7 +24,9 @@ def _month_text(day: date) -> str:
 
 
 def _month_labels(series: list[MonthFigures]) -> list[str]:
-    return [format_date(m.month.first, "MMM yy") for m in series]
+    """ "okt. 25"; a month whose data covers only part of it (it is running, or the data starts
+    inside it) gets a star, which the caption explains."""
+    return [format_date(m.month.first, "MMM yy") + (" *" if m.partial else "") for m in series]
 
 
 def _values(series: list[MonthFigures], path: str) -> list[float | None]:
@@ -60,6 +62,9 @@ def month_charts(
         first=_month_text(series[0].month.first),
         last=_month_text(month.first),
     )
+    note = ""
+    if any(m.partial for m in series):
+        note = " " + _("* = part of the month only (the data starts or ends inside it).")
 
     def share_trend(
         chart_id: str, title: str, caption: str, lines: list[tuple[str, str]]
@@ -82,7 +87,7 @@ def month_charts(
         share_trend(
             "trend-phone",
             _("Phone: direct answers and service level"),
-            _("Share of offered calls, per month, %(period)s.", period=period),
+            _("Share of offered calls, per month, %(period)s.", period=period) + note,
             [
                 (_("Direct answers"), "phone.direct_answer_rate"),
                 (_("Service level"), "phone.service_level"),
@@ -91,7 +96,7 @@ def month_charts(
         share_trend(
             "trend-email",
             _("E-mail: answered within 1 and 2 working days"),
-            _("Share of received e-mails, per month, %(period)s.", period=period),
+            _("Share of received e-mails, per month, %(period)s.", period=period) + note,
             [
                 (_("Within 1 working day"), "email.within_1_working_day"),
                 (_("Within 2 working days"), "email.within_2_working_days"),
@@ -100,7 +105,7 @@ def month_charts(
         line_chart(
             "trend-survey",
             _("Citizens' ratings"),
-            _("Index 0–100 (grade 5 = 100, 1 = 0), per month, %(period)s.", period=period),
+            _("Index 0–100 (grade 5 = 100, 1 = 0), per month, %(period)s.", period=period) + note,
             labels,
             [
                 Series(str(h.label), _values(series, f"survey_headline.{h.key}.index"))
@@ -114,7 +119,7 @@ def month_charts(
         line_chart(
             "trend-volume",
             _("Contacts per month"),
-            _("Calls offered and e-mails received, %(period)s.", period=period),
+            _("Calls offered and e-mails received, %(period)s.", period=period) + note,
             labels,
             [
                 Series(_("Calls offered"), _values(series, "phone.offered")),

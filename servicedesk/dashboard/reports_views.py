@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,11 +23,19 @@ from servicedesk.reports.service import report_versions, reported_months
 
 bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
 
-#: Download formats: (file suffix, media type).
+#: Download formats: (file suffix, media type). "-excel": the CSV dialect of Swedish and
+#: Norwegian Excel (formats.DIALECTS), in the reader's language; the XLSX is in it too.
 DOWNLOADS = {
-    **DOCUMENT_FORMATS,
+    "xlsx": DOCUMENT_FORMATS["xlsx"],
+    "csv-excel": ("excel.csv", "text/csv; charset=utf-8"),
+    "days-csv-excel": ("days.excel.csv", "text/csv; charset=utf-8"),
+    "csv": DOCUMENT_FORMATS["csv"],
+    "days-csv": DOCUMENT_FORMATS["days-csv"],
+    "json": DOCUMENT_FORMATS["json"],
     "audit-csv": ("contacts.csv", "text/csv; charset=utf-8"),
 }
+#: The languages a workbook or an Excel CSV can be made in (the rest read English).
+EXPORT_LANGUAGES = ("sv", "nb", "en")
 
 
 def _month(text: str) -> Month:
@@ -110,7 +119,10 @@ def download(month: str, version: int, fmt: str) -> Response:
         org = current_org()
         body: Any = stream_with_context(audit_csv_chunks(get_session(), org, m))
     else:
-        body = document_bytes(report.document, fmt)
+        locale = str(get_locale() or "en")
+        lang = locale if locale in EXPORT_LANGUAGES else "en"
+        base, excel = fmt.removesuffix("-excel"), fmt.endswith("-excel")
+        body = document_bytes(report.document, base, lang, "excel" if excel else "rfc4180")
     with unit_of_work() as db:
         record(
             db,
@@ -133,11 +145,17 @@ def print_view(month: str, version: int) -> Any:
     doc = report.document
 
     def as_figures(part: dict[str, Any] | None, month_: Month) -> MonthFigures:
-        return MonthFigures(
-            month_, sections_of(part), sorted(((part or {}).get("queues") or {}).items())
-        )
+        part = part or {}
+        queues = sorted((part.get("queues") or {}).items())
+        return MonthFigures(month_, sections_of(part), queues, coverage=part.get("coverage"))
 
-    current = MonthFigures(m, sections_of(doc), sorted(doc.get("queues", {}).items()), report)
+    current = MonthFigures(
+        m,
+        sections_of(doc),
+        sorted(doc.get("queues", {}).items()),
+        report,
+        coverage=doc.get("coverage"),
+    )
     return render_template(
         "dashboard/report_print.html",
         month=m,

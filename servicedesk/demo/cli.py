@@ -14,9 +14,11 @@ from flask.cli import with_appcontext
 from sqlmodel import col
 
 from servicedesk.auth.operations import UserError
+from servicedesk.calendars.service import add_closed_day
+from servicedesk.dashboard.targets import set_targets
 from servicedesk.db import get_engine, unit_of_work
 from servicedesk.demo.people import create_demo_users, freeze_past_months
-from servicedesk.demo.traffic import DemoShape, demo_events
+from servicedesk.demo.traffic import DemoShape, demo_closed_day, demo_events
 from servicedesk.ingest.schemas import MAX_BATCH, parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
 from servicedesk.orgs.models import Organisation
@@ -26,6 +28,22 @@ from servicedesk.timeutil import local_date, utcnow
 
 #: The demo users' password outside production: it is demo data, and the README names it.
 DEMO_PASSWORD = "demo-servicedesk"
+#: The demo's own targets (a newcomer sees figures judged against goals, not grey cards).
+DEMO_TARGETS: dict[str, float | None] = {
+    "phone.service_level": 80.0,
+    "phone.direct_answer_rate": 60.0,
+    "phone.abandon_rate": 8.0,
+    "phone.wait_seconds.median": 60.0,
+    "email.within_1_working_day": 80.0,
+    "email.within_2_working_days": 95.0,
+    "email.median_working_hours": 20.0,
+    "survey_headline.phone_ease.index": 75.0,
+    "survey_headline.phone_treatment.index": 80.0,
+    "survey_headline.email_ease.index": 70.0,
+    "survey_headline.email_clarity.index": 75.0,
+}
+#: What the demo's closed day is called.
+CLOSED_REASON = {"SE": "Personaldag", "NO": "Personaldag"}
 
 
 @click.command("demo")
@@ -71,8 +89,21 @@ def demo_cli(
         except OrganisationError as exc:
             raise click.ClickException(str(exc)) from None
     shape = DemoShape(calls_per_day=calls_per_day, emails_per_day=emails_per_day)
+    today = local_date(utcnow(), org.timezone)
+    closed = demo_closed_day(today, org.country)
+    with unit_of_work(engine) as session:
+        own = session.merge(org)
+        set_targets(session, own, DEMO_TARGETS)
+        if closed is not None:
+            add_closed_day(session, own, closed, CLOSED_REASON.get(org.country, "Staff day"))
     stream = demo_events(
-        country=org.country, timezone=org.timezone, days=days, now=utcnow(), seed=seed, shape=shape
+        country=org.country,
+        timezone=org.timezone,
+        days=days,
+        now=utcnow(),
+        seed=seed,
+        shape=shape,
+        closed=frozenset({closed}) if closed else frozenset(),
     )
     total = 0
     key = current_app.config["PSEUDONYM_KEY"]
@@ -116,7 +147,7 @@ def demo_cli(
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
     now = utcnow()
-    first_day = local_date(now, org.timezone) - timedelta(days=days - 1)
+    first_day = today - timedelta(days=days - 1)
     months = freeze_past_months(engine, org, first_day, now)
     if months:
         click.echo(f"frozen reports: {months[0]} to {months[-1]}")

@@ -25,7 +25,11 @@ QUEUES = {
     "Socialtjänst": (0.18, 0.15),
     "Skola och förskola": (0.20, 0.25),
     "Gata och park": (0.12, 0.20),
+    "Överförmyndare": (0.02, 0.0),
 }
+#: A small queue whose callers seldom answer the survey: a handful of answers a month, so the
+#: pages show how a figure from few answers is flagged.
+FEW_ANSWERS = {"Överförmyndare": 0.12}
 AGENTS = [f"agent-{n:02d}" for n in range(1, 15)]
 #: Relative call volume by local hour, office hours 08-16.
 HOURLY = {8: 1.2, 9: 1.6, 10: 1.4, 11: 1.0, 12: 0.6, 13: 1.3, 14: 1.1, 15: 0.8}
@@ -135,7 +139,7 @@ def _calls_of_day(
                 "agent": agent,
                 "direct_answer": direct,
             }
-            if rng.random() < shape.survey_share:
+            if rng.random() < FEW_ANSWERS.get(queue, shape.survey_share):
                 at = end + timedelta(minutes=rng.uniform(1, 90))
                 if at <= now:
                     good = 0.9 if direct else 0.5
@@ -238,14 +242,16 @@ def demo_events(
     now: datetime,
     seed: int = 2026,
     shape: DemoShape | None = None,
+    closed: frozenset[date] = frozenset(),
 ) -> Iterator[dict[str, Any]]:
-    """Canonical events for the ``days`` days up to ``now``, day by day."""
+    """Canonical events for the ``days`` days up to ``now``, day by day (no calls on the
+    ``closed`` days, whose e-mails wait for the next working day)."""
     shape = shape or DemoShape()
     rng = random.Random(seed)
     tz = ZoneInfo(timezone)
     last = now.astimezone(tz).date()
     first = last - timedelta(days=days - 1)
-    working = _working_days(first, last + timedelta(days=30), country)
+    working = _working_days(first, last + timedelta(days=30), country) - closed
     seq = [0]
     day = first
     while day <= last:
@@ -253,3 +259,13 @@ def demo_events(
             yield from _calls_of_day(rng, day, tz, shape, now, seq)
         yield from _emails_of_day(rng, day, tz, shape, now, working, seq)
         day += timedelta(days=1)
+
+
+def demo_closed_day(today: date, country: str) -> date | None:
+    """A closed working day for the demo: the last working Friday of the month before this one
+    (a staff day), so the latest frozen month shows one."""
+    month_start = today.replace(day=1)
+    start = (month_start - timedelta(days=1)).replace(day=1)
+    working = _working_days(start, month_start, country)
+    fridays = [d for d in sorted(working) if d.weekday() == 4 and d < month_start]
+    return fridays[-1] if fridays else None

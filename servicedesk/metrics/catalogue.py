@@ -426,6 +426,7 @@ SECTION_LABELS: Mapping[str, Any] = MappingProxyType(
         "email": _l("E-mail"),
         "survey_headline": _l("Citizens' ratings (SKR Servicemätning)"),
         "survey": _l("Citizens' ratings, all channels"),
+        "coverage": _l("Data coverage"),
     }
 )
 
@@ -477,6 +478,120 @@ def iter_paths(section: str) -> Iterator[Figure]:
 
 
 # ---------------------------------------------------------------------------------------------
+# what each figure means (the exports' Definitions sheet, in the reader's language)
+
+#: The definition of each phone and e-mail figure (docs/metrics.md has the full rules).
+DEFINITIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "phone.offered": _l("Calls started in the period (local date of call.queued)."),
+        "phone.answered": _l("Offered calls that were answered."),
+        "phone.abandoned": _l("Offered calls that were not answered."),
+        "phone.direct_answers": _l(
+            "Calls where the question was answered in the call, without transfer or call-back."
+        ),
+        "phone.direct_answer_rate": _l("Direct answers as a share of offered calls (KKiK)."),
+        "phone.service_level": _l(
+            "Calls answered within the service-level threshold as a share of offered calls."
+        ),
+        "phone.service_level_seconds": _l("The organisation's service-level threshold."),
+        "phone.abandon_rate": _l("Abandoned calls as a share of offered calls."),
+        "phone.wait_seconds.mean": _l("Mean wait of answered calls, from queue to answer."),
+        "phone.wait_seconds.median": _l("Median wait of answered calls."),
+        "phone.wait_seconds.p90": _l("Nine in ten answered calls waited at most this long."),
+        "phone.survey_response_rate": _l(
+            "Answered calls with a survey answer as a share of answered calls."
+        ),
+        "email.received": _l("E-mail threads started in the period."),
+        "email.answered": _l("Received e-mails that got an answer."),
+        "email.within_1_working_day": _l(
+            "E-mails answered within 1 working day as a share of received e-mails (KKiK); "
+            "unanswered ones count as not within."
+        ),
+        "email.within_2_working_days": _l(
+            "E-mails answered within 2 working days as a share of received e-mails."
+        ),
+        "email.median_working_hours": _l(
+            "Median time to the answer, in hours of working days: a working day counts "
+            "24 hours, weekends, holidays and closed days nothing."
+        ),
+        "email.survey_response_rate": _l(
+            "Answered e-mails with a survey answer as a share of answered e-mails."
+        ),
+    }
+)
+#: The definition of each part of a survey figure.
+SURVEY_PART_DEFINITIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "index": _l("Mean of (grade − 1) × 25: grade 5 = 100, 4 = 75, 3 = 50, 2 = 25, 1 = 0."),
+        "responses": _l("Answers about the period's contacts."),
+        "good_share": _l("Grades 4 and 5 as a share of the answers."),
+        "response_rate": _l(
+            "Answered contacts of the channel with a survey answer as a share of its answered "
+            "contacts."
+        ),
+        "low": _l("Lower bound of the 95 % t-interval of the index (none under 2 answers)."),
+        "high": _l("Upper bound of the 95 % t-interval of the index (none under 2 answers)."),
+        "small_sample": _l("True when the figure rests on fewer than 30 answers."),
+        "yes": _l("Answers “yes” to “did you get an answer?”."),
+        "yes_share": _l(
+            "“Yes” as a share of the answers to “did you get an answer?”; only they are scored."
+        ),
+    }
+)
+_PART_LABELS: Mapping[str, Any] = MappingProxyType(
+    {
+        "index": _l("index"),
+        "responses": _l("responses"),
+        "good_share": _l("share of 4 and 5"),
+        "response_rate": _l("response rate"),
+        "low": _l("95 % interval, low"),
+        "high": _l("95 % interval, high"),
+        "small_sample": _l("few answers"),
+        "yes": _l("yes"),
+        "yes_share": _l("share who said yes"),
+        "first_day": _l("data from"),
+        "last_day": _l("data up to"),
+        "days": _l("days with data"),
+        "partial": _l("part of the month only"),
+        "running": _l("month still running"),
+    }
+)
+_CHANNEL_LABELS: Mapping[str, Any] = MappingProxyType({"phone": _l("phone"), "email": _l("e-mail")})
+
+
+def label_for(path: str) -> str:
+    """A figure's label in the current language; for a part the catalogue does not list (the
+    all-channel survey figures by channel, a flag) one made of its question, channel and part."""
+    fig = BY_PATH.get(path)
+    if fig is not None:
+        return str(fig.label)
+    parts = path.split(".")
+    words: list[str] = []
+    for part in parts[1:]:
+        if part in QUESTION_LABELS:
+            words.append(str(QUESTION_LABELS[part]))
+        elif part in _CHANNEL_LABELS:
+            words.append(str(_CHANNEL_LABELS[part]))
+        elif part in _PART_LABELS:
+            words.append(str(_PART_LABELS[part]))
+        elif (head := f"{parts[0]}.{part}.index") in BY_PATH:
+            words.append(str(BY_PATH[head].label))
+        elif (head := f"{parts[0]}.{part}.yes_share") in BY_PATH:
+            words.append(str(BY_PATH[head].label))
+    return ", ".join(words) if words else path
+
+
+def definition_for(path: str) -> str:
+    """What the figure at ``path`` means, in the current language ("" when not written)."""
+    if path in DEFINITIONS:
+        return str(DEFINITIONS[path])
+    if path.split(".", 1)[0] in ("survey", "survey_headline"):
+        last = path.rsplit(".", 1)[-1]
+        if last in SURVEY_PART_DEFINITIONS:
+            return str(SURVEY_PART_DEFINITIONS[last])
+    return ""
+
+
 # the team leaders' figures that are not in the frozen report (docs/metrics.md): computed for the
 # pages, the periods of the reports API, the agents' table and the staffing advice.
 

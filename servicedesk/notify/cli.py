@@ -8,28 +8,53 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlmodel import col
 
-from integrations.notifications import NOTIFIERS
-from servicedesk.db import get_engine
+from servicedesk.audit import record
+from servicedesk.audit.operations import cli_actor
+from servicedesk.db import get_engine, unit_of_work
+from servicedesk.metrics.periods import Month
+from servicedesk.notify.mail import send_report
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
-from servicedesk.notify.operations import NotifyError, add_endpoint, dispatch
+from servicedesk.notify.operations import KINDS, NotifyError, add_endpoint, dispatch
 from servicedesk.orgs.cli import org_session
 from servicedesk.reports.models import Report
+from servicedesk.reports.service import latest_report
+from servicedesk.reports.workbook import LANGUAGES
+from servicedesk.sealing import unseal
 from servicedesk.secrets import require_keys
 
-notify_cli = AppGroup("notify", help="Announce frozen monthly reports (webhook, Teams, Slack).")
+notify_cli = AppGroup(
+    "notify", help="Announce frozen monthly reports (webhook, Teams, Slack, e-mail)."
+)
 
 
 @notify_cli.command("add")
 @click.option("--org", "slug", required=True)
-@click.option("--kind", required=True, type=click.Choice(sorted(NOTIFIERS)))
-@click.option("--url", required=True, help="The endpoint, or the incoming-webhook URL.")
-def add(slug: str, kind: str, url: str) -> None:
-    """Add an endpoint; for --kind webhook the last line is its whsec_ signing secret."""
+@click.option("--kind", required=True, type=click.Choice(sorted(KINDS)))
+@click.option("--url", default="", help="The endpoint, or the incoming-webhook URL.")
+@click.option("--to", default="", help="--kind email: the recipient's e-mail address.")
+@click.option(
+    "--lang",
+    default="",
+    type=click.Choice(["", *LANGUAGES]),
+    help="--kind email: the report's language (default: the organisation's country's).",
+)
+def add(slug: str, kind: str, url: str, to: str, lang: str) -> None:
+    """Add an endpoint; for --kind webhook the last line is its whsec_ signing secret; --kind
+    email --to ADDRESS e-mails each frozen report (summary and XLSX) to a person."""
     require_keys()
+    if kind == "email" and not to:
+        raise click.ClickException("--to: required with --kind email")
+    if kind != "email" and not url:
+        raise click.ClickException(f"--url: required with --kind {kind}")
     with org_session(slug, write=True) as (session, org):
         try:
             row, secret = add_endpoint(
-                session, org, kind, url, secret_key=current_app.config["SECRET_KEY"]
+                session,
+                org,
+                kind,
+                to if kind == "email" else url,
+                secret_key=current_app.config["SECRET_KEY"],
+                language=lang,
             )
         except NotifyError as exc:
             raise click.ClickException(str(exc)) from None
@@ -101,3 +126,61 @@ def send() -> None:
     require_keys()
     counts = dispatch(get_engine(), current_app.config["SECRET_KEY"])
     click.echo(" ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@notify_cli.command("mail")
+@click.option("--org", "slug", required=True)
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--to", default="", help="One address (default: every e-mail recipient).")
+@click.option("--lang", default="", type=click.Choice(["", *LANGUAGES]))
+def mail(slug: str, month: str, to: str, lang: str) -> None:
+    """E-mail the latest version of the month's report now (on demand; logged in the audit log)."""
+    from servicedesk.notify.mail import MailNotConfigured, configured_sender, valid_address
+
+    require_keys()
+    try:
+        m = Month.parse(month)
+    except ValueError as exc:
+        raise click.ClickException(f"--{exc}") from None
+    if to and not valid_address(to):
+        raise click.ClickException("--to: an e-mail address (name@example.se)")
+    try:
+        sender = configured_sender()
+    except MailNotConfigured as exc:
+        raise click.ClickException(str(exc)) from None
+    key = current_app.config["SECRET_KEY"]
+    with org_session(slug) as (session, org):
+        report = latest_report(session, org, m)
+        if report is None:
+            raise click.ClickException(f"--month: no report for {slug} {m}")
+        default = {"SE": "sv", "NO": "nb"}.get(org.country.upper(), "en")
+        if to:
+            recipients = [(to, lang or default, to)]
+        else:
+            recipients = [
+                (unseal(row.url_sealed, key), lang or row.language or default, row.url_hint)
+                for row in session.scalars(
+                    sa.select(NotificationEndpoint).where(
+                        col(NotificationEndpoint.organisation_id) == org.id,
+                        col(NotificationEndpoint.kind) == "email",
+                    )
+                )
+            ]
+        document, org_id = report.document, org.id
+    if not recipients:
+        raise click.ClickException("--to: no e-mail recipients (notify add --kind email)")
+    failed = 0
+    for address, language, shown in recipients:
+        outcome = send_report(sender, document, address, language)
+        failed += not outcome.ok
+        click.echo(f"{shown}\t{'sent' if outcome.ok else 'failed: ' + str(outcome.error)}")
+    with unit_of_work(get_engine()) as session:
+        record(
+            session,
+            org_id,
+            cli_actor(),
+            "report.mail",
+            {"month": str(m), "version": report.version, "recipients": len(recipients)},
+        )
+    if failed:
+        raise click.ClickException(f"{failed} of {len(recipients)} not sent")

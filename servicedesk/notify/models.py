@@ -22,11 +22,14 @@ class NotificationEndpoint(SQLModel, table=True):
     __tablename__ = "notification_endpoints"
     id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisations.id", ondelete="CASCADE", index=True)
-    #: "webhook", "teams" or "slack".
+    #: "webhook", "teams", "slack" or "email" (the monthly report to a person, its address in
+    #: ``url_sealed``).
     kind: str = Field(max_length=16)
     url_sealed: str = Field(sa_type=sa.Text)
     url_hint: str = Field(max_length=200)
     secret_sealed: str | None = Field(default=None, max_length=300)
+    #: The language of an e-mail recipient's report (sv, nb, en); empty for the other kinds.
+    language: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
     #: Reports up to this id existed before the endpoint and are not announced to it.
     since_report_id: int = 0
     created_at: datetime = Field(default_factory=utcnow)

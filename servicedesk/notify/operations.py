@@ -21,10 +21,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from integrations.notifications import NOTIFIERS, Attempt
+from integrations.smtp import MailSender
 from servicedesk.db import table_of, unit_of_work
+from servicedesk.notify.mail import (
+    MailNotConfigured,
+    address_hint,
+    configured_sender,
+    send_report,
+    valid_address,
+)
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
+from servicedesk.reports.workbook import LANGUAGES
 from servicedesk.sealing import seal, unseal
 from servicedesk.timeutil import utcnow
 
@@ -48,32 +57,75 @@ def backoff(attempts: int) -> timedelta:
     return min(MAX_DELAY, wait)
 
 
+#: What an endpoint can be: the HTTP notifiers, and "email" (the report to a person).
+KINDS = (*NOTIFIERS, "email")
+
+
 def add_endpoint(
-    session: Session, org: Organisation, kind: str, url: str, *, secret_key: str | bytes
+    session: Session,
+    org: Organisation,
+    kind: str,
+    url: str,
+    *,
+    secret_key: str | bytes,
+    language: str = "",
 ) -> tuple[NotificationEndpoint, str | None]:
-    """A new endpoint, and for a generic webhook its ``whsec_`` signing secret (shown once)."""
-    if kind not in NOTIFIERS:
-        raise NotifyError(f"--kind: one of {', '.join(NOTIFIERS)}")
+    """A new endpoint, and for a generic webhook its ``whsec_`` signing secret (shown once).
+
+    For ``kind="email"``, ``url`` is the recipient's address and ``language`` the language of
+    the report sent (default: the organisation's country's).
+    """
+    if kind not in KINDS:
+        raise NotifyError(f"--kind: one of {', '.join(KINDS)}")
+    if kind == "email":
+        return _add_recipient(session, org, url, language, secret_key), None
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise NotifyError("--url: an http(s) URL")
     secret = None
     if kind == "webhook":
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    last = session.scalar(
-        sa.select(sa.func.max(col(Report.id))).where(col(Report.organisation_id) == org.id)
-    )
     row = NotificationEndpoint(
         organisation_id=org.id,
         kind=kind,
         url_sealed=seal(url, secret_key),
         url_hint=f"{parts.scheme}://{parts.hostname}",
         secret_sealed=seal(secret, secret_key) if secret else None,
-        since_report_id=last or 0,
+        since_report_id=_last_report_id(session, org),
     )
     session.add(row)
     session.flush()
     return row, secret
+
+
+def _last_report_id(session: Session, org: Organisation) -> int:
+    last = session.scalar(
+        sa.select(sa.func.max(col(Report.id))).where(col(Report.organisation_id) == org.id)
+    )
+    return int(last or 0)
+
+
+def _add_recipient(
+    session: Session, org: Organisation, address: str, language: str, secret_key: str | bytes
+) -> NotificationEndpoint:
+    """An e-mail recipient of the monthly report (the address sealed: it is personal data)."""
+    address = address.strip()
+    if not valid_address(address):
+        raise NotifyError("--to: an e-mail address (name@example.se)")
+    language = language or {"SE": "sv", "NO": "nb"}.get(org.country.upper(), "en")
+    if language not in LANGUAGES:
+        raise NotifyError(f"--lang: one of {', '.join(LANGUAGES)}")
+    row = NotificationEndpoint(
+        organisation_id=org.id,
+        kind="email",
+        url_sealed=seal(address, secret_key),
+        url_hint=address_hint(address),
+        language=language,
+        since_report_id=_last_report_id(session, org),
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def enqueue_missing(session: Session, now: datetime | None = None) -> int:
@@ -111,6 +163,7 @@ class _Due:
     secret: str | None
     message_id: str
     document: dict[str, Any]
+    language: str = ""
 
 
 def _record(
@@ -137,9 +190,14 @@ def dispatch(
     secret_key: str | bytes,
     *,
     client: httpx.Client | None = None,
+    mailer: MailSender | None = None,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """Queue what is missing and make one attempt at each due delivery."""
+    """Queue what is missing and make one attempt at each due delivery.
+
+    E-mail goes through ``mailer`` (default: the SMTP server of the settings; run inside the
+    app, whose translations the report's language needs).
+    """
     started = now or utcnow()
     with unit_of_work(engine) as session:
         queued = enqueue_missing(session, started)
@@ -166,6 +224,7 @@ def dispatch(
                 unseal(endpoint.secret_sealed, secret_key) if endpoint.secret_sealed else None,
                 f"report_{delivery.report_id}_{delivery.endpoint_id}",
                 document,
+                endpoint.language,
             )
             for delivery, endpoint, document in rows
         ]
@@ -174,9 +233,12 @@ def dispatch(
     http = client or httpx.Client()
     try:
         for item in due:
-            outcome = NOTIFIERS[item.kind](http).send(
-                item.url, item.secret, item.message_id, item.document
-            )
+            if item.kind == "email":
+                outcome = _mail(item, mailer)
+            else:
+                outcome = NOTIFIERS[item.kind](http).send(
+                    item.url, item.secret, item.message_id, item.document
+                )
             with unit_of_work(engine) as session:
                 delivery = session.get(NotificationDelivery, item.delivery_id)
                 if delivery is not None:  # (None: the endpoint was removed meanwhile)
@@ -198,3 +260,12 @@ def dispatch(
         if own_client:
             http.close()
     return counts
+
+
+def _mail(item: _Due, mailer: MailSender | None) -> Attempt:
+    """One attempt at an e-mailed report (a missing mail server is retried like an outage)."""
+    try:
+        sender = mailer or configured_sender()
+    except MailNotConfigured as exc:
+        return Attempt(False, error=str(exc), retry=True)
+    return send_report(sender, item.document, item.url, item.language)

@@ -86,15 +86,32 @@ def show(slug: str, month: str, fmt: str) -> None:
 @click.option(
     "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True
 )
-def export(slug: str, month: str, fmt: str, output: Path) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["sv", "nb", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the XLSX and of the Excel CSV (sheet names, headers, definitions).",
+)
+@click.option(
+    "--dialect",
+    type=click.Choice(list(formats.DIALECTS)),
+    default="rfc4180",
+    show_default=True,
+    help="CSV dialect: rfc4180 for scripts; excel for Swedish and Norwegian Excel "
+    "(UTF-8 with BOM, semicolons, decimal commas).",
+)
+def export(slug: str, month: str, fmt: str, output: Path, lang: str, dialect: str) -> None:
     """Write the latest version of the month's report to a file (audit-csv: every contact)."""
     from servicedesk.reports import exports
 
+    if dialect != "rfc4180" and fmt not in ("csv", "days-csv"):
+        raise click.ClickException("--dialect: only for --format csv or days-csv")
     m = _month(month)
     with org_session(slug) as (session, org):
         report = _latest(session, org, m)
         try:
-            written = exports.write(session, report, fmt, output)
+            written = exports.write(session, report, fmt, output, lang, dialect)
         except OSError as exc:
             raise click.ClickException(f"--output: {exc.strerror or exc}") from None
     with unit_of_work(get_engine()) as session:
@@ -103,6 +120,13 @@ def export(slug: str, month: str, fmt: str, output: Path) -> None:
             report.organisation_id,
             cli_actor(),
             "report.export",
-            {"month": str(m), "format": fmt, "version": report.version, "bytes": written},
+            {
+                "month": str(m),
+                "format": fmt,
+                "version": report.version,
+                "bytes": written,
+                "lang": lang,
+                "dialect": dialect,
+            },
         )
     click.echo(f"wrote {output} ({fmt}, {slug} {m} version {report.version}, {written} bytes)")

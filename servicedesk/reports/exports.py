@@ -1,22 +1,20 @@
-"""Report files for quality staff: XLSX, CSV, per-day CSV, JSON, and the per-contact audit CSV."""
+"""Report files for quality staff: XLSX (``workbook``), CSV in two dialects and per-day CSV
+(``formats``), JSON, and the per-contact audit CSV."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk.cells import SafeCsvWriter, write_xlsx_cell, write_xlsx_row
+from servicedesk.cells import SafeCsvWriter
 from servicedesk.contacts.models import Contact
 from servicedesk.db import table_of
 from servicedesk.metrics.definitions import (
-    DEFINITIONS_VERSION,
-    FIGURE_DEFINITIONS,
     ONE_WORKING_DAY,
     QUESTIONS,
     TWO_WORKING_DAYS,
@@ -25,19 +23,22 @@ from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.reports import formats
 from servicedesk.reports.models import Report
+from servicedesk.reports.workbook import report_xlsx
+
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "audit_csv",
+    "audit_csv_chunks",
+    "document_bytes",
+    "report_xlsx",
+    "write",
+]
 
 C = table_of(Contact)
 
-SECTION_TITLES = {
-    "phone": "Phone",
-    "email": "E-mail",
-    "survey_headline": "Survey per channel",
-    "survey": "Survey",
-}
-
-
 #: The formats made from the frozen document alone: (file suffix, media type). Their bytes never
-#: change for a given version, so the report's sha256 can stand for them (an HTTP ETag).
+#: change for a given version, language and dialect, so the report's sha256 with those can stand
+#: for them (an HTTP ETag).
 DOCUMENT_FORMATS = {
     "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "csv": ("csv", "text/csv; charset=utf-8"),
@@ -46,26 +47,36 @@ DOCUMENT_FORMATS = {
 }
 
 
-def document_bytes(doc: dict[str, Any], fmt: str) -> bytes:
-    """The frozen document in one of DOCUMENT_FORMATS."""
+def document_bytes(
+    doc: dict[str, Any], fmt: str, lang: str = "en", dialect: str = "rfc4180"
+) -> bytes:
+    """The frozen document in one of DOCUMENT_FORMATS; ``lang`` is the XLSX's and the Excel
+    CSV's language, ``dialect`` the CSVs' (``formats.DIALECTS``)."""
     if fmt == "xlsx":
-        return report_xlsx(doc)
+        return report_xlsx(doc, lang)
     if fmt == "json":
         return formats.report_json(doc).encode()
     if fmt == "csv":
-        return formats.report_csv(doc).encode()
+        return formats.report_csv(doc, dialect, lang).encode()
     if fmt == "days-csv":
-        return formats.days_csv(doc).encode()
+        return formats.days_csv(doc, dialect, lang).encode()
     raise ValueError(f"format: unknown format {fmt!r}")
 
 
-def write(session: Session, report: Report, fmt: str, output: Path) -> int:
+def write(
+    session: Session,
+    report: Report,
+    fmt: str,
+    output: Path,
+    lang: str = "en",
+    dialect: str = "rfc4180",
+) -> int:
     """Write ``report`` as ``fmt`` to ``output``; returns the bytes written."""
     if fmt == "audit-csv":
         org = session.get(Organisation, report.organisation_id)
         assert org is not None
         return _write_stream(output, audit_csv_chunks(session, org, Month.parse(report.month)))
-    data = document_bytes(report.document, fmt)
+    data = document_bytes(report.document, fmt, lang, dialect)
     output.write_bytes(data)
     return len(data)
 
@@ -77,153 +88,6 @@ def _write_stream(output: Path, chunks: Iterator[str]) -> int:
             fh.write(chunk)
             size += len(chunk.encode())
     return size
-
-
-# ---------------------------------------------------------------------------------------------
-# XLSX
-
-
-def report_xlsx(doc: dict[str, Any]) -> bytes:
-    """The report as a workbook: a sheet per section with queues as rows, the comparisons
-    below them, the days, and the definitions on their own sheet. Percentages are real
-    percent cells (the JSON's 50.0 is the cell value 0.5 shown as 50.00%)."""
-    import xlsxwriter
-
-    buffer = io.BytesIO()
-    # Text is never taken for a formula, a link or a number (servicedesk.cells).
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    book = xlsxwriter.Workbook(buffer, options)
-    # The workbook's creation time is the report's, not the export's: the same version then
-    # gives the same bytes every time (XlsxWriter fixes the zip entries' dates itself).
-    made = _generated_at(doc)
-    if made is not None:
-        book.set_properties({"created": made})
-    fmt = {
-        "title": book.add_format({"bold": True, "font_size": 14}),
-        "head": book.add_format({"bold": True, "bottom": 1, "text_wrap": True}),
-        "bold": book.add_format({"bold": True}),
-        "int": book.add_format({"num_format": "0"}),
-        "dec": book.add_format({"num_format": "0.00"}),
-        "pct": book.add_format({"num_format": "0.00%"}),
-    }
-    _summary_sheet(book, fmt, doc)
-    for section in formats.SECTIONS:
-        _section_sheet(book, fmt, doc, section)
-    _days_sheet(book, fmt, doc)
-    _definitions_sheet(book, fmt)
-    book.close()
-    return buffer.getvalue()
-
-
-def _generated_at(doc: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.strptime(str(doc.get("generated_at")), "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        return None
-
-
-def _cell(sheet: Any, fmt: dict[str, Any], row: int, col: int, figure: str, value: Any) -> None:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        write_xlsx_cell(sheet, row, col, value)
-    elif formats.is_percent(figure):
-        sheet.write_number(row, col, value / 100, fmt["pct"])
-    elif isinstance(value, int):
-        sheet.write_number(row, col, value, fmt["int"])
-    else:
-        sheet.write_number(row, col, value, fmt["dec"])
-
-
-def _summary_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any]) -> None:
-    sheet = book.add_worksheet("Report")
-    sheet.set_column(0, 0, 28)
-    sheet.set_column(1, 1, 70)
-    title = f"{doc.get('organisation_name', doc['organisation'])} {doc['month']}"
-    write_xlsx_cell(sheet, 0, 0, title, fmt["title"])
-    rows = [
-        ("Organisation", doc["organisation"]),
-        ("Month", doc["month"]),
-        ("Version", doc["version"]),
-        ("Generated at (UTC)", doc["generated_at"]),
-        ("Definitions version", doc.get("definitions_version", DEFINITIONS_VERSION)),
-        ("Time zone", doc.get("timezone", "")),
-        ("sha256 of the JSON report", doc.get("sha256", "")),
-        ("Previous month", (doc.get("previous_month") or {}).get("month", "")),
-        ("Same month a year before", (doc.get("year_before") or {}).get("month", "")),
-    ]
-    rows += [(f"Counts: {k}", v) for k, v in (doc.get("counts") or {}).items()]
-    for n, (label, value) in enumerate(rows, start=2):
-        write_xlsx_cell(sheet, n, 0, label, fmt["bold"])
-        write_xlsx_cell(sheet, n, 1, value)
-
-
-def _section_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any], section: str) -> None:
-    sheet = book.add_worksheet(SECTION_TITLES[section])
-    periods = [(doc["month"], doc)]
-    for key in ("previous_month", "year_before"):
-        other = doc.get(key)
-        if other:
-            periods.append((other["month"], other))
-    # Every figure any scope has (a queue may have one the organisation lacks), in order.
-    figures = list(
-        dict.fromkeys(
-            f
-            for _, figs in periods
-            for scope in (figs, *(figs.get("queues") or {}).values())
-            for f, _ in formats.section_figures(scope, section)
-        )
-    )
-    write_xlsx_row(sheet, 0, 0, ["Period", "Scope", "Queue", *figures], fmt["head"])
-    sheet.set_column(0, 2, 14)
-    sheet.set_column(3, 3 + len(figures), 13)
-    sheet.freeze_panes(1, 3)
-    row = 1
-    for period, figs in periods:
-        scopes = [("Organisation", "", figs)]
-        scopes += [("Queue", name, q) for name, q in (figs.get("queues") or {}).items()]
-        for scope, queue, values in scopes:
-            write_xlsx_row(sheet, row, 0, [period, scope, queue])
-            flat = dict(formats.section_figures(values, section))
-            for col, figure in enumerate(figures, start=3):
-                _cell(sheet, fmt, row, col, figure, flat.get(figure))
-            row += 1
-
-
-def _days_sheet(book: Any, fmt: dict[str, Any], doc: dict[str, Any]) -> None:
-    if not doc.get("days"):
-        return
-    sheet = book.add_worksheet("Days")
-    columns = formats.day_columns(doc)
-    write_xlsx_row(sheet, 0, 0, ["date", *(f"{s}.{f}" for s, f in columns)], fmt["head"])
-    sheet.freeze_panes(1, 1)
-    sheet.set_column(0, 0, 12)
-    for r, values in enumerate(formats.day_rows(doc), start=1):
-        write_xlsx_cell(sheet, r, 0, values[0])
-        for c, ((_section, figure), value) in enumerate(zip(columns, values[1:], strict=True)):
-            _cell(sheet, fmt, r, c + 1, figure, value)
-
-
-def _definitions_sheet(book: Any, fmt: dict[str, Any]) -> None:
-    sheet = book.add_worksheet("Definitions")
-    heading = f"Definitions version {DEFINITIONS_VERSION} (docs/metrics.md)"
-    write_xlsx_cell(sheet, 0, 0, heading, fmt["title"])
-    write_xlsx_row(sheet, 2, 0, ["Section", "Figure", "Meaning", "Denominator"], fmt["head"])
-    sheet.set_column(0, 1, 24)
-    sheet.set_column(2, 2, 90)
-    sheet.set_column(3, 3, 14)
-    for n, row in enumerate(FIGURE_DEFINITIONS, start=3):
-        write_xlsx_row(sheet, n, 0, list(row))
-    note = len(FIGURE_DEFINITIONS) + 4
-    write_xlsx_cell(
-        sheet, note, 0, "Rates are percentages of the denominator; empty cells have no data."
-    )
-    write_xlsx_cell(
-        sheet,
-        note + 1,
-        0,
-        "Contacts belong to the local date of their start; working days follow the national "
-        "calendar (SE: with midsommarafton, julafton, nyårsafton) and the organisation's "
-        "closed days.",
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,19 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from servicedesk.cells import SafeCsvWriter
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from servicedesk.cells import Number, SafeCsvWriter
+from servicedesk.metrics.catalogue import BY_PATH, SECTION_LABELS, label_for
 from servicedesk.reports.service import canonical_json
+
+#: The CSV dialects. "rfc4180": what scripts and the API read (commas, decimal points, code
+#: keys, no BOM). "excel": what a person double-clicks in Swedish or Norwegian Excel (UTF-8 with
+#: a byte-order mark so that å, ä, ö survive, semicolons, decimal commas, CRLF, headers and
+#: figure names in the reader's language beside the code keys).
+DIALECTS = ("rfc4180", "excel")
+BOM = "\ufeff"
 
 #: The report's sections of figures, in the exports' order: SKR's per-channel survey figures
 #: lead the survey figures; the all-channel ones follow (kept for scripts that read them).
@@ -104,8 +115,32 @@ def scopes(
         )
 
 
+#: What a report says of its data's coverage (docs/metrics.md, "Coverage").
+COVERAGE = ("first_day", "last_day", "days", "partial", "running")
+
+
 def figure_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
-    """One row per figure and per scope (organisation, each queue), comparisons beside it."""
+    """One row per figure and per scope (organisation, each queue), comparisons beside it;
+    then the organisation's data coverage (section ``coverage``) when the report has it."""
+    yield from _scope_rows(doc)
+    if "coverage" in doc:
+        prev, year = doc.get("previous_month") or {}, doc.get("year_before") or {}
+        for key in COVERAGE:
+            yield [
+                doc["organisation"],
+                doc["month"],
+                doc["version"],
+                "organisation",
+                "",
+                "coverage",
+                key,
+                doc["coverage"].get(key),
+                (prev.get("coverage") or {}).get(key),
+                (year.get("coverage") or {}).get(key),
+            ]
+
+
+def _scope_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
     for scope, queue, figs, prev, year in scopes(doc):
         for section in SECTIONS:
             for figure, value in section_figures(figs, section):
@@ -123,18 +158,78 @@ def figure_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
                 ]
 
 
-def _csv(header: list[str], rows: Iterator[list[Any]]) -> str:
+def _csv(header: list[str], rows: Iterator[list[Any]], dialect: str = "rfc4180") -> str:
     out = io.StringIO()
-    writer = SafeCsvWriter(out)
+    if dialect == "excel":
+        out.write(BOM)
+        writer = SafeCsvWriter(out, delimiter=";", lineterminator="\r\n")
+    elif dialect == "rfc4180":
+        writer = SafeCsvWriter(out)
+    else:
+        raise ValueError(f"dialect: one of {', '.join(DIALECTS)}")
     writer.writerow(header)
     for row in rows:
         writer.writerow(row)
     return out.getvalue()
 
 
-def report_csv(doc: dict[str, Any]) -> str:
-    """The report as CSV: one row per figure and per queue."""
-    return _csv(CSV_HEADER, figure_rows(doc))
+def excel_value(value: Any) -> Any:
+    """A value for the Excel dialect: a decimal comma, booleans as words, text as it is."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, float):
+        return Number(f"{value:.2f}".replace(".", ","))
+    if isinstance(value, int):
+        return Number(str(value))
+    return value
+
+
+def _unit(section: str, figure: str) -> str:
+    fig = BY_PATH.get(f"{section}.{figure}")
+    unit = fig.unit if fig is not None else ("pct" if is_percent(figure) else "")
+    return {"pct": "%", "secs": "s", "hours": "h", "index": "0–100", "count": ""}.get(unit, "")
+
+
+def _excel_figure_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
+    for row in figure_rows(doc):
+        org, month, version, scope, queue, section, figure, value, prev, year = row
+        yield [
+            doc.get("organisation_name", org),
+            month,
+            version,
+            _("Organisation") if scope == "organisation" else _("Queue"),
+            queue,
+            str(SECTION_LABELS.get(section, section)),
+            label_for(f"{section}.{figure}"),
+            f"{section}.{figure}",
+            _unit(section, figure),
+            *(excel_value(v) for v in (value, prev, year)),
+        ]
+
+
+def _excel_header() -> list[str]:
+    return [
+        _("Organisation"),
+        _("Month"),
+        _("Version"),
+        _("Scope"),
+        _("Queue"),
+        _("Section"),
+        _("Figure"),
+        _("Code key"),
+        _("Unit"),
+        _("Value"),
+        _("Month before"),
+        _("Same month last year"),
+    ]
+
+
+def report_csv(doc: dict[str, Any], dialect: str = "rfc4180", lang: str = "en") -> str:
+    """The report as CSV: one row per figure and per queue (``lang``: the Excel dialect's)."""
+    if dialect != "excel":
+        return _csv(CSV_HEADER, figure_rows(doc), dialect)
+    with force_locale(lang):
+        return _csv(_excel_header(), _excel_figure_rows(doc), dialect)
 
 
 def day_columns(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -149,10 +244,16 @@ def day_rows(doc: dict[str, Any]) -> Iterator[list[Any]]:
         yield [day, *(_lookup(figs, s, f) for s, f in columns)]
 
 
-def days_csv(doc: dict[str, Any]) -> str:
+def days_csv(doc: dict[str, Any], dialect: str = "rfc4180", lang: str = "en") -> str:
     """The organisation's figures per local day of the month, one row per day."""
-    header = ["date", *(f"{s}.{f}" for s, f in day_columns(doc))]
-    return _csv(header, day_rows(doc))
+    columns = day_columns(doc)
+    if dialect != "excel":
+        header = ["date", *(f"{s}.{f}" for s, f in columns)]
+        return _csv(header, day_rows(doc), dialect)
+    with force_locale(lang):
+        header = [_("Date"), *(label_for(f"{s}.{f}") for s, f in columns)]
+        rows = ([row[0], *(excel_value(v) for v in row[1:])] for row in day_rows(doc))
+        return _csv(header, rows, dialect)
 
 
 def report_json(doc: dict[str, Any], pretty: bool = True) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,13 +19,14 @@ from sqlmodel import col
 from servicedesk.contacts.models import UNMATCHED, Contact, SurveyResponse
 from servicedesk.db import advisory_lock, table_of
 from servicedesk.ingest.models import Event
+from servicedesk.metrics.coverage import coverage, first_contact_date
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import empty_figures, figures_by, queue_names
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from servicedesk.surveys.figures import dispatch_figures
-from servicedesk.timeutil import utcnow
+from servicedesk.timeutil import local_date, utcnow
 
 #: The parts of a document that are the month's own figures (what a new version is about).
 FIGURE_KEYS = (
@@ -154,8 +155,11 @@ def _survey_responses(doc: dict[str, Any]) -> int:
     return sum(doc["survey"][q]["responses"] for q in QUESTIONS)
 
 
-def comparison(session: Session, org: Organisation, month: Month) -> dict[str, Any]:
-    """Another month's figures to show beside a report: its latest frozen version, else live."""
+def comparison(
+    session: Session, org: Organisation, month: Month, today: date | None = None
+) -> dict[str, Any]:
+    """Another month's figures to show beside a report: its latest frozen version, else live;
+    with the days its data covers (``today``: when the report is made)."""
     report = latest_report(session, org, month)
     if report is not None:
         doc = report.document
@@ -166,7 +170,9 @@ def comparison(session: Session, org: Organisation, month: Month) -> dict[str, A
     else:
         source = {"version": None, "generated_at": None}
         figs = month_figures(session, org, month, days=False)
-    return {"month": str(month), **source, **figs}
+    first = first_contact_date(session, org)
+    covered = coverage(month, first, today or local_date(utcnow(), org.timezone))
+    return {"month": str(month), **source, **figs, "coverage": covered}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,6 +233,7 @@ def generate_report(
         return latest, False
     version = latest.version + 1 if latest is not None else 1
     generated_at = (now or utcnow()).replace(microsecond=0)
+    today = local_date(generated_at, org.timezone)
     counts["unmatched_survey_responses"] = unmatched_responses(session, org, month)
     counts["survey_responses"] = _survey_responses(own)
     # Data quality: present only when something was found, so clean months read as before.
@@ -246,8 +253,9 @@ def generate_report(
         "organisation_name": org.name,
         "country": org.country,
         "timezone": org.timezone,
-        "previous_month": comparison(session, org, month.previous()),
-        "year_before": comparison(session, org, month.year_before()),
+        "coverage": coverage(month, first_contact_date(session, org), today),
+        "previous_month": comparison(session, org, month.previous(), today),
+        "year_before": comparison(session, org, month.year_before(), today),
         "counts": counts,
         "supersedes": latest.version if latest is not None else None,
         "days": own["days"],

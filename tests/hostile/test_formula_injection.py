@@ -57,6 +57,17 @@ def test_report_csv(db, org):
     _no_live_formula([c for r in rows for c in r])
 
 
+def test_excel_csv(app, db, org):
+    _calls(db, org)
+    report, _ = generate_report(db, org, JUNE)
+    with app.app_context():
+        text = formats.report_csv(report.document, "excel", "sv")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    queues = {r[4] for r in rows[1:] if r[3] == "Kö"}
+    assert queues == {"'" + t for t in PLANTED}
+    _no_live_formula([c.replace(",", ".") for r in rows for c in r])
+
+
 def test_days_csv():
     doc = {"days": {'=HYPERLINK("http://x","y")': {"phone": {"offered": -1}}, "2026-06-02": {}}}
     doc["days"]["2026-06-02"] = {"phone": {"offered": 3}}
@@ -77,11 +88,13 @@ def test_audit_csv(db, org):
     _no_live_formula([c for r in rows for c in r.values()])
 
 
-def test_xlsx(db, org, tmp_path):
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_xlsx(app, db, org, tmp_path, lang):
     _calls(db, org)
     report, _ = generate_report(db, org, JUNE)
     path = tmp_path / "june.xlsx"
-    path.write_bytes(report_xlsx(report.document))
+    with app.app_context():
+        path.write_bytes(report_xlsx(report.document, lang))
     book = openpyxl.load_workbook(path)
     seen = set()
     for sheet in book.worksheets:

@@ -135,7 +135,7 @@ def test_an_unknown_month_is_404(client, reader, june):
     assert_problem(get(client, f"{BASE}/2026-07.csv", reader), 404, "month")
 
 
-def test_exports_are_the_report_export_files(client, reader, june):
+def test_exports_are_the_report_export_files(app, client, reader, june):
     doc = june[1].document
     for url in (f"{BASE}/2026-06.csv", f"{BASE}/2026-06?format=csv"):
         response = get(client, url, reader)
@@ -148,10 +148,11 @@ def test_exports_are_the_report_export_files(client, reader, june):
     assert xlsx.status_code == 200
     assert xlsx.mimetype.endswith("spreadsheetml.sheet")
     # The same version gives the same bytes every time (the workbook's date is the report's).
-    assert xlsx.get_data() == report_xlsx(doc)
+    with app.app_context():
+        assert xlsx.get_data() == report_xlsx(doc)
     book = openpyxl.load_workbook(io.BytesIO(xlsx.get_data()))
     summary = {r[0].value: r[1].value for r in book["Report"].iter_rows(min_row=3)}
-    assert summary["sha256 of the JSON report"] == doc["sha256"]
+    assert summary["SHA-256 of the JSON report"] == doc["sha256"]
     v1 = get(client, f"{BASE}/2026-06/versions/1.csv", reader)
     assert v1.get_data(as_text=True) == formats.report_csv(june[0].document)
     assert get(client, f"{BASE}/2026-06.json", reader).get_json() == doc

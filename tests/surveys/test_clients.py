@@ -16,7 +16,6 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
-from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -158,41 +157,6 @@ def test_timeouts_and_unreachable_servers_are_retried(httpserver: HTTPServer) ->
     with pytest.raises(SmsError) as caught:
         gone.send(NUMBER, "Hej")
     assert caught.value.retry
-
-
-class _Inbox:
-    def __init__(self, refuse: bool = False) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.refuse = refuse
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if self.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server():
-    servers = []
-
-    def start(refuse: bool = False) -> tuple[Controller, _Inbox]:
-        inbox = _Inbox(refuse)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        controller = Controller(inbox, hostname="127.0.0.1", port=port)
-        controller.start()
-        servers.append(controller)
-        return controller, inbox
-
-    yield start
-    for controller in servers:
-        controller.stop()
 
 
 def _message():

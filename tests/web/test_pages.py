@@ -211,7 +211,7 @@ def test_an_unanswered_email_within_its_deadline_is_open_not_missed(
         as_text=True
     )
     assert 'data-total="2"' in html
-    assert html.count('class="badge bad">missad<') == 1
+    assert html.count('class="badge bad">för sent<') == 1
     assert html.count(">öppen<") == 1
 
 
