@@ -25,7 +25,8 @@ CONTACT_COLUMNS = [
     "organisation_id", "channel", "contact_id", "queue_id", "agent", "caller_hash", "started_at",
     "start_date", "answered_at", "ended_at", "wait_seconds", "direct_answer", "event_count",
     "updated_at", "start_local_seconds", "answered_local_date", "answered_local_seconds",
-    "start_month", "answer_seconds", "treatment_score", "ease_score", "clarity_score",
+    "start_month", "answer_seconds", "handle_seconds", "treatment_score", "ease_score",
+    "clarity_score",
 ]  # fmt: skip
 SURVEY_COLUMNS = [
     "organisation_id", "contact_id", "channel", "question", "score", "occurred_at", "event_id",
@@ -78,7 +79,8 @@ def contact_rows(
             org_id, "phone" if phone else "email", cid, queue_ids[i % len(queue_ids)],
             f"agent-{i % 40}", f"k1:{i:040x}", started, day, answered, ended, wait, direct,
             3 if phone else 2, now, start_seconds, a_day, a_seconds,
-            day.year * 100 + day.month, wait, *scores.values(),
+            day.year * 100 + day.month, wait,
+            (ended - answered).total_seconds() if phone and answered else None, *scores.values(),
         ))  # fmt: skip
     # Rows arrive in time order in real life (events are folded as they come), so the month's
     # contacts lie together in the table; load them so.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -161,3 +162,57 @@ def test_0010_fills_the_report_columns_of_existing_rows(engine_name, request, tm
         ("phone", 202606, 12.5, None, 5, None),
     ]
     assert [(c, bool(m)) for c, m in matched] == [("x", True), ("x", True), ("ghost", False)]
+
+
+def test_0020_fills_the_handle_time_of_existing_rows(engine_name, request, tmp_path):
+    """Migration 0020 computes each call's handle time as the fold now stores it, to the
+    microsecond, from the instants already there (as the application wrote them)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from servicedesk.contacts.fold import _handle_seconds
+    from servicedesk.contacts.models import Contact
+    from servicedesk.db import table_of
+
+    url = fresh_database(engine_name, request, tmp_path)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO organisations (id, slug, name, country, timezone, service_level_seconds,"
+            " created_at) VALUES (1, 'k', 'K', 'SE', 'Europe/Stockholm', 60, :t)"
+        ), {"t": datetime(2026, 6, 8, tzinfo=UTC)})  # fmt: skip
+    command.downgrade(alembic_config(url), "0019")
+    t = datetime(2026, 6, 8, 8, 0, 17, 999700, tzinfo=UTC)
+    second = timedelta(seconds=1)
+    cases = {
+        # id: (channel, answered_at, ended_at)
+        "fractions": ("phone", t, t + 240 * second + timedelta(microseconds=400)),
+        "whole": ("phone", t.replace(microsecond=0), t.replace(microsecond=0) + 95 * second),
+        "long": ("phone", t, t + timedelta(hours=3, microseconds=1)),
+        "end before answer": ("phone", t, t - second),
+        "not answered": ("phone", None, t),
+        "not ended": ("phone", t, None),
+        "e-mail": ("email", t, t + second),
+    }
+    contacts = table_of(Contact)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(contacts), [
+            {"organisation_id": 1, "channel": channel, "contact_id": cid, "started_at": t,
+             "start_date": date(2026, 6, 8), "start_month": 202606, "answered_at": answered,
+             "ended_at": ended, "event_count": 2, "updated_at": t}
+            for cid, (channel, answered, ended) in cases.items()
+        ])  # fmt: skip
+    upgrade(url)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(contacts.c.contact_id, contacts.c.handle_seconds)).all())
+        indexes = {ix["name"] for ix in sa.inspect(conn).get_indexes("contacts")}
+    engine.dispose()
+    expected = {cid: _handle_seconds(*case) for cid, case in cases.items()}
+    assert expected["fractions"] == 240.0004
+    assert expected["end before answer"] is expected["e-mail"] is None
+    assert set(stored) == set(expected)
+    for cid, value in expected.items():
+        if value is None:
+            assert stored[cid] is None, cid
+        else:
+            assert stored[cid] == pytest.approx(value, abs=1e-9), cid
+    assert {"ix_contacts_month_handle", "ix_contacts_month_queue_handle"} <= indexes

@@ -125,21 +125,34 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
     )
     caller_event = _first(e for e in events if e.caller_hash)
     answered_at = answer.occurred_at if answer else None
+    ended_at = ended.occurred_at if ended else None
     return {
         "started_at": started_at,
         "answered_at": answered_at,
-        "ended_at": ended.occurred_at if ended else None,
+        "ended_at": ended_at,
         "wait_seconds": (
             max(0.0, (answered_at - visit.occurred_at).total_seconds())
             if channel == "phone" and answered_at is not None
             else None
         ),
+        "handle_seconds": _handle_seconds(channel, answered_at, ended_at),
         "direct_answer": verdict.direct_answer if verdict else None,
         "queue": queued_in.queue if queued_in else None,
         "agent": agent_event.agent if agent_event else None,
         "caller_hash": caller_event.caller_hash if caller_event else None,
         "event_count": len(events),
     }
+
+
+def _handle_seconds(
+    channel: str, answered_at: datetime | None, ended_at: datetime | None
+) -> float | None:
+    """The handle time (docs/metrics.md, "Handle time"): answered -> ended, for a call answered
+    and ended in that order; None otherwise (an end before the answer is two clocks that
+    disagree, not a call of negative length)."""
+    if channel != "phone" or answered_at is None or ended_at is None or ended_at < answered_at:
+        return None
+    return (ended_at - answered_at).total_seconds()
 
 
 # Statements are built once per dialect and reused: building an upsert's ``excluded`` columns

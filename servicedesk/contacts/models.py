@@ -19,6 +19,9 @@ SURVEYED = sa.text(
 )
 #: A survey response about no known contact: the predicate of the responses' partial index.
 UNMATCHED = sa.text("NOT matched")
+#: A call with a handle time: the predicate of the handle-time indexes (queries name it with
+#: ``Contact.handle_seconds IS NOT NULL`` so that the planners see they may use them).
+HANDLED = sa.text("handle_seconds IS NOT NULL")
 
 
 class Contact(SQLModel, table=True):
@@ -56,6 +59,13 @@ class Contact(SQLModel, table=True):
                  "queue_id", "answer_seconds"),
         sa.Index("ix_contacts_day_times", "organisation_id", "channel", "start_date",
                  "answer_seconds"),
+        # Handle time (answered -> ended, phone): the handled calls' times in order per month and
+        # per month and queue, with the day (and queue) alongside so that a period that is not
+        # whole months is walked from the index alone (servicedesk/metrics/handling.py).
+        sa.Index("ix_contacts_month_handle", "organisation_id", "start_month", "handle_seconds",
+                 "start_date", "queue_id", sqlite_where=HANDLED, postgresql_where=HANDLED),
+        sa.Index("ix_contacts_month_queue_handle", "organisation_id", "start_month", "queue_id",
+                 "handle_seconds", "start_date", sqlite_where=HANDLED, postgresql_where=HANDLED),
         # The survey figures read only contacts that got a response (a small share of them).
         sa.Index(
             "ix_contacts_surveyed",
@@ -91,6 +101,9 @@ class Contact(SQLModel, table=True):
     ended_at: datetime | None = None
     #: Phone: answered_at - started_at in seconds (answered calls only).
     wait_seconds: float | None = None
+    #: Phone: ended_at - answered_at in seconds (the handle time), for calls answered and
+    #: ended in that order; set by the fold like the wait, so that its figures need no arithmetic.
+    handle_seconds: float | None = None
     #: Phone: the call.ended event said the question was answered in the call.
     direct_answer: bool | None = None
     #: Wall-clock seconds since local midnight of started_at (working time, see calendars/).

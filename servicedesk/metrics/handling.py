@@ -3,9 +3,13 @@
 
 Not a figure of the frozen monthly report (KKiK and Servicemätning have no such figure, and a
 new key would change every report's checksum): the pages, the reports API's periods and the
-staffing advice read it from here. The seconds are computed inside the database from the stored
-``answered_at`` and ``ended_at`` (UTC instants), and the median is ranked there with window
-functions: only one or two rows per group leave it.
+staffing advice read it from here. The fold stores each call's handle time on the contact
+(``handle_seconds``, as it stores the wait), and two partial indexes keep the handled calls
+ordered by it per month and per month and queue, with the day alongside. So the counts and sums
+are one grouped pass over an index, and the median is read as the monthly report reads the
+wait's (``servicedesk.metrics.percentiles.walk``): ``ORDER BY handle_seconds LIMIT OFFSET`` on
+the index, no sort for a month, a merge of the months' ranges for other periods. Only the
+per-agent median, which no index orders, ranks the period's calls with window functions.
 """
 
 from __future__ import annotations
@@ -21,60 +25,104 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from servicedesk.metrics.arithmetic import rounded
-from servicedesk.metrics.groups import C, id_list, period
-from servicedesk.metrics.percentiles import MEDIAN, interpolate
+from servicedesk.metrics.groups import C, id_list
+from servicedesk.metrics.percentiles import MEDIAN, interpolate, walk
+from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 
-
-class seconds_between(FunctionElement[float]):  # noqa: N801  (an SQL function's name)
-    """``end - start`` in seconds, for two timestamp columns, on either engine."""
-
-    type = sa.Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between, "sqlite")
-def _sqlite_seconds(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return (
-        f"((julianday({compiler.process(end, **kw)}) - "
-        f"julianday({compiler.process(start, **kw)})) * 86400.0)"
-    )
-
-
-@compiles(seconds_between, "postgresql")
-def _pg_seconds(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-
-
-#: A call's handle time (s): answered -> ended, phone calls answered and ended in that order.
-HANDLE = seconds_between(C.c.answered_at, C.c.ended_at)
+#: A call's handle time (s), as the fold stored it: answered -> ended, phone calls answered and
+#: ended in that order (None for every other contact).
+HANDLE = C.c.handle_seconds
 #: The groupings handle time is given for.
 GROUP_COLUMNS = {None: None, "queue": C.c.queue_id, "agent": C.c.agent}
+
+
+def month_keys(start: date, end: date) -> list[int]:
+    """The month keys (202601 ...) of the months ``start``..``end`` touches."""
+    keys = []
+    month, last = Month.of(start), Month.of(end)
+    while True:
+        keys.append(month.year * 100 + month.month)
+        if month == last:
+            return keys
+        month = month.next()
+
+
+class unindexed(FunctionElement[date]):  # noqa: N801  (an SQL construct's name)
+    """A date column that SQLite's planner must not pick an index for (``+start_date``: the
+    unary plus is SQLite's documented way to say so); the column itself elsewhere.
+
+    Given a day range, SQLite prefers the day index of the answer times, which does not hold
+    the handle time, and reads every row of the period from the table; the handle-time indexes
+    lead with the month instead and hold the day, so the range is checked inside them."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "unindexed"
+
+
+@compiles(unindexed)
+def _plain(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _sqlite_unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def handled_calls(
     org: Organisation, start: date, end: date, queue_ids: list[int] | None
 ) -> list[Any]:
-    """The conditions of the calls with a handle time, started in ``start``..``end``."""
-    return [
-        *period(org, start, end, queue_ids),
-        C.c.channel == "phone",
-        C.c.answered_at.is_not(None),
-        C.c.ended_at.is_not(None),
-        C.c.ended_at >= C.c.answered_at,
-    ]
+    """The conditions of the calls with a handle time, started in ``start``..``end`` (local
+    dates, in the given queues when ``queue_ids`` is not None): by the month keys and
+    ``handle_seconds IS NOT NULL``, so that the planners walk the partial handle-time indexes
+    (whose leading columns those are), with the day range checked inside them."""
+    months = month_keys(start, end)
+    in_month = C.c.start_month == months[0] if len(months) == 1 else C.c.start_month.in_(months)
+    day = unindexed(C.c.start_date)
+    conds = [C.c.organisation_id == org.id, in_month, day >= start, day <= end]
+    if queue_ids is not None:
+        conds.append(C.c.queue_id.in_(queue_ids))
+    return [*conds, HANDLE.is_not(None)]
 
 
 def empty_handle() -> dict[str, Any]:
     return {"calls": 0, "mean": None, "median": None}
 
 
-def _group_column(by: str | None) -> Any:
+def _sizes(session: Session, conds: list[Any], by: str | None) -> dict[Any, tuple[int, float]]:
+    """{group: (calls, sum of their handle times)}, groups with calls only."""
     column = GROUP_COLUMNS[by]
-    return sa.literal(0) if column is None else column
+    measures = (sa.func.count(HANDLE).label("n"), sa.func.sum(HANDLE).label("total"))
+    if column is None:
+        row = session.execute(sa.select(*measures).where(*conds)).one()
+        return {0: (int(row.n), float(row.total))} if row.n else {}
+    stmt = sa.select(column.label("g"), *measures).where(*conds).group_by(column)
+    return {row.g: (int(row.n), float(row.total)) for row in session.execute(stmt)}
+
+
+def _ranked_medians(session: Session, conds: list[Any], by: str) -> dict[Any, float | None]:
+    """The median per group of a grouping no index orders (the agent): ``ROW_NUMBER`` and
+    ``COUNT`` windows rank the period's handle times inside the database, and only the rows at
+    the ranks the median needs leave it."""
+    base = sa.select(GROUP_COLUMNS[by].label("g"), HANDLE.label("x")).where(*conds).subquery()
+    num, den = MEDIAN
+    rn = (sa.func.row_number().over(partition_by=base.c.g, order_by=base.c.x) - 1).label("rn")
+    n = sa.func.count().over(partition_by=base.c.g).label("n")
+    ranked = sa.select(base.c.g, base.c.x, rn, n).subquery()
+    lo = ((ranked.c.n - 1) * num).op("/")(den)
+    stmt = sa.select(ranked).where(sa.or_(ranked.c.rn == lo, ranked.c.rn == lo + 1))
+    points: dict[Any, dict[int, float]] = {}
+    sizes: dict[Any, int] = {}
+    for row in session.execute(stmt):
+        points.setdefault(row.g, {})[int(row.rn)] = float(row.x)
+        sizes[row.g] = int(row.n)
+    return {g: interpolate(points[g], size, MEDIAN) for g, size in sizes.items()}
+
+
+def _queue_is(queue_id: Any) -> Any:
+    return C.c.queue_id.is_(None) if queue_id is None else C.c.queue_id == queue_id
 
 
 def handle_times_by(
@@ -85,52 +133,26 @@ def handle_times_by(
     queue_ids: Iterable[int] | None = None,
     bys: Iterable[str | None] = (None,),
 ) -> dict[str | None, Any]:
-    """``handle_times`` for several groupings at once: one read of the period's calls, one
-    window per grouping over the same rows. Returns ``{by: result}``."""
+    """``handle_times`` for several groupings at once. Returns ``{by: result}``."""
     groupings = list(bys)
     for by in groupings:
         if by not in GROUP_COLUMNS:
             raise ValueError(f"by must be one of {tuple(GROUP_COLUMNS)}")
-    ids = id_list(queue_ids)
-    keys = [_group_column(by).label(f"g{i}") for i, by in enumerate(groupings)]
-    base = (
-        sa.select(*keys, HANDLE.label("x")).where(*handled_calls(org, start, end, ids)).subquery()
-    )
-    num, den = MEDIAN
-    windows = []
-    for i, by in enumerate(groupings):
-        partition = [base.c[f"g{i}"]] if by is not None else None
-        windows += [
-            (sa.func.row_number().over(partition_by=partition, order_by=base.c.x) - 1).label(
-                f"rn{i}"
-            ),
-            sa.func.count().over(partition_by=partition).label(f"n{i}"),
-            sa.func.sum(base.c.x).over(partition_by=partition).label(f"t{i}"),
-        ]
-    ranked = sa.select(*(base.c[f"g{i}"] for i in range(len(groupings))), base.c.x, *windows)
-    ranked_q = ranked.subquery()
-    wanted = []
-    for i in range(len(groupings)):
-        rn, n = ranked_q.c[f"rn{i}"], ranked_q.c[f"n{i}"]
-        lo = ((n - 1) * num).op("/")(den)
-        wanted += [rn == lo, rn == lo + 1]
-    rows = session.execute(sa.select(ranked_q).where(sa.or_(*wanted))).mappings().all()
+    conds = handled_calls(org, start, end, id_list(queue_ids))
     result: dict[str | None, Any] = {}
-    for i, by in enumerate(groupings):
-        points: dict[Any, dict[int, float]] = {}
-        sizes: dict[Any, tuple[int, float]] = {}
-        for row in rows:
-            g, rank, size = row[f"g{i}"], int(row[f"rn{i}"]), int(row[f"n{i}"])
-            low = (size - 1) * num // den
-            if rank in (low, low + 1):
-                points.setdefault(g, {})[rank] = float(row["x"])
-                sizes[g] = (size, float(row[f"t{i}"]))
+    for by in groupings:
+        sizes = _sizes(session, conds, by)
+        if by == "agent":
+            medians = _ranked_medians(session, conds, by) if sizes else {}
+        else:
+            # The whole period, or one queue: an ordered range of a handle-time index.
+            medians = {
+                g: walk(session, conds if by is None else [*conds, _queue_is(g)], n, MEDIAN,
+                        HANDLE)
+                for g, (n, _) in sizes.items()
+            }  # fmt: skip
         groups = {
-            g: {
-                "calls": n,
-                "mean": rounded(total / n),
-                "median": rounded(interpolate(points[g], n, MEDIAN)),
-            }
+            g: {"calls": n, "mean": rounded(total / n), "median": rounded(medians[g])}
             for g, (n, total) in sizes.items()
         }
         result[by] = groups.get(0, empty_handle()) if by is None else groups

@@ -55,14 +55,20 @@ def interpolate(points: dict[int, float], n: int, fraction: Fraction) -> float |
 # walking an index
 
 
-def _walk(session: Session, conds: list[Any], n: int, fraction: Fraction) -> float | None:
-    """The percentile of the ``n`` answered contacts that ``conds`` select, read off the index
-    whose equality prefix they are (the order by ``answer_seconds`` is the index's)."""
+def walk(
+    session: Session,
+    conds: list[Any],
+    n: int,
+    fraction: Fraction,
+    x: sa.ColumnElement[Any] = C.c.answer_seconds,
+) -> float | None:
+    """The percentile of ``x`` (by default ``answer_seconds``) of the ``n`` contacts that
+    ``conds`` select with a value, read off the index whose equality prefix they are (the order
+    by ``x`` is the index's; the handle time walks its own, servicedesk/metrics/handling.py)."""
     if n == 0:
         return None
     lo, rest = _ranks(n, fraction)
     wanted = 2 if rest else 1
-    x = C.c.answer_seconds
     stmt = sa.select(x).where(*conds, x.is_not(None)).limit(wanted)
     if lo < n - lo:
         values = session.execute(stmt.order_by(x).offset(lo)).scalars().all()
@@ -204,7 +210,7 @@ def percentiles(
                 unordered.append(by)
                 break
             if n:
-                out[key] = [_walk(session, conds, n, f) for f in fractions]
+                out[key] = [walk(session, conds, n, f) for f in fractions]
         else:
             result[by] = out
     if unordered:

@@ -143,3 +143,33 @@ def test_two_deliveries_about_one_call_at_once_both_count(app, db, org) -> None:
     ).one()
     assert row.wait_seconds == 20.0
     assert row.event_count == 2
+
+
+def _handle(db, contact_id: str) -> float | None:
+    return db.execute(
+        sa.select(Contact.handle_seconds).where(Contact.contact_id == contact_id)
+    ).scalar_one()
+
+
+def test_handle_seconds_is_answered_to_ended_whatever_the_order(db, org) -> None:
+    # The end first, then the answer, then the queue: the same row as in order.
+    ingest(db, org, event("call.ended", "h", "2026-06-08T10:04:00.25+02:00"))
+    assert _handle(db, "h") is None
+    ingest(db, org, event("call.answered", "h", "2026-06-08T10:00:30+02:00"))
+    ingest(db, org, event("call.queued", "h", "2026-06-08T10:00:00+02:00"))
+    assert _handle(db, "h") == 210.25
+    # A later end (a transfer's) is the call's end.
+    ingest(db, org, event("call.ended", "h", "2026-06-08T10:05:00+02:00"))
+    assert _handle(db, "h") == 270.0
+    # Answered, not ended yet; not answered; an e-mail: no handle time.
+    ingest(
+        db,
+        org,
+        event("call.queued", "open", "2026-06-08T11:00:00+02:00"),
+        event("call.answered", "open", "2026-06-08T11:00:05+02:00"),
+        event("call.queued", "lost", "2026-06-08T11:00:00+02:00"),
+        event("call.ended", "lost", "2026-06-08T11:01:00+02:00"),
+        event("email.received", "mail", "2026-06-08T11:00:00+02:00"),
+        event("email.replied", "mail", "2026-06-08T12:00:00+02:00"),
+    )
+    assert _handle(db, "open") is _handle(db, "lost") is _handle(db, "mail") is None
