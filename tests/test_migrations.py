@@ -203,7 +203,8 @@ def test_0020_fills_the_handle_time_of_existing_rows(engine_name, request, tmp_p
         ])  # fmt: skip
     upgrade(url)
     with engine.connect() as conn:
-        stored = dict(conn.execute(sa.select(contacts.c.contact_id, contacts.c.handle_seconds)).all())
+        pairs = sa.select(contacts.c.contact_id, contacts.c.handle_seconds)
+        stored = dict(conn.execute(pairs).all())
         indexes = {ix["name"] for ix in sa.inspect(conn).get_indexes("contacts")}
     engine.dispose()
     expected = {cid: _handle_seconds(*case) for cid, case in cases.items()}

@@ -106,7 +106,9 @@ def _ranked_medians(session: Session, conds: list[Any], by: str) -> dict[Any, fl
     """The median per group of a grouping no index orders (the agent): ``ROW_NUMBER`` and
     ``COUNT`` windows rank the period's handle times inside the database, and only the rows at
     the ranks the median needs leave it."""
-    base = sa.select(GROUP_COLUMNS[by].label("g"), HANDLE.label("x")).where(*conds).subquery()
+    column = GROUP_COLUMNS[by]
+    assert column is not None, "a grouping, not the whole period"
+    base = sa.select(column.label("g"), HANDLE.label("x")).where(*conds).subquery()
     num, den = MEDIAN
     rn = (sa.func.row_number().over(partition_by=base.c.g, order_by=base.c.x) - 1).label("rn")
     n = sa.func.count().over(partition_by=base.c.g).label("n")
