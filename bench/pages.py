@@ -321,10 +321,12 @@ time, both cold, p95, same run): {ratio_text}. The Period page computes the peri
 before and the same period a year before (three sets of figures with their medians and 90th
 percentiles, and the handle time) and its charts. Whole months (a month, a quarter, a year)
 walk the month indexes for their percentiles; other periods (the year to date, a week, chosen
-dates) rank the period's answer times with window functions, and the handle time is ranked from
-the table rows (``answered_at``, ``ended_at``) for every period: both grow with the period, which
-is why the year to date misses the goal. The Month page's cold time includes the handle time of
-its three months (the month, the one before, a year before), about 1 s at this size.
+dates) rank the period's answer times with window functions, which grows with the period and is
+most of the year to date's time. The handle time is stored on each call by the fold
+(``contacts.handle_seconds``, migration 0020) and read from two partial indexes ordered by it per
+month and per month and queue: its counts and sums are one pass over the index and its median a
+``LIMIT``/``OFFSET`` walk, without a sort for a month and with a merge of the months' index
+ranges for longer periods.
 
 Today under polling: {args.dashboards} signed-in dashboards polling `/today/live` at the same
 moment, {args.rounds} rounds, gunicorn with 2 workers: p50 {polls[0]:,.0f} ms, p95
