@@ -26,7 +26,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from servicedesk.metrics.arithmetic import rounded
 from servicedesk.metrics.groups import C, id_list
-from servicedesk.metrics.percentiles import MEDIAN, interpolate, walk
+from servicedesk.metrics.percentiles import MEDIAN, interpolate, walk_parts
 from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 
@@ -80,26 +80,50 @@ def handled_calls(
     (whose leading columns those are), with the day range checked inside them."""
     months = month_keys(start, end)
     in_month = C.c.start_month == months[0] if len(months) == 1 else C.c.start_month.in_(months)
+    return [*_handled(org, start, end, queue_ids), in_month]
+
+
+def _handled(org: Organisation, start: date, end: date, queue_ids: list[int] | None) -> list[Any]:
+    """``handled_calls`` without the month keys (the median walks the months one by one)."""
     day = unindexed(C.c.start_date)
-    conds = [C.c.organisation_id == org.id, in_month, day >= start, day <= end]
+    conds = [C.c.organisation_id == org.id, day >= start, day <= end, HANDLE.is_not(None)]
     if queue_ids is not None:
         conds.append(C.c.queue_id.in_(queue_ids))
-    return [*conds, HANDLE.is_not(None)]
+    return conds
 
 
 def empty_handle() -> dict[str, Any]:
     return {"calls": 0, "mean": None, "median": None}
 
 
-def _sizes(session: Session, conds: list[Any], by: str | None) -> dict[Any, tuple[int, float]]:
-    """{group: (calls, sum of their handle times)}, groups with calls only."""
+def _month_sizes(
+    session: Session, conds: list[Any], by: str | None
+) -> dict[Any, dict[int, tuple[int, float]]]:
+    """{group: {month key: (calls, sum of their handle times)}}, one pass over the index."""
     column = GROUP_COLUMNS[by]
-    measures = (sa.func.count(HANDLE).label("n"), sa.func.sum(HANDLE).label("total"))
-    if column is None:
-        row = session.execute(sa.select(*measures).where(*conds)).one()
-        return {0: (int(row.n), float(row.total))} if row.n else {}
-    stmt = sa.select(column.label("g"), *measures).where(*conds).group_by(column)
-    return {row.g: (int(row.n), float(row.total)) for row in session.execute(stmt)}
+    key = sa.literal(0) if column is None else column
+    stmt = (
+        sa.select(
+            key.label("g"),
+            C.c.start_month.label("m"),
+            sa.func.count(HANDLE).label("n"),
+            sa.func.sum(HANDLE).label("total"),
+        )
+        .where(*conds)
+        .group_by(*([] if column is None else [column]), C.c.start_month)
+    )
+    out: dict[Any, dict[int, tuple[int, float]]] = {}
+    for row in session.execute(stmt):
+        if row.n:
+            out.setdefault(row.g if column is not None else 0, {})[row.m] = (
+                int(row.n),
+                float(row.total),
+            )
+    return out
+
+
+def _totals(months: dict[int, tuple[int, float]]) -> tuple[int, float]:
+    return sum(n for n, _ in months.values()), sum(t for _, t in months.values())
 
 
 def _ranked_medians(session: Session, conds: list[Any], by: str) -> dict[Any, float | None]:
@@ -140,17 +164,34 @@ def handle_times_by(
     for by in groupings:
         if by not in GROUP_COLUMNS:
             raise ValueError(f"by must be one of {tuple(GROUP_COLUMNS)}")
-    conds = handled_calls(org, start, end, id_list(queue_ids))
+    ids = id_list(queue_ids)
+    conds = handled_calls(org, start, end, ids)
+    # The median walks each month's ordered range (walk_parts), the counts read them all.
+    walked = [*_handled(org, start, end, ids), C.c.start_month.in_(month_keys(start, end))]
     result: dict[str | None, Any] = {}
+    keys = month_keys(start, end)
+    per_month: dict[str | None, dict[Any, dict[int, tuple[int, float]]]] = {}
+    for by in ("queue", "agent"):
+        if by in groupings:
+            per_month[by] = _month_sizes(session, conds, by)
+    if None in groupings:
+        # The whole period's counts are the queues' when those are read anyway.
+        per_month[None] = (
+            {0: _merged(per_month["queue"].values())} if "queue" in per_month else
+            _month_sizes(session, conds, None)
+        )  # fmt: skip
+        per_month[None] = {g: m for g, m in per_month[None].items() if m}
     for by in groupings:
-        sizes = _sizes(session, conds, by)
+        sizes = {g: _totals(months) for g, months in per_month[by].items()}
         if by == "agent":
             medians = _ranked_medians(session, conds, by) if sizes else {}
         else:
-            # The whole period, or one queue: an ordered range of a handle-time index.
+            # The whole period, or one queue: each month an ordered range of a handle-time
+            # index (walk_parts), with the months' sizes from the pass above.
             medians = {
-                g: walk(session, conds if by is None else [*conds, _queue_is(g)], n, MEDIAN,
-                        HANDLE)
+                g: walk_parts(session, walked if by is None else [*walked, _queue_is(g)],
+                              [[C.c.start_month == m] for m in keys], n, MEDIAN, HANDLE,
+                              [per_month[by][g].get(m, (0, 0.0))[0] for m in keys])
                 for g, (n, _) in sizes.items()
             }  # fmt: skip
         groups = {
@@ -159,6 +200,18 @@ def handle_times_by(
         }
         result[by] = groups.get(0, empty_handle()) if by is None else groups
     return result
+
+
+def _merged(
+    groups: Iterable[dict[int, tuple[int, float]]],
+) -> dict[int, tuple[int, float]]:
+    """Several groups' per-month (calls, sum) added up per month."""
+    out: dict[int, tuple[int, float]] = {}
+    for months in groups:
+        for m, (n, total) in months.items():
+            n0, t0 = out.get(m, (0, 0.0))
+            out[m] = (n0 + n, t0 + total)
+    return out
 
 
 def handle_times(

@@ -79,6 +79,55 @@ def walk(
     return interpolate(points, n, fraction)
 
 
+def walk_parts(
+    session: Session,
+    conds: list[Any],
+    parts: list[list[Any]],
+    n: int,
+    fraction: Fraction,
+    x: sa.ColumnElement[Any] = C.c.answer_seconds,
+    part_sizes: Sequence[int] | None = None,
+) -> float | None:
+    """``walk`` over several ordered index ranges at once (``conds`` and one of ``parts``
+    each: the months of a quarter or a year), without sorting all of their values together.
+
+    The percentile of the union lies between the smallest and the largest of the parts' own
+    percentiles (L and U, each a walk of one ordered range). So the values below L are only
+    counted (a pass over the index, no sort), and the ranks wanted are read from the few values
+    in L..U, sorted (``part_sizes``, the parts' numbers of values, saves counting them). When
+    the ranks are not inside L..U after all (a part's rank rounding on
+    very small parts), it falls back on the plain walk: the result is exact either way.
+    """
+    if n == 0:
+        return None
+    if len(parts) < 2:
+        return walk(session, [*conds, *(parts[0] if parts else [])], n, fraction, x)
+    lows, highs = [], []
+    for i, part in enumerate(parts):
+        size = (
+            part_sizes[i]
+            if part_sizes is not None
+            else session.execute(sa.select(sa.func.count(x)).where(*conds, *part)).scalar_one()
+        )
+        if not size:
+            continue
+        lo_i, rest_i = _ranks(size, fraction)
+        stmt = sa.select(x).where(*conds, *part, x.is_not(None)).order_by(x)
+        values = session.execute(stmt.offset(lo_i).limit(2 if rest_i else 1)).scalars().all()
+        lows.append(values[0])
+        highs.append(values[-1])
+    low, high = min(lows), max(highs)
+    below = session.execute(sa.select(sa.func.count(x)).where(*conds, x < low)).scalar_one()
+    lo, rest = _ranks(n, fraction)
+    wanted = 2 if rest else 1
+    if lo >= below:
+        between = sa.select(x).where(*conds, x >= low, x <= high).order_by(x)
+        values = session.execute(between.offset(lo - below).limit(wanted)).scalars().all()
+        if len(values) == wanted:
+            return interpolate({lo + i: float(v) for i, v in enumerate(values)}, n, fraction)
+    return walk(session, conds, n, fraction, x)
+
+
 def whole_months(start: date, end: date) -> list[int] | None:
     """The month keys (202601 ...) when ``start``..``end`` is whole calendar months, else None."""
     month = Month.of(start)
