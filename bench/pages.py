@@ -325,8 +325,8 @@ dates) rank the period's answer times with window functions, which grows with th
 most of the year to date's time. The handle time is stored on each call by the fold
 (``contacts.handle_seconds``, migration 0020) and read from two partial indexes ordered by it per
 month and per month and queue: its counts and sums are one pass over the index and its median a
-``LIMIT``/``OFFSET`` walk, without a sort for a month and with a merge of the months' index
-ranges for longer periods.
+``LIMIT``/``OFFSET`` walk, without a sort for a month; over several months each month's range
+is walked on its own and only the values between the months' medians are sorted.
 
 Today under polling: {args.dashboards} signed-in dashboards polling `/today/live` at the same
 moment, {args.rounds} rounds, gunicorn with 2 workers: p50 {polls[0]:,.0f} ms, p95
