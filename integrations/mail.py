@@ -237,6 +237,11 @@ class Threader:
             event["queue"] = queue
         if not from_desk and msg.sender:
             event["caller"] = bounded(msg.sender, 320)
+        elif from_desk and citizen:
+            # The desk's answer names its recipient: the citizen, when it goes back to whoever
+            # wrote. Pseudonymised on arrival like every caller; the survey takes the address
+            # from here only when it is the contact's own sender's (surveys/capture.py).
+            event["caller"] = bounded(citizen, 320)
         return [event]
 
 

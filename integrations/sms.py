@@ -18,8 +18,10 @@ those reasons, and it must not hold a number (docs/privacy.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+from xml.sax.saxutils import escape
 
 import httpx
 
@@ -164,3 +166,74 @@ DELIVERY_STATUS = {
     # Twilio: queued, sending, sent, delivered, undelivered, failed (and a few more).
     "undelivered": "failed",
 }
+
+
+# --- Replies: what the providers post when a citizen texts the sender number -------------------
+#
+# 46elks (https://46elks.se/docs/receive-sms): a form POST (application/x-www-form-urlencoded) to
+# the number's ``sms_url`` with ``direction`` (always "incoming"), ``id``, ``from``, ``to``,
+# ``created`` (UTC, no offset) and ``message``. The answer must have a status of 200-204, or
+# 46elks tries again for at least 6 hours; a text body is sent back to the sender as a reply
+# ("Automatic replies"). 46elks signs nothing: the URL's secret is the credential.
+#
+# Twilio (https://www.twilio.com/docs/messaging/guides/webhook-request): a form POST to the
+# number's "A message comes in" URL with ``MessageSid`` (and the older ``SmsSid``,
+# ``SmsMessageSid``), ``AccountSid``, ``MessagingServiceSid``, ``From``, ``To``, ``Body``,
+# ``NumMedia``, ``NumSegments``, ``SmsStatus`` ("received"), ``ApiVersion`` and the
+# From/To City/State/Zip/Country fields, signed with ``X-Twilio-Signature``. The answer is
+# TwiML: ``<Response/>`` sends nothing, ``<Response><Message>…</Message></Response>`` replies.
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    """A citizen's text to the sender number: who (in clear: pseudonymise it at once), what, and
+    the provider's id of the message (to take a provider's retry once)."""
+
+    sender: str
+    text: str
+    message_id: str
+    account: str = ""
+
+
+class InboundError(Exception):
+    """The request is not a provider's incoming-SMS request; the message names the field."""
+
+
+def _one(form: Mapping[str, str], name: str, limit: int) -> str:
+    value = (form.get(name) or "").strip()
+    if not value:
+        raise InboundError(name)
+    return value[:limit]
+
+
+def parse_inbound(provider: str, form: Mapping[str, str]) -> InboundSms:
+    """The incoming SMS in a provider's form (InboundError names a missing field)."""
+    if provider == "46elks":
+        direction = form.get("direction") or "incoming"
+        if direction != "incoming":
+            raise InboundError("direction")
+        return InboundSms(
+            sender=_one(form, "from", 32),
+            text=(form.get("message") or "")[:1600],
+            message_id=_one(form, "id", 64),
+        )
+    if provider == "twilio":
+        return InboundSms(
+            sender=_one(form, "From", 32),
+            text=(form.get("Body") or "")[:1600],
+            message_id=_one(form, "MessageSid", 64),
+            account=(form.get("AccountSid") or "")[:64],
+        )
+    raise InboundError("provider")
+
+
+def inbound_reply(provider: str, text: str | None) -> tuple[str, str, int]:
+    """(body, content type, status) of the answer that replies ``text`` (or nothing) the way the
+    provider expects: 46elks a plain-text body (an empty 204 for no reply), Twilio TwiML."""
+    if provider == "twilio":
+        inner = f"<Message>{escape(text)}</Message>" if text else ""
+        body = f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
+        return body, "application/xml", 200
+    if text:
+        return text, "text/plain; charset=utf-8", 200
+    return "", "text/plain; charset=utf-8", 204

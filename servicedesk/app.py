@@ -33,6 +33,7 @@ BLUEPRINTS = [
     "servicedesk.orgsettings.blueprint:bp",
     "servicedesk.callimport.blueprint:bp",
     "servicedesk.surveys.public:bp",
+    "servicedesk.surveys.reply_views:bp",
     "servicedesk.surveys.blueprint:bp",
     "servicedesk.openapi:bp",
 ]

@@ -52,6 +52,50 @@ SIGNATURE_HEADERS = [
 ]
 
 
+def _sms_replies() -> dict[str, Any]:
+    """The citizens' SMS replies to surveys, as 46elks and Twilio post them (docs/surveys.md)."""
+    anything: dict[str, Any] = {"schema": {}}
+    return {
+        "post": {
+            "operationId": "surveySmsReply",
+            "summary": "A citizen's SMS reply to a survey (STOPP, or a digit 1-5), posted by "
+            "46elks (the number's sms_url) or Twilio (its incoming message webhook)",
+            "parameters": [
+                {
+                    "name": "secret",
+                    "in": "path",
+                    "required": True,
+                    "description": "The reply address's secret (`servicedesk survey "
+                    "reply-address`, or Settings → Surveys)",
+                    "schema": {"type": "string", "minLength": 1},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-www-form-urlencoded": anything},
+            },
+            "responses": {
+                "200": {
+                    "description": "Taken; the body is the reply SMS (46elks: the text; "
+                    "Twilio: TwiML, <Response/> for none)",
+                    "content": {"text/plain": anything, "application/xml": anything},
+                },
+                "204": {"description": "Taken; nothing to reply (46elks)"},
+                "400": {"description": "A NUL character in the form (an error page)"},
+                "401": _problem("Twilio's signature or Account SID is missing or wrong"),
+                "404": _problem("No such reply address"),
+                "413": _problem("Body larger than the limit"),
+                "422": _problem("Not the provider's incoming-SMS request; the field is named"),
+                "429": _TOO_MANY,
+                "503": _problem(
+                    "The database is unreachable; nothing taken, retry",
+                    **{"Retry-After": _RETRY_AFTER},
+                ),
+            },
+        }
+    }
+
+
 def _webhook(with_kind: bool) -> dict[str, Any]:
     """A provider's webhook endpoint; the body is the provider's own format."""
     from integrations import PROVIDERS
@@ -291,6 +335,7 @@ def document() -> dict[str, Any]:
             **_reports_paths(),
             "/hooks/{provider}/{token}": _webhook(with_kind=False),
             "/hooks/{provider}/{token}/{kind}": _webhook(with_kind=True),
+            "/s/sms/{secret}": _sms_replies(),
             "/healthz": {
                 "get": {
                     "operationId": "healthz",

@@ -41,6 +41,8 @@ FORMS = [
     "twilio-status-completed.form.txt",
     "twilio-gather.form.txt",
     "46elks-next.form.txt",
+    "46elks-inbound-sms.form.txt",
+    "twilio-inbound-sms.form.txt",
 ]
 JSONS = [
     "46elks-whenhangup.json",
@@ -141,6 +143,29 @@ def _parse_safely(provider: str, kind: str, body: bytes, content_type: str) -> N
     assert isinstance(found, list) and all(isinstance(e, dict) for e in found)
     if found:
         parse_events({"events": found})  # accepted or refused with named faults, never raises
+
+
+@pytest.mark.parametrize("provider", ["46elks", "twilio"])
+def test_survey_reply_parser_reads_or_refuses_any_form(provider: str) -> None:
+    """The incoming-SMS reader of the survey replies: an InboundSms or InboundError, and the
+    reply's text is read for STOPP or a digit whatever it holds."""
+    from urllib.parse import parse_qsl
+
+    from integrations.sms import InboundError, parse_inbound
+    from servicedesk.surveys.replies import classify
+
+    @FUZZ
+    @given(payload=form_bodies())
+    def check(payload: tuple[bytes, str]) -> None:
+        form = dict(parse_qsl(payload[0].decode(), keep_blank_values=True))
+        try:
+            sms = parse_inbound(provider, form)
+        except InboundError:
+            return
+        assert sms.sender and sms.message_id and len(sms.text) <= 1600
+        assert classify(sms.text)[0] in ("stop", "digit", "other")
+
+    check()
 
 
 def test_the_fixtures_are_all_used():

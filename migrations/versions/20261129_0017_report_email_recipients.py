@@ -1,7 +1,7 @@
 """notification endpoints: e-mail recipients of the monthly report and their language
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0021
 Create Date: 2026-11-29 18:10:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0017'
-down_revision: str | None = '0016'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

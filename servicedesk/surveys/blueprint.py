@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, SETTINGS, current_org, roles_required
@@ -22,6 +23,7 @@ from servicedesk.surveys.figures import dispatch_figures, dispatch_log
 from servicedesk.surveys.forms import SurveySettingsForm
 from servicedesk.surveys.national import latest
 from servicedesk.surveys.operations import problems, save_settings, settings_of
+from servicedesk.surveys.replies import make_reply_address, replies_possible
 from servicedesk.timeutil import local_date, utcnow
 
 bp = Blueprint("surveys", __name__)
@@ -40,6 +42,7 @@ PLAIN = (
     "sms_provider",
     "sms_account",
     "sms_from",
+    "sms_replies",
     "smtp_host",
     "smtp_port",
     "smtp_security",
@@ -103,10 +106,7 @@ def settings() -> Any:
     form = SurveySettingsForm(obj=row if request.method == "GET" else None)
     form.set_choices()
     if request.method == "GET":
-        form.sms_secret.data = ""
-        form.smtp_password.data = ""
-        for key in catalogue.EDITABLE:
-            getattr(form, f"wording_{key}").data = catalogue.text(language, key, row.wording)
+        _fill(form, row, language)
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in PLAIN}
         for name in ("sender_name", "sms_account", "sms_from", "smtp_host", "smtp_username"):
@@ -143,6 +143,20 @@ def settings() -> Any:
         else:
             flash(_("The survey settings are saved."), "success")
         return redirect(url_for(".settings"), 303)
+    return _settings_page(form, row, language)
+
+
+def _fill(form: SurveySettingsForm, row: Any, language: str) -> None:
+    """The form as the stored settings show it: secrets never, the wording in ``language``."""
+    form.sms_secret.data = ""
+    form.smtp_password.data = ""
+    for key in catalogue.EDITABLE:
+        getattr(form, f"wording_{key}").data = catalogue.text(language, key, row.wording)
+
+
+def _settings_page(
+    form: SurveySettingsForm, row: Any, language: str, reply_address: str | None = None
+) -> str:
     return render_template(
         "surveys/settings.html",
         form=form,
@@ -150,4 +164,28 @@ def settings() -> Any:
         wording_fields=_wording_fields(form),
         problems=problems(row),
         language=language,
+        reply_form=FlaskForm(),
+        replies_possible=replies_possible(row),
+        reply_address=reply_address,
     )
+
+
+@bp.post("/settings/surveys/reply-address")
+@roles_required(*SETTINGS)
+def reply_address() -> Any:
+    """A new address for the citizens' SMS replies (the old one stops working), shown once."""
+    org = current_org()
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    with unit_of_work() as db:
+        row = settings_of(db, org)
+        secret = make_reply_address(db, row)
+        record(db, org.id, current_user.email, "surveys.reply_address", {})
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    address = base.rstrip("/") + url_for("surveys_replies.reply", secret=secret)
+    row = settings_of(get_session(), org)
+    language = catalogue.language_of(row.language, org.country)
+    form = SurveySettingsForm(obj=row)
+    form.set_choices()
+    _fill(form, row, language)
+    return _settings_page(form, row, language, reply_address=address)

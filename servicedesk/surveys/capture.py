@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 
 from servicedesk.cache import remember
 from servicedesk.db import dialect_of, insert_for, table_of
+from servicedesk.ingest.models import Event
 from servicedesk.ingest.schemas import EventIn
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import pseudonymise
@@ -43,6 +44,7 @@ RECIPIENTS = b"servicedesk survey recipients v1"
 SURVEYED = ("waiting", "sending", "sent", "delivered", "answered")
 
 INV = table_of(SurveyInvitation)
+EV = table_of(Event)
 
 #: How long the workers trust the survey settings they have read for an organisation (ingest
 #: reads them on every delivery). Saving the settings drops them at once (``save_settings``).
@@ -55,6 +57,8 @@ class Candidate:
     contact_id: str
     recipient: str
     caller_hash: str
+    #: Taken from the desk's answer (its recipient), not from the citizen's own message.
+    from_answer: bool = False
 
 
 def settings_key(org_id: int) -> str:
@@ -105,11 +109,36 @@ def _candidates(
         if recipient is None:
             continue  # a hidden number, an address that is no one's mailbox
         caller_hash = pseudonymise(event.caller, pseudonym_key, org.country)
-        found.setdefault(
-            (channel, event.contact_id),
-            Candidate(channel, event.contact_id, recipient, caller_hash),
+        candidate = Candidate(
+            channel, event.contact_id, recipient, caller_hash, event.type == "email.replied"
         )
+        key = (channel, event.contact_id)
+        if key not in found or found[key].from_answer and not candidate.from_answer:
+            found[key] = candidate  # the citizen's own message first
     return list(found.values())
+
+
+def _answered_the_sender(
+    session: Session, org_id: int, candidates: list[Candidate]
+) -> list[Candidate]:
+    """The candidates, less those from a desk's answer that went to someone other than the
+    person who wrote (a forward, a copy to a colleague, another authority): an answer's
+    recipient is surveyed only when an e-mail of the contact came from that very address."""
+    answers = [c for c in candidates if c.from_answer]
+    if not answers:
+        return candidates
+    senders = set(
+        session.execute(
+            sa.select(EV.c.contact_id, EV.c.caller_hash).where(
+                EV.c.organisation_id == org_id,
+                EV.c.channel == "email",
+                EV.c.type == "email.received",
+                EV.c.contact_id.in_(sorted({c.contact_id for c in answers})),
+                EV.c.caller_hash.in_(sorted({c.caller_hash for c in answers})),
+            )
+        ).all()
+    )
+    return [c for c in candidates if not c.from_answer or (c.contact_id, c.caller_hash) in senders]
 
 
 def capture_recipients(
@@ -134,7 +163,9 @@ def capture_recipients(
     if settings is None or not (settings.phone_enabled or settings.email_enabled):
         return 0
     now = now or utcnow()
-    candidates = _candidates(settings, org, events, pseudonym_key, now)
+    candidates = _answered_the_sender(
+        session, org.id, _candidates(settings, org, events, pseudonym_key, now)
+    )
     if not candidates:
         return 0
     hashes = sorted({c.caller_hash for c in candidates})

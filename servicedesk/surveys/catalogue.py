@@ -60,6 +60,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "clarity_high": "Mycket tydligt",
         "sms": "Hej! Du var nyligen i kontakt med {sender} via telefon. Svara gärna på två "
         "korta frågor: {link} Där kan du också avböja fler enkäter.",
+        "sms_replies": "Hej! Du var nyligen i kontakt med {sender} via telefon. Svara gärna på två "
+        "korta frågor: {link} Vill du inte få fler enkäter? Svara STOPP.",
+        "sms_digits": "Hej! Du var nyligen i kontakt med {sender} via telefon. {question} Svara "
+        "med en siffra från 1 ({low}) till 5 ({high}), eller via {link} Svara STOPP om du inte "
+        "vill få fler enkäter.",
+        "sms_next": "Tack! {question} Svara med en siffra från 1 ({low}) till 5 ({high}).",
+        "sms_thanks": "Tack för dina svar! Hälsningar {sender}",
+        "sms_stopped": "Du får inga fler enkäter från {sender}.",
+        "sms_help": "Svara med en siffra från 1 till 5, eller STOPP om du inte vill få fler "
+        "enkäter.",
+        "sms_use_link": "Tack! Svara gärna på enkäten via länken i vårt sms, eller svara STOPP om "
+        "du inte vill få fler enkäter.",
+        "sms_answered": "Tack, vi har redan fått dina svar.",
         "email_subject": "Två frågor om ditt ärende hos {sender}",
         "email_body": "Hej!\n\nDu har nyligen fått svar på ett e-postmeddelande från {sender}. "
         "Vi vill gärna veta hur det gick. Enkäten har tre korta frågor och tar mindre än en "
@@ -82,6 +95,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "clarity_high": "Svært tydelig",
         "sms": "Hei! Du var nylig i kontakt med {sender} på telefon. Svar gjerne på to korte "
         "spørsmål: {link} Der kan du også reservere deg mot flere undersøkelser.",
+        "sms_replies": "Hei! Du var nylig i kontakt med {sender} på telefon. Svar gjerne på to "
+        "korte spørsmål: {link} Vil du ikke ha flere undersøkelser? Svar STOPP.",
+        "sms_digits": "Hei! Du var nylig i kontakt med {sender} på telefon. {question} Svar med "
+        "et tall fra 1 ({low}) til 5 ({high}), eller via {link} Svar STOPP hvis du ikke vil ha "
+        "flere undersøkelser.",
+        "sms_next": "Takk! {question} Svar med et tall fra 1 ({low}) til 5 ({high}).",
+        "sms_thanks": "Takk for svarene dine! Hilsen {sender}",
+        "sms_stopped": "Du får ikke flere undersøkelser fra {sender}.",
+        "sms_help": "Svar med et tall fra 1 til 5, eller STOPP hvis du ikke vil ha flere "
+        "undersøkelser.",
+        "sms_use_link": "Takk! Svar gjerne på undersøkelsen via lenken i SMS-en vår, eller svar "
+        "STOPP hvis du ikke vil ha flere undersøkelser.",
+        "sms_answered": "Takk, vi har allerede fått svarene dine.",
         "email_subject": "To spørsmål om henvendelsen din til {sender}",
         "email_body": "Hei!\n\nDu har nylig fått svar på en e-post fra {sender}. Vi vil gjerne "
         "vite hvordan det gikk. Undersøkelsen har tre korte spørsmål og tar under ett "
@@ -105,6 +131,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "clarity_high": "Very clear",
         "sms": "Hello! You were recently in touch with {sender} by phone. Please answer two "
         "short questions: {link} There you can also opt out of further surveys.",
+        "sms_replies": "Hello! You were recently in touch with {sender} by phone. Please answer "
+        "two short questions: {link} Want no more surveys? Reply STOP.",
+        "sms_digits": "Hello! You were recently in touch with {sender} by phone. {question} Reply "
+        "with a digit from 1 ({low}) to 5 ({high}), or answer at {link} Reply STOP for no more "
+        "surveys.",
+        "sms_next": "Thank you! {question} Reply with a digit from 1 ({low}) to 5 ({high}).",
+        "sms_thanks": "Thank you for your answers! {sender}",
+        "sms_stopped": "You will get no more surveys from {sender}.",
+        "sms_help": "Reply with a digit from 1 to 5, or STOP for no more surveys.",
+        "sms_use_link": "Thank you! Please answer the survey through the link in our text "
+        "message, or reply STOP for no more surveys.",
+        "sms_answered": "Thank you, we already have your answers.",
         "email_subject": "Two questions about your e-mail to {sender}",
         "email_body": "Hello,\n\nYou recently got an answer to an e-mail from {sender}. We would "
         "like to know how it went. The survey has three short questions and takes less than "

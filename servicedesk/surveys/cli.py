@@ -7,9 +7,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from servicedesk.audit import record
 from servicedesk.db import get_engine
+from servicedesk.orgs.cli import org_session
 from servicedesk.secrets import require_keys
 from servicedesk.surveys.dispatch import DispatchConfig, send_pending
+from servicedesk.surveys.operations import settings_of
+from servicedesk.surveys.replies import make_reply_address
 
 survey_cli = AppGroup("survey", help="Surveys after contacts (SKR's Servicemätning questions).")
 
@@ -28,3 +32,18 @@ def send_pending_cmd() -> None:
     require_keys()
     result = send_pending(get_engine(), dispatch_config())
     click.echo(result.summary())
+
+
+@survey_cli.command("reply-address")
+@click.option("--org", "slug", required=True, help="The organisation's slug.")
+def reply_address_cmd(slug: str) -> None:
+    """Make a new address for the citizens' SMS replies (STOPP, digits); the old one stops
+    working. The last line of output is the URL to give 46elks (sms_url) or Twilio."""
+    public_url = current_app.config.get("PUBLIC_URL") or ""
+    if not public_url:
+        raise click.ClickException("SERVICEDESK_PUBLIC_URL must be set: the address is under it")
+    with org_session(slug, write=True) as (session, org):
+        secret = make_reply_address(session, settings_of(session, org))
+        record(session, org.id, "cli", "surveys.reply_address", {})
+    click.echo("Shown only this once; the previous reply address no longer works.")
+    click.echo(f"{public_url.rstrip('/')}/s/sms/{secret}")

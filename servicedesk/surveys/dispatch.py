@@ -37,6 +37,7 @@ from servicedesk.surveys import catalogue
 from servicedesk.surveys.capture import RECIPIENTS
 from servicedesk.surveys.links import STATUS_SALT, make_token
 from servicedesk.surveys.models import SurveyInvitation, SurveyOptOut, SurveySettings
+from servicedesk.surveys.replies import question_text, replies_possible
 from servicedesk.surveys.rules import LINK_DAYS, next_send_time
 from servicedesk.timeutil import to_utc, utcnow
 
@@ -208,9 +209,21 @@ def sender_name(settings: SurveySettings, org: Organisation) -> str:
     return settings.sender_name.strip() or org.name
 
 
+def asks_by_reply(settings: SurveySettings) -> bool:
+    """Whether the SMS asks the questions themselves, to be answered by a digit in reply."""
+    return settings.sms_replies and replies_possible(settings)
+
+
 def sms_text(settings: SurveySettings, org: Organisation, language: str, link: str) -> str:
-    template = catalogue.text(language, "sms", settings.wording)
-    return template.format(sender=sender_name(settings, org), link=link)
+    """The survey SMS: the link, and where replies are read, STOPP (and the first question,
+    when answers by reply are on); without a reply address it promises no reply."""
+    sender = sender_name(settings, org)
+    if asks_by_reply(settings):
+        return catalogue.text(language, "sms_digits").format(
+            sender=sender, link=link, **question_text(settings, language, 0)
+        )
+    key = "sms_replies" if replies_possible(settings) else "sms"
+    return catalogue.text(language, key, settings.wording).format(sender=sender, link=link)
 
 
 def email_message(
@@ -389,6 +402,8 @@ def send_pending_for(
                 "provider": provider,
                 "provider_id": provider_id,
             }
+            if row["channel"] == "phone" and asks_by_reply(settings):
+                values["sms_step"] = 0  # a digit in reply answers the first question
             result.sent += 1
         elif status == "failed":
             values["recipient"] = None

@@ -56,6 +56,9 @@ class SurveySettingsForm(FlaskForm):
         _l("API password (46elks) or Auth Token (Twilio)"), validators=[Length(max=200)]
     )
     sms_from = StringField(_l("SMS sender"), validators=[Length(max=16), _sender])
+    sms_replies = BooleanField(
+        _l("Ask the questions in the SMS itself, answered by replying a digit 1-5")
+    )
     smtp_host = StringField(_l("Mail server"), validators=[Length(max=255)])
     smtp_port = IntegerField(_l("Port"), validators=[NumberRange(min=1, max=65535)])
     smtp_security = SelectField(_l("Encryption"))
@@ -69,6 +72,12 @@ class SurveySettingsForm(FlaskForm):
     )
     wording_email_ease = TextAreaField(_l("E-mail: ease"), validators=[Length(max=300)])
     wording_email_clarity = TextAreaField(_l("E-mail: clarity"), validators=[Length(max=300)])
+
+    def validate_sms_replies(self, field: BooleanField) -> None:
+        if field.data and not (self.sms_from.data or "").strip().startswith("+"):
+            raise ValidationError(
+                _l("Answers by reply need a number as SMS sender: nobody can reply to a name.")
+            )
 
     def set_choices(self) -> None:
         self.language.choices = [

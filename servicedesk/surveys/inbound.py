@@ -1,4 +1,5 @@
-"""Checking what Twilio posts about survey SMS (delivery reports) with its own signature scheme.
+"""Checking what Twilio posts about survey SMS (delivery reports, and the citizens' replies) with
+its own signature scheme.
 
 The Twilio adapter's verification (X-Twilio-Signature over the public URL and the sorted form
 fields, HMAC with the Auth Token) is reused as it is: the survey settings hold the same
@@ -19,7 +20,8 @@ from servicedesk.webhooks.blueprint import public_url
 
 
 def verify_twilio(settings: SurveySettings | None, request: Request) -> None:
-    """Return if the request is signed with the organisation's Auth Token; SignatureError else."""
+    """Return if the request is signed with the organisation's Auth Token; SignatureError else
+    (a delivery report of ``public.py``, a citizen's reply of ``reply_views.py``)."""
     if settings is None or settings.sms_provider != "twilio" or not settings.sms_secret:
         raise SignatureError("no Twilio account is set up for surveys")
     try:

@@ -57,6 +57,12 @@ class SurveySettings(SQLModel, table=True):
     sms_secret: str = Field(default="", max_length=600)
     #: The SMS sender: a number in E.164 or an alphanumeric id of at most 11 characters.
     sms_from: str = Field(default="", max_length=16)
+    #: The SHA-256 of the secret in the URL the SMS provider posts replies to (``/s/sms/<secret>``;
+    #: "" = no reply address yet). The secret itself is shown once, when it is made.
+    sms_inbound_hash: str = Field(default="", max_length=80, index=True)
+    #: Whether the SMS asks the questions themselves, answered by replying a digit 1-5 (needs a
+    #: number as sender and the reply address); the link is in the SMS either way.
+    sms_replies: bool = False
     smtp_host: str = Field(default="", max_length=255)
     smtp_port: int = 587
     #: "starttls", "tls" (implicit, port 465) or "none" (a relay on the local network only).
@@ -102,6 +108,11 @@ class SurveyInvitation(SQLModel, table=True):
     nonce: str = Field(max_length=32)
     locale: str = Field(default="sv", max_length=2)
     attempts: int = 0
+    #: For an SMS that asked for answers by reply: the index of the question a digit answers
+    #: now (the number of questions once all are answered); None when it asked for none.
+    sms_step: int | None = None
+    #: The provider's id of the last reply taken, so a provider's retry of it is taken once.
+    sms_reply_id: str | None = Field(default=None, max_length=64)
 
 
 class SurveyOptOut(SQLModel, table=True):

@@ -106,6 +106,20 @@ def record_answers(
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         raise AnswerError("used")
+    return ingest_answers(session, org, invitation, answers, pseudonym_key=pseudonym_key, now=now)
+
+
+def ingest_answers(
+    session: Session,
+    org: Organisation,
+    invitation: SurveyInvitation,
+    answers: Answers,
+    *,
+    pseudonym_key: bytes,
+    now: datetime,
+) -> IngestResult:
+    """The answers as survey.response events through the one ingest path (source ``survey``):
+    the survey page's and the SMS replies' alike."""
     events = answer_events(invitation, answers, now)
     body = json.dumps(
         {"events": [e.model_dump(mode="json", exclude_none=True) for e in events]},

@@ -155,3 +155,39 @@ def test_answer_a_survey_at_phone_width(page, live_app, live_server, tmp_path) -
     page.goto(f"{live_server}/settings/surveys")
     _axe(page)
     _shots(page, folder, "survey-settings-sv")
+
+
+def test_make_the_sms_reply_address_in_three_languages(page, live_app, live_server, tmp_path):
+    """Settings → Surveys, "Replies by SMS": the address is made with one button and shown
+    once, and the panel reads well (axe-core, no sideways scrolling) in sv, nb and en."""
+    folder = Path(os.environ.get("SURVEY_SHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = live_app.extensions["servicedesk.engine"]
+    with live_app.app_context(), Session(engine, expire_on_commit=False) as db:
+        org = create_organisation(db, slug="kumla", name="Kumla kommun", country="SE")
+        for lang in ("sv", "nb", "en"):
+            create_user(db, org, email=f"admin-{lang}@kumla.se", password=PASSWORD, role="admin",
+                        locale=lang)  # fmt: skip
+        save_settings(db, org, {"phone_enabled": True, "sms_provider": "46elks",
+                                "sms_account": "u1", "sms_from": "+46766861004"},
+                      secret_key=live_app.config["SECRET_KEY"], sms_secret="pw")  # fmt: skip
+        db.commit()
+    buttons = {"sv": "Skapa svarsadressen", "nb": "Lag en ny svaradresse",
+               "en": "Make a new reply address"}  # fmt: skip
+    headings = {"sv": "Svar via sms", "nb": "Svar på SMS", "en": "Replies by SMS"}
+    for lang in ("sv", "nb", "en"):
+        page.context.clear_cookies()
+        sign_in(page, live_server, f"admin-{lang}@kumla.se", PASSWORD)
+        page.goto(f"{live_server}/settings/surveys")
+        panel = page.locator("#sms-replies")
+        assert panel.locator("h2").inner_text() == headings[lang]
+        with page.expect_navigation():
+            panel.get_by_role("button", name=buttons[lang]).click()
+        address = page.inner_text("#reply-address")
+        assert address.startswith(f"{live_server}/s/sms/") and len(address) > 60
+        _axe(page)
+        page.locator("#sms-replies").scroll_into_view_if_needed()
+        _shots(page, folder, f"survey-replies-{lang}")
+        page.goto(f"{live_server}/settings/surveys")
+        assert page.locator("#reply-address").count() == 0  # shown once
+    assert not page.problems

@@ -80,3 +80,37 @@ def test_numbers_follow_the_locale(app):
             assert pct(83.26) == "83,3\xa0%" and num(12345) == "12\xa0345"
         with force_locale("en"):
             assert pct(83.26) == "83.3%" and num(12345) == "12,345"
+
+
+class _AnyValue(dict):
+    """A mapping that has every key: what a message needs from its keyword arguments."""
+
+    def __missing__(self, key):
+        return ""
+
+
+def _template_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT / "templates"), method_map=[("**.html", "jinja2")], keywords=KEYWORDS
+    ):
+        found.update([message] if isinstance(message, str) else message)
+    return found
+
+
+@pytest.mark.parametrize("locale", ["sv", "nb", "en"])
+def test_template_messages_survive_jinja_formatting(locale):
+    """Jinja's new-style gettext %-formats every message of a template, with or without
+    arguments, so a bare "%" (Swedish "95 % konfidensintervall") makes the page answer 500."""
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        po = {m.id: m.string for m in read_po(fh, locale=locale) if m.id}
+    broken = []
+    for message in sorted(_template_messages()):
+        translated = po.get(message)
+        forms = [message, *(translated if isinstance(translated, tuple) else [translated])]
+        for text in filter(None, forms):
+            try:
+                text % _AnyValue()
+            except (ValueError, TypeError, KeyError):
+                broken.append(text)
+    assert not broken, f"{locale}: write %% for a per cent sign in templates: {broken[:5]}"

@@ -58,6 +58,8 @@ def world(db, make_org, make_user):
                 "import_id": call_import.id,
                 # The citizen's survey links: a token that names nothing (404 for anyone).
                 "token": "not-a-survey-token",
+                # The SMS reply address: a secret that names nothing (404 for anyone).
+                "secret": "not-a-reply-secret",
             },
         }
     return orgs
