@@ -11,15 +11,17 @@ from flask_login import current_user
 
 from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, current_org, roles_required
-from servicedesk.dashboard.monthdata import MonthFigures, dig, sections_of
+from servicedesk.dashboard.monthdata import MonthFigures, dig, sections_of, trend
+from servicedesk.dashboard.pagecharts import month_charts
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session, unit_of_work
-from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS
+from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS, definition_for
 from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
 from servicedesk.reports.exports import DOCUMENT_FORMATS, audit_csv_chunks, document_bytes
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import report_versions, reported_months
+from servicedesk.timeutil import local_date, utcnow
 
 bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
 
@@ -156,8 +158,20 @@ def print_view(month: str, version: int) -> Any:
         report,
         coverage=doc.get("coverage"),
     )
+    db, org = get_session(), current_org()
+    today = local_date(utcnow(), org.timezone)
+    targets = org_targets(db, org)
+    # The trends: this version's month beside the latest figures of the 12 before it.
+    series = trend(db, org, m, None, today)
+    series[-1] = current
+    charts = month_charts(db, org, m, None, series, targets, str(get_locale()))
+    definitions = [
+        (fig.label, definition_for(fig.path)) for _group, figs in CARD_GROUPS for fig in figs
+    ]
     return render_template(
         "dashboard/report_print.html",
+        charts=charts,
+        definitions=definitions,
         month=m,
         report=report,
         current=current,
@@ -165,7 +179,7 @@ def print_view(month: str, version: int) -> Any:
         year_before=as_figures(doc.get("year_before"), m.year_before()),
         groups=CARD_GROUPS,
         columns=QUEUE_COLUMNS,
-        targets=org_targets(get_session(), current_org()),
+        targets=targets,
         judge=judge,
         dig=dig,
         title=_("Monthly report"),
