@@ -1,7 +1,7 @@
 """The print view a council can read: printed to PDF in headless Chromium (A4 landscape), read back:
 the cards, the by-queue table, the charts with their tables, the definitions, the version and
-the checksum are on its pages, in Swedish. PRINT_SHOTS=DIR keeps the PDF, each page as a PNG
-and the print view at 1440 and 390 px there (docs/screenshots holds the ones of the README).
+the checksum are on its pages, in Swedish. PRINT_SHOTS=DIR keeps the PDF, each page as a PNG,
+and the Month page and the print view at 1440 and 390 px there (docs/screenshots holds the ones of the README).
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ def test_the_print_view_prints_to_a_pdf_with_everything_on_it(
     sign_in(page, live_server, "kvalitet@demo.se", PASSWORD)
     url = f"{live_server}/reports/{month}/v{version}/print"
     for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server}/month?month={month}")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(folder / f"month-{width}.png"), full_page=True)
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(url)
         page.wait_for_load_state("networkidle")
