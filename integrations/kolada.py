@@ -1,8 +1,15 @@
-"""Kolada's open API (RKA): KPI values per municipality and year, "0000" being the nation.
+"""Kolada's open API (RKA): KPI values per municipality and year, "0000" being the nation,
+and the KPIs' metadata, searched by title.
 
 ``GET {base}/v3/data/kpi/{kpi}/municipality/{id}/year/{years}`` answers
 ``{"count", "values": [{"kpi", "municipality", "period", "values": [{"gender", "status",
 "value", "count"}]}], "next_page"}``; pages are followed until there is no next one.
+
+``GET {base}/v3/kpi?title=TEXT`` answers ``{"values": [{"id", "title", "description",
+"operating_area", "municipality_type", "is_divided_by_gender", "has_ou_data",
+"publication_date", ...}], "next_url"}`` (the shape rKolada's tests mock, LCHansson/rKolada
+tests/testthat/test-api-mocked.R, and its ``compose_metadata_query`` builds the ``?title=``
+search). No KPI id is shipped with servicedesk: the administrator looks one up with this.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlencode
 
 import httpx
 
@@ -36,10 +44,42 @@ class KpiValue:
     status: str
 
 
+@dataclass(frozen=True)
+class KpiInfo:
+    """A KPI's metadata, as a search lists it."""
+
+    id: str
+    title: str
+    operating_area: str
+    description: str
+
+
 class KoladaClient(Protocol):
     def values(
         self, kpi: str, municipalities: Iterable[str], years: Iterable[int]
     ) -> list[KpiValue]: ...
+
+    def search_kpis(self, text: str) -> list[KpiInfo]: ...
+
+
+def _parse_kpis(page: object) -> tuple[list[KpiInfo], str | None]:
+    if not isinstance(page, dict) or not isinstance(page.get("values"), list):
+        raise KoladaError("the answer has no values list")
+    found = []
+    for row in page["values"]:
+        try:
+            found.append(
+                KpiInfo(
+                    id=str(row["id"]),
+                    title=str(row.get("title") or ""),
+                    operating_area=str(row.get("operating_area") or ""),
+                    description=str(row.get("description") or ""),
+                )
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise KoladaError(f"a KPI is not in Kolada's shape: {exc}") from None
+    next_page = page.get("next_url") or page.get("next_page")
+    return found, str(next_page) if next_page else None
 
 
 def _parse(page: object) -> tuple[list[KpiValue], str | None]:
@@ -113,6 +153,17 @@ class HttpKoladaClient:
         while url and pages < 100:
             page_values, url = _parse(self._get(url))
             found += page_values
+            pages += 1
+        return found
+
+    def search_kpis(self, text: str) -> list[KpiInfo]:
+        """The KPIs whose title contains ``text`` (Kolada searches case-insensitively)."""
+        url: str | None = f"{self.base_url}/v3/kpi?{urlencode({'title': text})}"
+        found: list[KpiInfo] = []
+        pages = 0
+        while url and pages < 20:
+            page_kpis, url = _parse_kpis(self._get(url))
+            found += page_kpis
             pages += 1
         return found
 

@@ -1,7 +1,8 @@
 """The print view a council can read: printed to PDF in headless Chromium (A4 landscape), read back:
 the cards, the by-queue table, the charts with their tables, the definitions, the version and
 the checksum are on its pages, in Swedish. PRINT_SHOTS=DIR keeps the PDF, each page as a PNG,
-and the Month page and the print view at 1440 and 390 px there (docs/screenshots holds the ones of the README).
+and the Month page and the print view at 1440 and 390 px there (docs/screenshots/quality holds
+the README's).
 """
 
 from __future__ import annotations
