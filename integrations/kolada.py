@@ -17,10 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlencode
 
 import httpx
+
+T = TypeVar("T")
 
 BASE_URL = "https://api.kolada.se"
 NATION = "0000"
@@ -142,30 +144,29 @@ class HttpKoladaClient:
                 self.sleep(2.0 ** (attempt - 1))
         raise KoladaError(f"gave up after {ATTEMPTS} attempts ({problem})")
 
+    def _paged(self, url: str, parse: Callable[[object], tuple[list[T], str | None]]) -> list[T]:
+        """Every page from ``url`` on, following Kolada's link to the next (at most 100)."""
+        found: list[T] = []
+        next_url: str | None = url
+        for _page in range(100):
+            if not next_url:
+                break
+            items, next_url = parse(self._get(next_url))
+            found += items
+        return found
+
     def values(
         self, kpi: str, municipalities: Iterable[str], years: Iterable[int]
     ) -> list[KpiValue]:
         ids = ",".join(municipalities)
         year_list = ",".join(str(y) for y in sorted(set(years)))
-        url: str | None = f"{self.base_url}/v3/data/kpi/{kpi}/municipality/{ids}/year/{year_list}"
-        found: list[KpiValue] = []
-        pages = 0
-        while url and pages < 100:
-            page_values, url = _parse(self._get(url))
-            found += page_values
-            pages += 1
-        return found
+        return self._paged(
+            f"{self.base_url}/v3/data/kpi/{kpi}/municipality/{ids}/year/{year_list}", _parse
+        )
 
     def search_kpis(self, text: str) -> list[KpiInfo]:
         """The KPIs whose title contains ``text`` (Kolada searches case-insensitively)."""
-        url: str | None = f"{self.base_url}/v3/kpi?{urlencode({'title': text})}"
-        found: list[KpiInfo] = []
-        pages = 0
-        while url and pages < 20:
-            page_kpis, url = _parse_kpis(self._get(url))
-            found += page_kpis
-            pages += 1
-        return found
+        return self._paged(f"{self.base_url}/v3/kpi?{urlencode({'title': text})}", _parse_kpis)
 
     def close(self) -> None:
         self.client.close()
