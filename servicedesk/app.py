@@ -29,12 +29,19 @@ BLUEPRINTS = [
     "servicedesk.auth.blueprint:bp",
     "servicedesk.dashboard.blueprint:bp",
     "servicedesk.dashboard.reports_views:bp",
+    "servicedesk.dashboard.period_views:bp",
+    "servicedesk.dashboard.interval_views:bp",
+    "servicedesk.dashboard.agent_views:bp",
+    "servicedesk.dashboard.staffing_views:bp",
     "servicedesk.reports.blueprint:bp",
     "servicedesk.orgsettings.blueprint:bp",
     "servicedesk.callimport.blueprint:bp",
     "servicedesk.surveys.public:bp",
     "servicedesk.surveys.reply_views:bp",
     "servicedesk.surveys.blueprint:bp",
+    "servicedesk.benchmarking.hub_views:bp",
+    "servicedesk.benchmarking.blueprint:bp",
+    "servicedesk.benchmarking.api_views:bp",
     "servicedesk.openapi:bp",
 ]
 
@@ -57,6 +64,7 @@ COMMANDS = [
     "servicedesk.calendars.cli:calendar_cli",
     "servicedesk.callimport.cli:calls_cli",
     "servicedesk.surveys.cli:survey_cli",
+    "servicedesk.benchmarking.cli:benchmark_cli",
 ]
 
 
@@ -96,6 +104,9 @@ def _config_from(settings: Settings, instance_path: str, required: bool) -> dict
         "REFUSED_RATE_LIMIT": settings.servicedesk_refused_rate_limit,
         "REFUSED_DAILY_BYTES": settings.servicedesk_refused_daily_bytes,
         "ENV_NAME": settings.servicedesk_env,
+        "BENCHMARK_HUB_URL": settings.servicedesk_benchmark_hub_url,
+        "BENCHMARK_HUB_MEMBER": settings.servicedesk_benchmark_hub_member,
+        "BENCHMARK_HUB_SECRET": settings.servicedesk_benchmark_hub_secret,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": settings.is_production,

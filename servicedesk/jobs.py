@@ -31,6 +31,7 @@ TASK_MODULES = [
     "servicedesk.gdpr.tasks",
     "servicedesk.callimport.tasks",
     "servicedesk.surveys.tasks",
+    "servicedesk.benchmarking.tasks",
 ]
 
 #: Catch up a run that was missed by up to six hours (a restart, a long job before it), once.

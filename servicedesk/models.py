@@ -2,6 +2,12 @@
 
 from servicedesk.audit.models import AuditEntry
 from servicedesk.auth.models import User, UserQueue
+from servicedesk.benchmarking.models import (
+    BenchmarkMember,
+    BenchmarkOutbox,
+    BenchmarkParticipant,
+    BenchmarkPublication,
+)
 from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.callimport.models import CallImport
 from servicedesk.contacts.models import Contact, SurveyResponse
@@ -18,6 +24,10 @@ from servicedesk.webhooks.models import EmailThread, Integration, WebhookNonce
 
 __all__ = [
     "AuditEntry",
+    "BenchmarkMember",
+    "BenchmarkOutbox",
+    "BenchmarkParticipant",
+    "BenchmarkPublication",
     "RetentionPolicy",
     "Calendar",
     "CallImport",

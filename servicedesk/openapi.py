@@ -12,7 +12,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from servicedesk.apimodels import Month, Version, component_schemas, parameter_schema
+from servicedesk.apimodels import (
+    ComparisonPeriod,
+    Month,
+    PeriodText,
+    Version,
+    component_schemas,
+    parameter_schema,
+)
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -276,6 +283,25 @@ def _reports_paths() -> dict[str, Any]:
             }
         }
     }
+    paths["/api/v1/reports/periods/{period}"] = {
+        "get": {
+            "operationId": "getPeriodFigures",
+            "summary": "Any period's figures now, beside the period before and a year before",
+            "security": [{"reportsToken": []}],
+            "parameters": [
+                {"name": "period", "in": "path", "required": True,
+                 "schema": parameter_schema(PeriodText)},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The figures, computed from the contacts now (not frozen)",
+                    "content": {"application/json": {"schema": _ref("PeriodFigures")}},
+                },
+                **_REPORTS_REFUSALS,
+                "422": _problem("Not a period, or one that has not begun; the field is named"),
+            },
+        }
+    }  # fmt: skip
     for version, base in (
         (False, "/api/v1/reports/{month}"),
         (True, "/api/v1/reports/{month}/versions/{version}"),
@@ -284,6 +310,98 @@ def _reports_paths() -> dict[str, Any]:
         for suffix in _REPORT_MEDIA:
             paths[f"{base}.{suffix}"] = _report_path(version, suffix)
     return paths
+
+
+def _benchmark_paths() -> dict[str, Any]:
+    """The comparison in the reports API, and a hub's publication endpoint."""
+    return {
+        "/api/v1/reports/comparisons/{period}": {
+            "get": {
+                "operationId": "getComparison",
+                "summary": "The comparison among the organisations that share figures, for the "
+                "token's organisation (docs/benchmarking.md)",
+                "security": [{"reportsToken": []}],
+                "parameters": [
+                    {
+                        "name": "period",
+                        "in": "path",
+                        "required": True,
+                        "description": "A month (2026-06), a quarter (2026-Q2) or a year (2026)",
+                        "schema": parameter_schema(ComparisonPeriod),
+                    },
+                    {
+                        "name": "group",
+                        "in": "query",
+                        "required": False,
+                        "description": "own: only the organisation's municipality group",
+                        "schema": {"type": "string", "enum": ["own"]},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Each shared figure ranked, the organisation's own place",
+                        "headers": {"Cache-Control": _CACHE_HEADERS["Cache-Control"]},
+                        "content": {"application/json": {"schema": _ref("Comparison")}},
+                    },
+                    **_REPORTS_REFUSALS,
+                    "403": _problem(
+                        "Not a reports:read token, or the organisation does not take part"
+                    ),
+                    "422": _problem("A malformed period or group; the field is named"),
+                },
+            }
+        },
+        "/api/v1/benchmark/members/{member}/messages": {
+            "post": {
+                "operationId": "publishToHub",
+                "summary": "A hub member publishes a month's shared figures or withdraws "
+                "(Standard Webhooks signature with the member's secret)",
+                "parameters": [
+                    {
+                        "name": "member",
+                        "in": "path",
+                        "required": True,
+                        "description": "The member's key (`servicedesk benchmark member add`)",
+                        "schema": {"type": "string", "minLength": 1},
+                    },
+                    *[
+                        {**h, "required": True, "description": "Standard Webhooks header"}
+                        for h in SIGNATURE_HEADERS
+                    ],
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("BenchmarkMessage")}},
+                },
+                "responses": {
+                    "201": {
+                        "description": "A new version kept",
+                        "content": {"application/json": {"schema": _ref("BenchmarkReceived")}},
+                    },
+                    "200": {
+                        "description": "Kept: a withdrawal, or a version the hub has already",
+                        "content": {"application/json": {"schema": _ref("BenchmarkReceived")}},
+                    },
+                    "400": _problem("The body is not JSON"),
+                    "401": _problem("The signature is missing, stale or wrong"),
+                    "403": _problem("The participant is not one of this member's"),
+                    "404": _problem("No such member on this hub (or it was revoked)"),
+                    "409": _problem(
+                        "The message id was received already (code already_received), or the "
+                        "version was published before with other figures"
+                    ),
+                    "413": _problem("The body is too large"),
+                    "422": _problem(
+                        "A malformed publication, or figures that do not follow from their own "
+                        "counts; the field is named"
+                    ),
+                    "503": _problem(
+                        "The database is unreachable; retry", **{"Retry-After": _RETRY_AFTER}
+                    ),
+                },
+            }
+        },
+    }
 
 
 def document() -> dict[str, Any]:
@@ -333,6 +451,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **_reports_paths(),
+            **_benchmark_paths(),
             "/hooks/{provider}/{token}": _webhook(with_kind=False),
             "/hooks/{provider}/{token}/{kind}": _webhook(with_kind=True),
             "/s/sms/{secret}": _sms_replies(),

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     servicedesk_smtp_username: str = ""
     servicedesk_smtp_password: str = ""
     servicedesk_mail_from: str = ""
+    #: The comparison hub this installation publishes its sharing organisations' figures to
+    #: (docs/benchmarking.md): its base URL, this installation's member key there, and the
+    #: ``whsec_`` secret the hub gave it. Empty: nothing is published.
+    servicedesk_benchmark_hub_url: str = ""
+    servicedesk_benchmark_hub_member: str = ""
+    servicedesk_benchmark_hub_secret: str = ""
 
     @field_validator("database_url")
     @classmethod

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, render_template, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -101,11 +104,61 @@ def select_timezone() -> str | None:
     return "Europe/Stockholm"
 
 
-@limiter.request_filter
 def _machine_request() -> bool:
-    """The limiter guards sign-in only; machine endpoints skip its per-request bookkeeping
-    (about a fifth of a single-event delivery's time in the web layer)."""
     return request.path.startswith(MACHINE_PREFIXES)
+
+
+class PageSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions for the pages; a machine endpoint's request has none.
+
+    Deliveries authenticate with tokens and signatures: their requests neither read nor set a
+    cookie (Flask gives them its null session, which refuses writes), which spares every
+    delivery the cookie's serializer and signature check.
+    """
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if request.path.startswith(MACHINE_PREFIXES):
+            return None  # Flask's null session
+        return super().open_session(app, request)
+
+
+def _pages_only(app: Flask, install: Callable[[], object]) -> None:
+    """Run ``install`` (an extension's ``init_app``) and make the request hooks it registers
+    skip the machine endpoints: sign-in, CSRF and the rate limiter guard pages and forms, and
+    their bookkeeping was a fifth of a single-event delivery's time in the web layer."""
+    before = app.before_request_funcs.setdefault(None, [])
+    after = app.after_request_funcs.setdefault(None, [])
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    counts = len(before), len(after), len(teardown)
+    install()
+    before[counts[0] :] = [_before(hook) for hook in before[counts[0] :]]
+    after[counts[1] :] = [_after(hook) for hook in after[counts[1] :]]
+    teardown[counts[2] :] = [_teardown(hook) for hook in teardown[counts[2] :]]
+
+
+def _before(hook: Callable[[], Any]) -> Callable[[], Any]:
+    @wraps(hook)
+    def guarded() -> Any:
+        return None if _machine_request() else hook()
+
+    return guarded
+
+
+def _after(hook: Callable[[Any], Any]) -> Callable[[Response], Any]:
+    @wraps(hook)
+    def guarded(response: Response) -> Any:
+        return response if _machine_request() else hook(response)
+
+    return guarded
+
+
+def _teardown(hook: Callable[[Any], Any]) -> Callable[[BaseException | None], None]:
+    @wraps(hook)
+    def guarded(exc: BaseException | None) -> None:
+        if not _machine_request():
+            hook(exc)
+
+    return guarded
 
 
 def _storable(values: Any) -> bool:
@@ -182,16 +235,27 @@ def _error_page(exc: HTTPException) -> Any:
 
 
 def _template_globals() -> dict[str, Any]:
-    from servicedesk.auth.access import current_org
+    from servicedesk.auth.access import current_org, scope_label
     from servicedesk.metrics.survey_stats import SMALL_SAMPLE
 
     return {
         "current_org": current_org,
+        "scope_label": scope_label,
+        "agents_on": _agents_on,
         "small_sample": SMALL_SAMPLE,
         "current_locale": lambda: str(get_locale() or "sv"),
         "language_names": LANGUAGE_NAMES,
         "role_name": role_name,
     }
+
+
+def _agents_on() -> bool:
+    """Whether the signed-in user's organisation shows the agents' table (for the menu)."""
+    from servicedesk.auth.access import current_org
+    from servicedesk.dashboard.agents import agents_enabled
+    from servicedesk.db import get_session
+
+    return agents_enabled(get_session(), current_org())
 
 
 def role_name(role: str) -> str:
@@ -251,13 +315,19 @@ def init_app(app: Flask) -> None:
         # address the outermost trusted proxy saw; X-Forwarded-For beyond them is the client's
         # own say and is not believed.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
-    login_manager.init_app(app)
+    app.session_interface = PageSessions()
+    _pages_only(app, lambda: login_manager.init_app(app))
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     login_manager.login_message = None
-    csrf.init_app(app)
-    limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    _pages_only(app, lambda: csrf.init_app(app))
+    _pages_only(app, lambda: limiter.init_app(app))
+    _pages_only(
+        app,
+        lambda: babel.init_app(
+            app, locale_selector=select_locale, timezone_selector=select_timezone
+        ),
+    )
     app.before_request(_protect)
     app.after_request(_headers)
     app.context_processor(_template_globals)

@@ -60,6 +60,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         "foundation",
         [
             "servicedesk.db",
+            "servicedesk.statements",
             "servicedesk.settings",
             "servicedesk.secrets",
             "servicedesk.sealing",
@@ -89,6 +90,7 @@ ORDER = ["app", "interface", "feature", "tables", "foundation", "integrations"]
 #: The feature packages, top tier first. A feature imports its own modules and those of lower
 #: tiers; the features of one tier are independent of each other.
 FEATURE_TIERS: list[list[str]] = [
+    ["benchmarking"],
     ["dashboard", "orgsettings", "notify"],
     ["reports", "callimport", "gdpr"],
     ["surveys"],

@@ -87,7 +87,9 @@ def test_token_for_unknown_org(runner):
 
 
 def test_demo_fills_an_organisation_through_ingest(runner, db):
-    result = runner.invoke(args=["demo", "--days", "40", "--calls-per-day", "15"])
+    result = runner.invoke(
+        args=["demo", "--days", "40", "--calls-per-day", "15", "--neighbours", "0"]
+    )
     assert result.exit_code == 0, result.output
     org = db.scalars(sa.select(Organisation)).one()
     assert org.slug == "demo"

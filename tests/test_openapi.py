@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from servicedesk.benchmarking.sharing import share
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import parse_events
 from servicedesk.metrics.periods import Month
@@ -115,6 +116,7 @@ def _run_schemathesis(app, token: str, reader: str, mode: schemathesis.Generatio
     operations += [
         ("/hooks/{provider}/{token}", "POST"),
         ("/hooks/{provider}/{token}/{kind}", "POST"),
+        ("/api/v1/benchmark/members/{member}/messages", "POST"),
     ]
     for path, method in operations:
         _fuzz_operation(app, token, schema[path][method], mode, seen)
@@ -131,13 +133,15 @@ REPORT_PATHS = [
         for base in ("/api/v1/reports/{month}", "/api/v1/reports/{month}/versions/{version}")
         for suffix in ("", ".json", ".csv", ".xlsx")
     ),
+    "/api/v1/reports/comparisons/{period}",
 ]
 
 
 @pytest.fixture
 def reader(db, org, make_token) -> str:
-    """A reports:read token, and a June 2026 report for it to find."""
+    """A reports:read token, and a June 2026 report for it to find (shared for comparison)."""
     generate_report(db, org, Month(2026, 6))
+    share(db, org)
     db.commit()
     return make_token(org, scope="reports:read")
 
@@ -167,6 +171,9 @@ def test_the_reports_api_answers_as_documented(app, reader, token):
             reader,
             404,
         ),
+        ("/api/v1/reports/comparisons/{period}", {"period": "2026-06"}, {}, reader, 200),
+        ("/api/v1/reports/comparisons/{period}", {"period": "2026-Q2"}, {}, reader, 200),
+        ("/api/v1/reports/comparisons/{period}", {"period": "2026"}, {}, token, 403),
     ]
     for path, parameters, query, bearer, status in cases:
         case = schema[path]["GET"].Case(path_parameters=parameters, query=query)

@@ -93,3 +93,25 @@ def scope_queues(requested: list[int] | None) -> list[int] | None:
     if own != set(requested):
         abort(404)
     return sorted(requested)
+
+
+def scope_label() -> str:
+    """The queues a queue-scoped user sees, by name ("Bygglov, Växel"); "" for every queue (and
+    when nobody is signed in). Page titles and the header carry it, so a printed or shared page
+    says whose figures it shows."""
+    if not getattr(current_user, "is_authenticated", False):
+        return ""
+    if "scope_label" not in g:
+        allowed = allowed_queue_ids()
+        label = ""
+        if allowed is not None:
+            from servicedesk.orgs.models import Queue
+
+            names = get_session().scalars(
+                sa.select(col(Queue.name))
+                .where(col(Queue.organisation_id) == current_org().id, col(Queue.id).in_(allowed))
+                .order_by(col(Queue.name))
+            )
+            label = ", ".join(names)
+        g.scope_label = label
+    return str(g.scope_label)

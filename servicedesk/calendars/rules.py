@@ -75,3 +75,22 @@ def nth_working_day(
             if seen == n:
                 return day
         day += timedelta(days=1)
+
+
+#: The holidays package's language for each page language.
+_HOLIDAY_LANGUAGES = {"sv": "sv", "nb": "no", "en": "en_US"}
+
+
+@lru_cache(maxsize=256)
+def holiday_name(country: str, day: date, locale: str) -> str | None:
+    """The national holiday's name in the reader's language ("Midsommarafton"), or None."""
+    language = _HOLIDAY_LANGUAGES.get(locale.split("_")[0], "en_US")
+    categories = (PUBLIC, DE_FACTO) if country == "SE" else (PUBLIC,)
+    try:
+        cal = holidays.country_holidays(
+            country, categories=categories, years=day.year, language=language
+        )
+    except NotImplementedError:
+        return None
+    name = cal.get(day)
+    return str(name) if name is not None else None

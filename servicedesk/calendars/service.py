@@ -241,3 +241,18 @@ def working_seconds(session: Session, org: Organisation, start: datetime, end: d
             raise ValueError(f"{day} is outside the calendar ({FIRST_DAY}..{LAST_DAY})")
         clocks.append(working_clock(row.working_seconds_before, row.is_working, seconds))
     return clocks[1] - clocks[0]
+
+
+def last_working_day(session: Session, org: Organisation, before: date) -> CalendarDay | None:
+    """The organisation's latest working day before ``before`` (the Today page's weekend view);
+    None when the calendar has none."""
+    return session.scalars(
+        sa.select(CalendarDay)
+        .where(
+            col(CalendarDay.organisation_id) == org.id,
+            col(CalendarDay.day) < before,
+            col(CalendarDay.is_working).is_(True),
+        )
+        .order_by(col(CalendarDay.day).desc())
+        .limit(1)
+    ).first()

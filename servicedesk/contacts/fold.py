@@ -25,6 +25,7 @@ from servicedesk.contacts.surveys import link_surveys, record_survey_responses
 from servicedesk.db import advisory_lock, dialect_of, insert_for, table_of
 from servicedesk.ingest.models import Event
 from servicedesk.orgs.models import Organisation, Queue
+from servicedesk.statements import in_list, list_value, prepared
 from servicedesk.timeutil import local_date, utcnow
 
 #: The event that opens a contact of each channel.
@@ -54,9 +55,6 @@ class FoldEvent:
     @property
     def order(self) -> tuple[datetime, str]:
         return (self.occurred_at, self.event_id)
-
-
-_FOLD_FIELDS = tuple(FoldEvent.__dataclass_fields__)
 
 
 def _first(events: Iterable[FoldEvent]) -> FoldEvent | None:
@@ -148,7 +146,6 @@ def compute_contact(channel: str, events: list[FoldEvent]) -> dict[str, Any]:
 # costs more than executing it on the ingest hot path.
 
 
-@lru_cache(maxsize=8)
 def _contact_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
     table = table_of(Contact)
     stmt = insert_for(dialect, table)
@@ -166,66 +163,63 @@ def _queue_insert(dialect: str) -> Any:
     return stmt.on_conflict_do_nothing(index_elements=["organisation_id", "name"])
 
 
-_QUEUE_SELECT = sa.select(table_of(Queue).c.name, table_of(Queue).c.id).where(
-    table_of(Queue).c.organisation_id == sa.bindparam("org_id"),
-    table_of(Queue).c.name.in_(sa.bindparam("names", expanding=True)),
-)
-
+_QUEUES = table_of(Queue)
 _EV = table_of(Event)
 _SR = table_of(SurveyResponse)
-_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
-_ORG: sa.BindParameter[int] = sa.bindparam("org_id")
 #: A row of the fold's query that says "this contact id has survey responses", not an event.
 SURVEYED_MARK = "survey.response"
-
-#: The contacts' events, and in the same round trip which of the ids have survey responses
-#: (rows of type SURVEYED_MARK with nothing else): only those need their scores linked. The
-#: columns are named by the first SELECT: the fold reads them by those names.
-_FOLD_SELECT = sa.union_all(
-    sa.select(
-        _EV.c.channel,
-        _EV.c.contact_id,
-        _EV.c.event_id,
-        _EV.c.type,
-        _EV.c.occurred_at,
-        _EV.c.queue,
-        _EV.c.agent,
-        _EV.c.caller_hash,
-        _EV.c.direct_answer,
-    ).where(
-        _EV.c.organisation_id == _ORG,
-        _EV.c.contact_id.in_(_IDS),
-        _EV.c.channel.in_(("phone", "email")),
-        _EV.c.type != "survey.response",
-    ),
-    sa.select(
-        sa.null(), _SR.c.contact_id, sa.null(), sa.literal(SURVEYED_MARK), sa.null(),
-        sa.null(), sa.null(), sa.null(), sa.null(),
-    )
-    .where(_SR.c.organisation_id == _ORG, _SR.c.contact_id.in_(_IDS)),
+_FOLD_COLUMNS = (
+    "channel", "contact_id", "event_id", "type", "occurred_at", "queue", "agent", "caller_hash",
+    "direct_answer",
 )  # fmt: skip
+
+
+def _queue_select(dialect: str, _keys: tuple[str, ...]) -> Any:
+    return sa.select(_QUEUES.c.name, _QUEUES.c.id).where(
+        _QUEUES.c.organisation_id == sa.bindparam("org_id"),
+        in_list(_QUEUES.c.name, "names", dialect),
+    )
+
+
+def _fold_select(dialect: str, _keys: tuple[str, ...]) -> Any:
+    """The contacts' events, and in the same round trip which of the ids have survey responses
+    (rows of type SURVEYED_MARK with nothing else): only those need their scores linked. The
+    columns are those of ``_FOLD_COLUMNS``, in that order. The ids are one parameter (a list),
+    so one statement serves a single event and a batch of 1,000 alike."""
+    org: sa.BindParameter[int] = sa.bindparam("org_id")
+    return sa.union_all(
+        sa.select(*(_EV.c[name] for name in _FOLD_COLUMNS)).where(
+            _EV.c.organisation_id == org,
+            _EV.c.channel.in_([sa.literal_column("'phone'"), sa.literal_column("'email'")]),
+            in_list(_EV.c.contact_id, "ids", dialect),
+            _EV.c.type != sa.literal_column(f"'{SURVEYED_MARK}'"),
+        ),
+        sa.select(
+            sa.null(), _SR.c.contact_id, sa.null(), sa.literal_column(f"'{SURVEYED_MARK}'"),
+            sa.null(), sa.null(), sa.null(), sa.null(), sa.null(),
+        ).where(_SR.c.organisation_id == org, in_list(_SR.c.contact_id, "ids", dialect)),
+    )  # fmt: skip
 
 
 def queue_ids(session: Session, org_id: int, names: set[str]) -> dict[str, int]:
     """Queue ids by name, creating the queues the organisation has not seen before."""
     if not names:
         return {}
-    found = dict(
-        session.connection()
-        .execute(_QUEUE_SELECT, {"org_id": org_id, "names": sorted(names)})
-        .all()
+    conn = session.connection()
+    dialect = conn.dialect.name
+    select = prepared(conn.dialect, _queue_select, ("org_id", "names"))
+    found: dict[str, int] = dict(
+        select.execute(conn, {"org_id": org_id, "names": list_value(dialect, sorted(names))})
     )
     missing = names - found.keys()
     if missing:
         now = utcnow()
-        session.connection().execute(
-            _queue_insert(dialect_of(session)),
+        conn.execute(
+            _queue_insert(dialect),
             [{"organisation_id": org_id, "name": n, "created_at": now} for n in sorted(missing)],
         )
         found.update(
-            session.connection()
-            .execute(_QUEUE_SELECT, {"org_id": org_id, "names": sorted(missing)})
-            .all()
+            select.execute(conn, {"org_id": org_id, "names": list_value(dialect, sorted(missing))})
         )
     return found
 
@@ -237,18 +231,16 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
     if not keys:
         return surveyed
     by_key: dict[ContactKey, list[FoldEvent]] = defaultdict(list)
-    ids = sorted({cid for _, cid in keys})
-    for start in range(0, len(ids), 500):
-        found = session.connection().execute(
-            _FOLD_SELECT, {"org_id": org.id, "ids": ids[start : start + 500]}
-        )
-        for row in found.mappings():
-            key = (row["channel"], row["contact_id"])
-            if row["type"] == SURVEYED_MARK:
-                surveyed.add(row["contact_id"])
-            elif key in keys:
-                # occurred_at comes back aware UTC from its column type on both engines.
-                by_key[key].append(FoldEvent(**{name: row[name] for name in _FOLD_FIELDS}))
+    conn = session.connection()
+    dialect = conn.dialect.name
+    ids = list_value(dialect, sorted({cid for _, cid in keys}))
+    select = prepared(conn.dialect, _fold_select, ("org_id", "ids"))
+    for channel, contact_id, *rest in select.execute(conn, {"org_id": org.id, "ids": ids}):
+        if rest[1] == SURVEYED_MARK:
+            surveyed.add(contact_id)
+        elif (channel, contact_id) in keys:
+            # occurred_at comes back aware UTC from its column type on both engines.
+            by_key[(channel, contact_id)].append(FoldEvent(*rest))
     computed = {key: compute_contact(key[0], events) for key, events in by_key.items()}
     queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})
     now = utcnow()
@@ -272,7 +264,8 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
             }
         )
     if rows:
-        session.connection().execute(_contact_upsert(dialect_of(session), tuple(rows[0])), rows)
+        upsert = prepared(conn.dialect, _contact_upsert, tuple(rows[0]))
+        upsert.executemany(conn, rows)
     # By the calendar as it is now; an operation that changes the calendar recomputes these.
     answered = [r["contact_id"] for r in rows if r["channel"] == "email" and r["answered_at"]]
     if answered:

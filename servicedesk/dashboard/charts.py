@@ -137,6 +137,8 @@ class ChartView:
     svg: Markup
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
+    #: The same rows unformatted (numbers as numbers, None for no value): the CSV's.
+    values: list[list[Any]] = field(default_factory=list)
 
 
 def _formatted(fmt: Callable[[float], str]) -> Callable[[Any], str]:
@@ -190,7 +192,23 @@ def line_chart(
         svg=to_markup(chart, chart_id, f"{chart_id}-title"),
         columns=[first_column] + [s.name for s in all_series],
         rows=rows,
+        values=[[label] + [s.values[i] for s in all_series] for i, label in enumerate(labels)],
     )
+
+
+def count_ticks(top: float, ticks: int = 5) -> list[int]:
+    """Whole-number ticks from 0 to at least ``top`` in steps of 1, 2, 5, 10, 20, 50 ...: an empty
+    chart reads 0-5, not a repeated 1."""
+    need = max(top, float(ticks)) / ticks
+    step, base = 1, 1
+    while step < need:
+        for factor in (1, 2, 5):
+            step = factor * base
+            if step >= need:
+                break
+        base *= 10
+    last = -(-int(max(top, ticks)) // step) * step
+    return list(range(0, last + 1, step))
 
 
 def bar_chart(
@@ -204,18 +222,23 @@ def bar_chart(
     first_column: str,
     horizontal: bool = False,
     x_title: str | None = None,
+    x_labels_every: int | None = None,
 ) -> ChartView:
-    """Counts per bucket (a distribution), the numbers beside it."""
+    """Counts per bucket (a distribution), the numbers beside it. The value axis is whole
+    numbers from 0 (pygal alone writes 1, 1, 1, 0, 0 for a day of zeros or ones)."""
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = cls(
-        **base_config(
-            value_formatter=_formatted(fmt),
-            show_legend=len(series) > 1,
-            x_label_rotation=0,
-            truncate_label=-1,
-            x_title=x_title,
-        )
+    top = max((v for s in series for v in s.values if v is not None), default=0)
+    config = base_config(
+        value_formatter=_formatted(fmt),
+        show_legend=len(series) > 1,
+        x_label_rotation=0,
+        truncate_label=-1,
+        x_title=x_title,
+        y_labels=count_ticks(float(top)),
     )
+    if x_labels_every:
+        config.update(x_labels_major_every=x_labels_every, show_minor_x_labels=False)
+    chart = cls(**config)
     chart.x_labels = list(labels)
     for s in series:
         chart.add(s.name, list(s.values))
@@ -229,4 +252,5 @@ def bar_chart(
         svg=to_markup(chart, chart_id, f"{chart_id}-title"),
         columns=[first_column] + [s.name for s in series],
         rows=rows,
+        values=[[label] + [s.values[i] for s in series] for i, label in enumerate(labels)],
     )

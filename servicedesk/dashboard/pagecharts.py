@@ -180,14 +180,18 @@ def month_charts(
     return charts
 
 
-def today_chart(hours: dict[int, tuple[int, int]], locale: str) -> ChartView:
-    """Calls offered and answered per hour of today."""
+def today_chart(
+    hours: dict[int, tuple[int, int]], locale: str, day: date | None = None
+) -> ChartView:
+    """Calls offered and answered per hour of today (or of ``day``, the last working day)."""
     span = sorted(hours) or [8]
     labels_hours = list(range(min(7, span[0]), max(17, span[-1]) + 1))
     labels = [f"{h:02d}" for h in labels_hours]
     return bar_chart(
         "today-hours",
-        _("Calls per hour today"),
+        _("Calls per hour today")
+        if day is None
+        else _("Calls per hour, %(day)s", day=format_date(day, "EEEE d MMMM")),
         _("Calls offered and answered, by the hour they came in (local time)."),
         labels,
         [

@@ -50,6 +50,12 @@ def _period(org: Organisation, channel: str, first: date, last: date, queue_ids:
     return conds
 
 
+def has_contacts_on(session: Session, org: Organisation, day: date) -> bool:
+    """Whether any call or e-mail of the organisation started on ``day`` (its local date)."""
+    stmt = sa.select(sa.exists().where(C.c.organisation_id == org.id, C.c.start_date == day))
+    return bool(session.scalar(stmt))
+
+
 def _by_queue(rows: Iterable[Sequence[Any]]) -> dict[int | None, Any]:
     return {row[0]: row[1:] for row in rows}
 

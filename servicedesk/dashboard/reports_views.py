@@ -11,6 +11,10 @@ from flask_login import current_user
 
 from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, current_org, roles_required
+from servicedesk.benchmarking.pages import ComparisonPage, comparison_page
+from servicedesk.benchmarking.periods import Period
+from servicedesk.benchmarking.sharing import participant_of
+from servicedesk.benchmarking.sheet import add_comparison_sheets
 from servicedesk.dashboard.monthdata import MonthFigures, dig, sections_of, trend
 from servicedesk.dashboard.pagecharts import month_charts
 from servicedesk.dashboard.targets import judge, org_targets
@@ -18,7 +22,12 @@ from servicedesk.db import get_session, unit_of_work
 from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS, definition_for
 from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
-from servicedesk.reports.exports import DOCUMENT_FORMATS, audit_csv_chunks, document_bytes
+from servicedesk.reports.exports import (
+    DOCUMENT_FORMATS,
+    audit_csv_chunks,
+    document_bytes,
+    report_xlsx,
+)
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import report_versions, reported_months
 from servicedesk.timeutil import local_date, utcnow
@@ -124,7 +133,14 @@ def download(month: str, version: int, fmt: str) -> Response:
         locale = str(get_locale() or "en")
         lang = locale if locale in EXPORT_LANGUAGES else "en"
         base, excel = fmt.removesuffix("-excel"), fmt.endswith("-excel")
-        body = document_bytes(report.document, base, lang, "excel" if excel else "rfc4180")
+        page = _comparison(m, charts=False) if fmt == "xlsx" else None
+        if page is not None:
+            # The Reports page's workbook carries the comparison as it stands today.
+            body = report_xlsx(
+                report.document, lang, lambda book: add_comparison_sheets(book, page)
+            )
+        else:
+            body = document_bytes(report.document, base, lang, "excel" if excel else "rfc4180")
     with unit_of_work() as db:
         record(
             db,
@@ -183,4 +199,13 @@ def print_view(month: str, version: int) -> Any:
         judge=judge,
         dig=dig,
         title=_("Monthly report"),
+        comparison=_comparison(m, charts=False),
     )
+
+
+def _comparison(month: Month, *, charts: bool) -> ComparisonPage | None:
+    """The month's comparison when the organisation takes part in one (docs/benchmarking.md)."""
+    me = participant_of(get_session(), current_org())
+    if me is None or not me.sharing:
+        return None
+    return comparison_page(get_session(), Period.of_month(month), me.code, charts=charts)

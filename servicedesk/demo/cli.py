@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,9 +15,11 @@ from flask.cli import with_appcontext
 from sqlmodel import col
 
 from servicedesk.auth.operations import UserError
+from servicedesk.benchmarking.sharing import share
 from servicedesk.calendars.service import add_closed_day
 from servicedesk.dashboard.targets import set_targets
 from servicedesk.db import get_engine, unit_of_work
+from servicedesk.demo.neighbours import NEIGHBOURS
 from servicedesk.demo.people import create_demo_users, freeze_past_months
 from servicedesk.demo.traffic import DemoShape, demo_closed_day, demo_events
 from servicedesk.ingest.schemas import MAX_BATCH, parse_events
@@ -56,6 +59,13 @@ CLOSED_REASON = {"SE": "Personaldag", "NO": "Personaldag"}
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when any organisation exists.")
 @click.option(
+    "--neighbours",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 5),
+    help="Made-up neighbouring municipalities that share their figures with the demo.",
+)
+@click.option(
     "--password",
     default=None,
     help="The demo users' password (default outside production: demo-servicedesk).",
@@ -70,6 +80,7 @@ def demo_cli(
     emails_per_day: int,
     seed: int,
     if_empty: bool,
+    neighbours: int,
     password: str | None,
 ) -> None:
     """Create a demo organisation with a year of events, sent through the ingest path."""
@@ -96,6 +107,39 @@ def demo_cli(
         set_targets(session, own, DEMO_TARGETS)
         if closed is not None:
             add_closed_day(session, own, closed, CLOSED_REASON.get(org.country, "Staff day"))
+    closed_days = frozenset({closed}) if closed else frozenset()
+    total = _load(engine, org, shape, days, seed, closed_days)
+    click.echo(f"demo organisation {slug}: {total} events")
+    if password is None:
+        production = current_app.config.get("ENV_NAME") == "production"
+        password = secrets.token_urlsafe(12) if production else DEMO_PASSWORD
+    with unit_of_work(engine) as session:
+        try:
+            users = create_demo_users(session, org, password)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+    now = utcnow()
+    first_day = today - timedelta(days=days - 1)
+    months = freeze_past_months(engine, org, first_day, now)
+    if months:
+        click.echo(f"frozen reports: {months[0]} to {months[-1]}")
+    if neighbours:
+        scale = calls_per_day / DemoShape.calls_per_day
+        _neighbours(engine, org, neighbours, days, seed, scale)
+    click.echo(f"sign in with password {password!r} as:")
+    for line in users:
+        click.echo(f"  {line}")
+
+
+def _load(
+    engine: Any,
+    org: Organisation,
+    shape: DemoShape,
+    days: int,
+    seed: int,
+    closed: frozenset[Any],
+) -> int:
+    """The organisation's events of ``days`` days, sent through the ingest path in batches."""
     stream = demo_events(
         country=org.country,
         timezone=org.timezone,
@@ -103,7 +147,7 @@ def demo_cli(
         now=utcnow(),
         seed=seed,
         shape=shape,
-        closed=frozenset({closed}) if closed else frozenset(),
+        closed=closed,
     )
     total = 0
     key = current_app.config["PSEUDONYM_KEY"]
@@ -130,27 +174,50 @@ def demo_cli(
     for event in stream:
         month = event["contact_id"].split("-")[1][:6]
         if month != last_month:
-            click.echo(f"demo: {month[:4]}-{month[4:]}", err=True)
+            click.echo(f"demo {org.slug}: {month[:4]}-{month[4:]}", err=True)
             last_month = month
         batch.append(event)
         if len(batch) >= MAX_BATCH:
             flush()
     if batch:
         flush()
-    click.echo(f"demo organisation {slug}: {total} events")
-    if password is None:
-        production = current_app.config.get("ENV_NAME") == "production"
-        password = secrets.token_urlsafe(12) if production else DEMO_PASSWORD
+    return total
+
+
+def _neighbours(
+    engine: Any,
+    org: Organisation,
+    count: int,
+    days: int,
+    seed: int,
+    scale: float,
+) -> None:
+    """Made-up neighbours with their own events and frozen reports, all sharing their figures
+    with the demo organisation (which shares its own); their volumes scaled as the demo's."""
     with unit_of_work(engine) as session:
-        try:
-            users = create_demo_users(session, org, password)
-        except UserError as exc:
-            raise click.ClickException(str(exc)) from None
-    now = utcnow()
-    first_day = today - timedelta(days=days - 1)
-    months = freeze_past_months(engine, org, first_day, now)
-    if months:
-        click.echo(f"frozen reports: {months[0]} to {months[-1]}")
-    click.echo(f"sign in with password {password!r} as:")
-    for line in users:
-        click.echo(f"  {line}")
+        demo = session.get(Organisation, org.id)
+        assert demo is not None
+        share(session, demo, group="B5" if demo.country == "SE" else "")
+    for n, neighbour in enumerate(NEIGHBOURS[org.country][:count], start=1):
+        with unit_of_work(engine) as session:
+            if get_organisation(session, neighbour.slug) is not None:
+                click.echo(f"demo: {neighbour.slug} exists already, left as it is", err=True)
+                continue
+            other = create_organisation(
+                session, slug=neighbour.slug, name=neighbour.name, country=org.country
+            )
+        shape = replace(
+            neighbour.shape,
+            calls_per_day=max(1, round(neighbour.shape.calls_per_day * scale)),
+            emails_per_day=max(1, round(neighbour.shape.emails_per_day * scale)),
+        )
+        # (no closed day of their own: their calendars are the national ones)
+        events = _load(engine, other, shape, days, seed + n, frozenset())
+        now = utcnow()
+        first_day = local_date(now, other.timezone) - timedelta(days=days - 1)
+        freeze_past_months(engine, other, first_day, now)
+        with unit_of_work(engine) as session:
+            row = session.get(Organisation, other.id)
+            assert row is not None
+            share(session, row, anonymous=neighbour.anonymous, group=neighbour.group)
+        click.echo(f"neighbour {neighbour.slug}: {events} events, sharing its figures")

@@ -39,6 +39,12 @@ HOURLY = {8: 1.2, 9: 1.6, 10: 1.4, 11: 1.0, 12: 0.6, 13: 1.3, 14: 1.1, 15: 0.8}
 class DemoShape:
     calls_per_day: int = 160
     emails_per_day: int = 45
+    #: Added to the chance a call is answered directly (a neighbour does better or worse).
+    direct_shift: float = 0.0
+    #: Added to the share of e-mails answered the same working day.
+    same_day_shift: float = 0.0
+    #: Added to how good the citizens find the service (0-1).
+    mood_shift: float = 0.0
     survey_share: float = 0.3
     citizens: int = 15000
 
@@ -129,7 +135,7 @@ def _calls_of_day(
             end = answered + timedelta(seconds=rng.lognormvariate(math.log(200), 0.6))
             if end > now:
                 continue
-            direct = rng.random() < (0.72 if queue == "Växel" else 0.52)
+            direct = rng.random() < (0.72 if queue == "Växel" else 0.52) + shape.direct_shift
             yield {
                 "id": f"{cid}-e",
                 "type": "call.ended",
@@ -142,7 +148,7 @@ def _calls_of_day(
             if rng.random() < FEW_ANSWERS.get(queue, shape.survey_share):
                 at = end + timedelta(minutes=rng.uniform(1, 90))
                 if at <= now:
-                    good = 0.9 if direct else 0.5
+                    good = (0.9 if direct else 0.5) + shape.mood_shift
                     for question in ("treatment", "ease"):
                         yield {
                             "id": f"{cid}-s-{question}",
@@ -205,7 +211,8 @@ def _emails_of_day(
         roll = rng.random()
         if roll < 0.03:
             continue  # never answered
-        delay = 0 if roll < 0.62 else (1 if roll < 0.9 else rng.choice([2, 3, 5]))
+        same_day = 0.62 + shape.same_day_shift
+        delay = 0 if roll < same_day else (1 if roll < 0.9 else rng.choice([2, 3, 5]))
         reply = _office_time_after(rng, received, delay, tz, working)
         if reply > now:
             continue
@@ -221,7 +228,7 @@ def _emails_of_day(
         if rng.random() < shape.survey_share * 0.6:
             at = reply + timedelta(hours=rng.uniform(1, 30))
             if at <= now:
-                good = 0.85 if delay == 0 else 0.4
+                good = (0.85 if delay == 0 else 0.4) + shape.mood_shift
                 for question in ("clarity", "ease"):
                     yield {
                         "id": f"{cid}-s-{question}",

@@ -26,7 +26,13 @@ from servicedesk.ingest.refusals import (
     unstorable_text,
 )
 from servicedesk.ingest.schemas import EventIn, parse_events
-from servicedesk.ingest.service import IngestResult, RawDelivery, ingest_events
+from servicedesk.ingest.service import (
+    IngestResult,
+    NewEvents,
+    RawDelivery,
+    ingest_events,
+    prepare_events,
+)
 from servicedesk.ingest.web import read_body
 from servicedesk.orgs.models import Organisation
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
@@ -71,11 +77,12 @@ def receive(endpoint: DeliveryEndpoint) -> Response:
         if endpoint.stateful:
             with unit_of_work() as session:
                 arrival = endpoint.read(session, read_body())
-                result = _ingest(session, arrival)
+                result = _ingest(session, arrival, _prepared(arrival))
         else:
             arrival = endpoint.read(get_session(), read_body())
+            ready = _prepared(arrival)  # before the writer's turn
             with unit_of_work() as session:
-                result = _ingest(session, arrival)
+                result = _ingest(session, arrival, ready)
     except UNAVAILABLE_ERRORS as exc:
         return database_unavailable(exc)
     except (DataError, StatementError, UnicodeError) as exc:
@@ -96,7 +103,11 @@ def _answered(endpoint: DeliveryEndpoint, refusal: DeliveryRefused) -> DeliveryR
     return refusal.answered_as(endpoint.refusal_status if refusal.final else None)
 
 
-def _ingest(session: Session, arrival: Arrival) -> IngestResult:
+def _prepared(arrival: Arrival) -> NewEvents:
+    return prepare_events(arrival.org, arrival.events, current_app.config["PSEUDONYM_KEY"])
+
+
+def _ingest(session: Session, arrival: Arrival, ready: NewEvents) -> IngestResult:
     return ingest_events(
         session,
         arrival.org,
@@ -104,6 +115,7 @@ def _ingest(session: Session, arrival: Arrival) -> IngestResult:
         arrival.raw,
         pseudonym_key=current_app.config["PSEUDONYM_KEY"],
         http_status=arrival.http_status,
+        ready=ready,
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -239,6 +240,20 @@ def parse_events(payload: Any) -> tuple[list[EventIn], list[FieldError]]:
         indexed = [(None, payload)]
     else:
         return [], [FieldError(index=None, field="(body)", message="must be a JSON object")]
+    if len(indexed) > 1:
+        try:
+            # A valid batch in one call of the validator (the usual case); any fault, and the
+            # loop below names every problem of every event.
+            batch = _EVENT_LIST.validate_python([item for _, item in indexed])
+        except ValidationError:
+            pass
+        else:
+            faults = [
+                FieldError(index=index, field=f, message=m)
+                for index, event in enumerate(batch)
+                for f, m in event.type_errors()
+            ]
+            return (batch, []) if not faults else ([], faults)
     events: list[EventIn] = []
     errors: list[FieldError] = []
     for index, item in indexed:
@@ -251,6 +266,9 @@ def parse_events(payload: Any) -> tuple[list[EventIn], list[FieldError]]:
         errors.extend(FieldError(index=index, field=f, message=m) for f, m in problems)
         events.append(event)
     return (events, []) if not errors else ([], errors)
+
+
+_EVENT_LIST = TypeAdapter(list[EventIn])
 
 
 def _model_name(event_type: str) -> str:

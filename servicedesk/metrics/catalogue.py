@@ -590,3 +590,45 @@ def definition_for(path: str) -> str:
         if last in SURVEY_PART_DEFINITIONS:
             return str(SURVEY_PART_DEFINITIONS[last])
     return ""
+
+
+# the team leaders' figures that are not in the frozen report (docs/metrics.md): computed for the
+# pages, the periods of the reports API, the agents' table and the staffing advice.
+
+#: Handle time: answered -> ended, phone (``servicedesk.metrics.handling``).
+HANDLE_FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "phone.handle_seconds.mean",
+        _l("Mean handle time"),
+        "secs",
+        drill=_drill(channel="phone", outcome="answered"),
+        note=_l("answered to ended"),
+    ),
+    Figure(
+        "phone.handle_seconds.median",
+        _l("Median handle time"),
+        "secs",
+        drill=_drill(channel="phone", outcome="answered"),
+        note=_l("answered to ended"),
+    ),
+    Figure("phone.handle_seconds.calls", _l("Calls with a handle time"), "count"),
+)
+#: The per-agent figures of the Agents page (``servicedesk.metrics.agents``), by their key there.
+AGENT_FIGURES: tuple[Figure, ...] = (
+    Figure("agent.calls_answered", _l("Calls answered"), "count"),
+    Figure("agent.handle_seconds.mean", _l("Mean handle time"), "secs"),
+    Figure("agent.handle_seconds.median", _l("Median handle time"), "secs"),
+    Figure("agent.direct_answer_rate", _l("Direct answers"), "pct", note=_l("of answered calls")),
+    Figure("agent.emails_answered", _l("E-mails answered"), "count"),
+    Figure("agent.survey_index", _l("Survey index"), "index", note=_l("all questions")),
+    Figure("agent.survey_responses", _l("Survey answers"), "count"),
+)
+#: Every figure the pages know: the report's and the team leaders' (look-ups by path).
+PAGE_FIGURES: Mapping[str, Figure] = MappingProxyType(
+    {f.path: f for f in (*FIGURES, *HANDLE_FIGURES, *AGENT_FIGURES)}
+)
+#: The cards of the team leaders' Period and Month pages: the report's, and the handle time.
+PAGE_CARD_GROUPS: tuple[tuple[Any, tuple[Figure, ...]], ...] = (
+    (CARD_GROUPS[0][0], (*CARD_GROUPS[0][1], *HANDLE_FIGURES[:2])),
+    *CARD_GROUPS[1:],
+)

@@ -15,7 +15,9 @@ from servicedesk.audit import record
 from servicedesk.db import get_session, unit_of_work
 from servicedesk.ingest.models import REPORTS_READ
 from servicedesk.ingest.tokens import Sender, bearer, find_sender
-from servicedesk.metrics.periods import Month
+from servicedesk.metrics.definitions import DEFINITIONS_VERSION
+from servicedesk.metrics.period_figures import PeriodFigures, compared
+from servicedesk.metrics.periods import Month, Period
 from servicedesk.problems import problem
 from servicedesk.reports.exports import DOCUMENT_FORMATS, document_bytes
 from servicedesk.reports.models import Report
@@ -26,6 +28,8 @@ from servicedesk.reports.published import (
     published_json,
     report_index,
 )
+from servicedesk.reports.service import format_instant
+from servicedesk.timeutil import local_date, utcnow
 from servicedesk.unavailable import UNAVAILABLE_ERRORS, database_unavailable
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
@@ -47,7 +51,7 @@ def _refuse(status: int, title: str, detail: str, field: str, **headers: str) ->
 
 
 @bp.before_request
-def _authenticate() -> None:
+def authenticate_reader() -> None:
     """A live ``reports:read`` token, else 401 (no or unknown token) or 403 (another scope)."""
     presented = bearer(request.headers.get("Authorization"))
     sender = find_sender(get_session(), presented, scope=None) if presented else None
@@ -132,6 +136,47 @@ def index() -> Response:
             for e in entries
         ],
     )
+    response.headers["Cache-Control"] = "private"
+    return response
+
+
+@bp.get("/periods/<period>")
+def period_figures_view(period: str) -> Response:
+    """Any period's figures computed now, beside the period before and a year before."""
+    sender = _reader()
+    org = sender.organisation
+    today = local_date(utcnow(), org.timezone)
+    try:
+        if period != period.strip():
+            raise ValueError(f"period: no spaces, got {period!r}")
+        chosen = Period.parse(period, today)
+    except ValueError as exc:
+        _refuse(422, "Invalid period", str(exc), "period")
+    if chosen.first > today:
+        _refuse(422, "Invalid period", f"{chosen} has not begun ({today} in {org.timezone})",
+                "period")  # fmt: skip
+    session = get_session()
+    current, previous, year_before = compared(session, org, chosen)
+
+    def span(figs: PeriodFigures) -> dict[str, Any]:
+        p = figs.period
+        return {"period": str(p), "kind": p.kind, "first": p.first.isoformat(),
+                "last": p.last.isoformat(), **figs.total}  # fmt: skip
+
+    body = {
+        "organisation": org.slug,
+        "timezone": org.timezone,
+        "definitions_version": DEFINITIONS_VERSION,
+        "computed_at": format_instant(utcnow().replace(microsecond=0)),
+        **span(current),
+        "queues": dict(current.queues),
+        "previous": span(previous),
+        "year_before": span(year_before),
+    }
+    with unit_of_work() as db:
+        record(db, org.id, f"token:{sender.token_id}", "report.period",
+               {"period": str(chosen), "via": "api"})  # fmt: skip
+    response = Response(published_json(body), mimetype="application/json")
     response.headers["Cache-Control"] = "private"
     return response
 

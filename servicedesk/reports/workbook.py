@@ -10,7 +10,7 @@ writes them in the reader's own format.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,16 +73,19 @@ def _month_start(text: str) -> date | None:
         return None
 
 
-def report_xlsx(doc: dict[str, Any], lang: str = "en") -> bytes:
+def report_xlsx(
+    doc: dict[str, Any], lang: str = "en", extra_sheets: Callable[[Any], None] | None = None
+) -> bytes:
     """The workbook in ``lang`` (sv, nb or en); the same version and language give the same
-    bytes every time."""
+    bytes every time. ``extra_sheets`` adds sheets that are not part of the frozen report (the
+    Reports page adds the comparison, docs/benchmarking.md): then the bytes are not fixed."""
     if lang not in LANGUAGES:
         raise ValueError(f"lang: one of {', '.join(LANGUAGES)}")
     with force_locale(lang):
-        return _workbook(doc)
+        return _workbook(doc, extra_sheets)
 
 
-def _workbook(doc: dict[str, Any]) -> bytes:
+def _workbook(doc: dict[str, Any], extra_sheets: Callable[[Any], None] | None = None) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -113,6 +116,8 @@ def _workbook(doc: dict[str, Any]) -> bytes:
     _days_sheet(book, fmt, doc, names, keys)
     _definitions_sheet(book, fmt, names)
     _keys_sheet(book, fmt, names, keys)
+    if extra_sheets is not None:
+        extra_sheets(book)
     book.close()
     return buffer.getvalue()
 

@@ -37,3 +37,11 @@ document.addEventListener("change", function (event) {
     window.setInterval(tick, seconds * 1000);
   });
 })();
+
+// "Print" buttons next to the tables and charts (the print stylesheet leaves out the menus).
+document.addEventListener("click", function (event) {
+  var target = event.target;
+  if (target && target.hasAttribute && target.hasAttribute("data-print")) {
+    window.print();
+  }
+});

@@ -34,8 +34,26 @@ def main(base: str) -> None:
             wall.screenshot(path=str(OUT / f"{name}.png"), full_page=name in ("today", "reports"))
         wall.goto(base + "/month")
         wall.screenshot(path=str(OUT / "month-full.png"), full_page=True)
+        # The team leader's pages (issue 15): Today on a 1920 x 1080 wall screen, any period,
+        # intervals, staffing and agents at 1440 px, a period on a phone.
+        leader = [
+            ("today-wall", "/", 1920, 1080, False),
+            ("period", "/period", 1440, 900, True),
+            ("intervals", "/intervals?minutes=30", 1440, 900, True),
+            ("staffing", "/staffing", 1440, 900, True),
+            ("period-phone", "/period?period=ytd", 390, 844, True),
+        ]
+        for name, path, width, height, full in leader:
+            view = b.new_page(viewport={"width": width, "height": height}, locale="sv-SE")
+            sign_in(view, base, os.environ.get("SHOOT_LEADER", os.environ["SHOOT_ADMIN"]), password)
+            view.goto(base + path)
+            view.wait_for_load_state("networkidle")
+            view.screenshot(path=str(OUT / f"{name}.png"), full_page=full)
+            view.close()
         admin = b.new_page(viewport={"width": 1400, "height": 900}, locale="sv-SE")
         sign_in(admin, base, os.environ["SHOOT_ADMIN"], password)
+        admin.goto(base + "/agents")  # shown when the organisation has turned the table on
+        admin.screenshot(path=str(OUT / "agents.png"), full_page=True)
         admin.goto(base + "/settings/")
         admin.screenshot(path=str(OUT / "settings.png"), full_page=True)
         login = b.new_page(viewport={"width": 1200, "height": 700}, locale="sv-SE")

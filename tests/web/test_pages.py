@@ -230,5 +230,5 @@ def test_month_leads_with_the_per_channel_survey_figures_and_shows_how_solid(
     assert "få svar" in card and "intervall" not in card
     ease = html.split('data-figure="survey_headline.email_ease.index"')[1].split('class="card')[0]
     assert "Inga svar" in ease
-    table = html.split("<caption>Per kö</caption>")[1]
+    table = html.split("<caption>Per kö")[1]
     assert '100,0 <span class="muted small">(1)</span>' in table

@@ -1,0 +1,3 @@
+"""Benchmarking: organisations that opt in compare their frozen monthly figures.
+
+See docs/benchmarking.md."""
