@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from servicedesk import create_app
 from servicedesk.auth.models import User
+from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from tests.browser.chromium import browser
 from tests.conftest import PSEUDONYM_KEY, fresh_database
@@ -76,7 +77,18 @@ def demo(live_app: Any, live_server: str) -> dict[str, Any]:
     assert result.exit_code == 0, result.output
     engine = live_app.extensions["servicedesk.engine"]
     with Session(engine) as db:
-        report = db.scalars(sa.select(Report).order_by(Report.month.desc())).first()
+        # The demo's own organisation (it makes neighbours for the comparison too).
+        org_id = db.scalars(sa.select(Organisation.id).where(Organisation.slug == "demo")).one()
+        report = db.scalars(
+            sa.select(Report)
+            .where(Report.organisation_id == org_id)
+            .order_by(Report.month.desc(), Report.version.desc())
+        ).first()
         admin = db.scalars(sa.select(User).where(User.email == "admin@demo.se")).one()
         assert report is not None
-        return {"month": report.month, "version": report.version, "admin_id": admin.id}
+        return {
+            "month": report.month,
+            "version": report.version,
+            "admin_id": admin.id,
+            "org_id": org_id,
+        }

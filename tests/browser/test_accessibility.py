@@ -44,6 +44,13 @@ def _pages(demo: dict[str, Any]) -> dict[str, str]:
         "user": f"/settings/users/{demo['admin_id']}",
         "call-lists": "/settings/calls/",
         "survey-settings": "/settings/surveys",
+        "period": "/period",
+        "intervals": "/intervals",
+        "staffing": "/staffing",
+        "agents": "/agents",
+        "agent-settings": "/settings/agents",
+        "comparison": "/comparison/",
+        "comparison-settings": "/comparison/settings",
     }
 
 

@@ -36,7 +36,11 @@ def test_the_print_view_prints_to_a_pdf_with_everything_on_it(
     month, version = demo["month"], demo["version"]
     with Session(live_app.extensions["servicedesk.engine"]) as db:
         report = db.scalars(
-            sa.select(Report).where(Report.month == month, Report.version == version)
+            sa.select(Report).where(
+                Report.organisation_id == demo["org_id"],
+                Report.month == month,
+                Report.version == version,
+            )
         ).one()
         sha = report.sha256
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="sv-SE")
