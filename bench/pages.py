@@ -319,8 +319,12 @@ life, scope and process, not per viewer. {verdict}
 Any period (issue 15, goal: a quarter or the year to date under {PERIOD_RATIO}x the Month page's
 time, both cold, p95, same run): {ratio_text}. The Period page computes the period, the period
 before and the same period a year before (three sets of figures with their medians and 90th
-percentiles) and its charts; a month walks the month indexes for its percentiles, other
-periods rank the period's answer times with window functions.
+percentiles, and the handle time) and its charts. Whole months (a month, a quarter, a year)
+walk the month indexes for their percentiles; other periods (the year to date, a week, chosen
+dates) rank the period's answer times with window functions, and the handle time is ranked from
+the table rows (``answered_at``, ``ended_at``) for every period: both grow with the period, which
+is why the year to date misses the goal. The Month page's cold time includes the handle time of
+its three months (the month, the one before, a year before), about 1 s at this size.
 
 Today under polling: {args.dashboards} signed-in dashboards polling `/today/live` at the same
 moment, {args.rounds} rounds, gunicorn with 2 workers: p50 {polls[0]:,.0f} ms, p95

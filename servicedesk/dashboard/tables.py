@@ -1,8 +1,8 @@
 """What a page shows, as a CSV to take away: every chart's numbers, every heat map and table.
 
-A page gives each table an id; ``?csv=<id>`` on the same URL answers that table as a CSV that
-Excel in a Nordic locale opens as it is: UTF-8 with a byte-order mark, ``;`` between cells,
-CRLF line ends, and numbers with a decimal comma in Swedish and Norwegian (a point in English).
+A page gives each table an id; ``?csv=<id>`` on the same URL answers that table as a CSV in the
+exports' Excel dialect (``servicedesk.reports.formats``), which Excel in a Nordic locale opens as
+it is: UTF-8 with a byte-order mark, ``;`` between cells, CRLF line ends, decimal commas.
 Text a sender wrote (a queue, an agent id) goes through ``servicedesk.cells`` like every export.
 Numbers are written unformatted (no per cent sign, no thousands separator), rates in %.
 """
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, abort, request
-from flask_babel import get_locale
 
 from servicedesk.cells import SafeCsvWriter
+from servicedesk.reports.formats import BOM, excel_value
 
 
 @dataclass
@@ -29,26 +29,16 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
 
 
-def _cell(value: Any, comma: bool) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, float):
-        text = f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
-        return text.replace(".", ",") if comma else text
-    if isinstance(value, int):
-        return str(value)
-    return str(value)
-
-
 def csv_bytes(table: Table) -> bytes:
-    """The table in the Excel dialect described above."""
-    comma = str(get_locale() or "sv").split("_")[0] in ("sv", "nb")
+    """The table in the exports' Excel dialect (``servicedesk.reports.formats``: BOM, ``;``,
+    CRLF, decimal commas, numbers kept numbers)."""
     out = io.StringIO()
+    out.write(BOM)
     writer = SafeCsvWriter(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([_cell(v, comma) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        writer.writerow([v if v is None else excel_value(v) for v in row])
+    return out.getvalue().encode("utf-8")
 
 
 def csv_answer(tables: Mapping[str, Table], name: str) -> Response | None:

@@ -73,6 +73,20 @@ def _walk(session: Session, conds: list[Any], n: int, fraction: Fraction) -> flo
     return interpolate(points, n, fraction)
 
 
+def whole_months(start: date, end: date) -> list[int] | None:
+    """The month keys (202601 ...) when ``start``..``end`` is whole calendar months, else None."""
+    month = Month.of(start)
+    if start != month.first:
+        return None
+    keys = []
+    while month.last <= end:
+        keys.append(month.year * 100 + month.month)
+        if month.last == end:
+            return keys
+        month = month.next()
+    return None
+
+
 def _index_conds(
     by: str | None,
     key: Any,
@@ -84,9 +98,16 @@ def _index_conds(
 ) -> list[Any] | None:
     """The equality conditions that make one group an ordered index range, or None."""
     base = [C.c.organisation_id == org.id, C.c.channel == channel]
-    month = Month.of(start)
-    whole_month = start == month.first and end == month.last
-    in_month = [C.c.start_month == month.year * 100 + month.month]
+    months = whole_months(start, end)
+    whole_month = months is not None
+    # One month: its index range, already in order. Several whole months (a quarter, a year):
+    # their index ranges, which the database merges and sorts for the walk; still far less
+    # work than ranking every row of the period with window functions.
+    in_month = (
+        [C.c.start_month == months[0]]
+        if months is not None and len(months) == 1
+        else [C.c.start_month.in_(months or [])]
+    )
 
     def queue_is(queue_id: Any) -> Any:
         return C.c.queue_id.is_(None) if queue_id is None else C.c.queue_id == queue_id

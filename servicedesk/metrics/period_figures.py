@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from servicedesk.metrics.cells import contact_cells, roll
 from servicedesk.metrics.figures import figures_by, queue_names, roomy_session
 from servicedesk.metrics.groups import id_list
-from servicedesk.metrics.handling import empty_handle, handle_times
+from servicedesk.metrics.handling import empty_handle, handle_times_by
 from servicedesk.metrics.periods import Period
 from servicedesk.orgs.models import Organisation
 
@@ -51,12 +51,12 @@ def period_figures(
     ids = id_list(queue_ids)
     bys: list[str | None] = [None, "queue"] if with_queues else [None]
     groups = figures_by(session, org, period.first, period.last, bys, ids)
-    handle = handle_times(session, org, period.first, period.last, ids)
-    total = with_handle(groups[None], handle)
+    handles = handle_times_by(session, org, period.first, period.last, ids, bys)
+    total = with_handle(groups[None], handles[None])
     queues: list[tuple[str, dict[str, Any]]] = []
     if with_queues:
         names = queue_names(session, org)
-        per_queue_handle = handle_times(session, org, period.first, period.last, ids, by="queue")
+        per_queue_handle = handles["queue"]
         queues = sorted(
             (names.get(qid, "–"), with_handle(figs, per_queue_handle.get(qid, empty_handle())))
             for qid, figs in groups["queue"].items()

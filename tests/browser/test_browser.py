@@ -105,6 +105,9 @@ def world(live_app: Any, live_server: str) -> dict[str, Any]:
 def test_sign_in_today_refreshes_without_reloading(page, live_server, live_app, world):
     sign_in(page, live_server, "quality@kumla.se", PASSWORD)
     assert page.url.rstrip("/") == live_server
+    # Today itself even on a weekend or holiday (which shows the last working day by default).
+    page.goto(f"{live_server}/?today=1")
+    page.wait_for_load_state("networkidle")
     assert page.inner_text("[data-figure=offered]") == "2"
     assert page.locator("#today-live svg").count() == 1
     page.evaluate("window.__sameDocument = true")

@@ -1,6 +1,6 @@
 # ruff: noqa: F811  (the fixtures of test_pages are imported by name)
 """What a team leader sees, they can take: every table and chart of the leader's pages as a CSV
-in Excel's Nordic dialect (BOM, ";", CRLF, decimal comma), a Print button beside it."""
+in the exports' Excel dialect (BOM, ";", CRLF, decimal comma), a Print button beside it."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_numbers_are_plain_with_a_decimal_comma(client, org, traffic, signed_in)
     offered = header.index("Inkommande samtal")
     direct = header.index("Direkta svar")
     assert total[offered] == "4"
-    assert total[direct] == "25"  # 25.0 % of offered: a number, no % sign
+    assert total[direct] == "25,00"  # 25.0 % of offered: a number (decimal comma), no % sign
 
 
 def test_the_agents_table_export_is_audited(client, org, traffic, signed_in, db):
