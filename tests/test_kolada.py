@@ -180,3 +180,72 @@ def test_kolada_add_errors(runner, org, args, message):
 def test_fetch_without_kpis_or_with_kolada_down(runner, org):
     result = runner.invoke(args=["kolada", "fetch", "--org", "kumla"])
     assert result.exit_code != 0 and "kolada add first" in result.output
+
+
+#: Kolada's KPI metadata as v3 answers a title search: the fields of rKolada's mocked v3
+#: responses (LCHansson/rKolada, tests/testthat/test-api-mocked.R), paged by ``next_url``.
+#: The ids and titles are made up for the test: servicedesk ships no KPI id.
+def _kpi(kpi_id: str, title: str) -> dict:
+    return {
+        "id": kpi_id,
+        "title": title,
+        "description": "Beskrivning.",
+        "auspice": "X",
+        "has_ou_data": 0,
+        "is_divided_by_gender": False,
+        "municipality_type": "K",
+        "operating_area": "Kommunen som helhet",
+        "publication_date": "2025-03-01",
+        "publ_period": "2024",
+    }
+
+
+def test_kpis_are_looked_up_by_title_through_the_api(httpserver, runner):
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/v3/kpi", query_string="title=e-post+svar").respond_with_json(
+        {
+            "values": [_kpi("X00001", "Andel som får svar på e-post inom en arbetsdag")],
+            "next_url": f"{base}/v3/kpi?title=e-post+svar&page=2",
+        }
+    )
+    httpserver.expect_request("/v3/kpi", query_string="title=e-post+svar&page=2").respond_with_json(
+        {"values": [_kpi("X00002", "Gott bemötande\nvid e-post")], "next_url": None}
+    )
+    found = HttpKoladaClient(base).search_kpis("e-post svar")
+    assert [k.id for k in found] == ["X00001", "X00002"]
+    assert found[0].operating_area == "Kommunen som helhet"
+    result = runner.invoke(args=["kolada", "kpis", "--search", "e-post svar", "--base-url", base])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "X00001\tAndel som får svar på e-post inom en arbetsdag\tKommunen som helhet",
+        "X00002\tGott bemötande vid e-post\tKommunen som helhet",
+    ]
+    httpserver.expect_request("/v3/kpi", query_string="title=inget").respond_with_json(
+        {"values": [], "next_url": None}
+    )
+    none = runner.invoke(args=["kolada", "kpis", "--search", "inget", "--base-url", base])
+    assert none.exit_code == 0 and "no KPI" in none.output
+    httpserver.expect_request("/v3/kpi", query_string="title=trasig").respond_with_json(
+        {"unexpected": True}
+    )
+    broken = runner.invoke(args=["kolada", "kpis", "--search", "trasig", "--base-url", base])
+    assert broken.exit_code != 0 and "kolada:" in broken.output
+    assert "Traceback" not in broken.output
+
+
+def test_the_survey_comparisons_are_the_per_channel_figures(runner, org):
+    result = runner.invoke(
+        args=[
+            "kolada",
+            "add",
+            "--org",
+            "kumla",
+            "--municipality",
+            "1881",
+            "--kpi",
+            "X00003",
+            "--figure",
+            "survey.ease.index",
+        ]
+    )
+    assert result.exit_code != 0 and "survey_headline.phone_ease.index" in result.output

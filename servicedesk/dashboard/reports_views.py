@@ -15,10 +15,11 @@ from servicedesk.benchmarking.pages import ComparisonPage, comparison_page
 from servicedesk.benchmarking.periods import Period
 from servicedesk.benchmarking.sharing import participant_of
 from servicedesk.benchmarking.sheet import add_comparison_sheets
-from servicedesk.dashboard.monthdata import MonthFigures, dig, sections_of
+from servicedesk.dashboard.monthdata import MonthFigures, dig, sections_of, trend
+from servicedesk.dashboard.pagecharts import month_charts
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session, unit_of_work
-from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS
+from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS, definition_for
 from servicedesk.metrics.periods import Month
 from servicedesk.reports import formats
 from servicedesk.reports.exports import (
@@ -29,6 +30,7 @@ from servicedesk.reports.exports import (
 )
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import report_versions, reported_months
+from servicedesk.timeutil import local_date, utcnow
 
 bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
 
@@ -172,8 +174,20 @@ def print_view(month: str, version: int) -> Any:
         report,
         coverage=doc.get("coverage"),
     )
+    db, org = get_session(), current_org()
+    today = local_date(utcnow(), org.timezone)
+    targets = org_targets(db, org)
+    # The trends: this version's month beside the latest figures of the 12 before it.
+    series = trend(db, org, m, None, today)
+    series[-1] = current
+    charts = month_charts(db, org, m, None, series, targets, str(get_locale()))
+    definitions = [
+        (fig.label, definition_for(fig.path)) for _group, figs in CARD_GROUPS for fig in figs
+    ]
     return render_template(
         "dashboard/report_print.html",
+        charts=charts,
+        definitions=definitions,
         month=m,
         report=report,
         current=current,
@@ -181,7 +195,7 @@ def print_view(month: str, version: int) -> Any:
         year_before=as_figures(doc.get("year_before"), m.year_before()),
         groups=CARD_GROUPS,
         columns=QUEUE_COLUMNS,
-        targets=org_targets(get_session(), current_org()),
+        targets=targets,
         judge=judge,
         dig=dig,
         title=_("Monthly report"),

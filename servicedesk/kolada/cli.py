@@ -28,7 +28,7 @@ kolada_cli = AppGroup("kolada", help="National comparison with Kolada's open KPI
 @kolada_cli.command("add")
 @click.option("--org", "slug", required=True)
 @click.option("--municipality", required=True, help="Kolada's municipality id, e.g. 1881.")
-@click.option("--kpi", required=True, help="Kolada KPI id, e.g. U00442.")
+@click.option("--kpi", required=True, help="Kolada KPI id: look it up with `kolada kpis --search`.")
 @click.option("--figure", required=True, type=click.Choice(FIGURES))
 @click.option("--label", default="")
 def add(slug: str, municipality: str, kpi: str, figure: str, label: str) -> None:
@@ -46,6 +46,26 @@ def add(slug: str, municipality: str, kpi: str, figure: str, label: str) -> None
         except KoladaConfigError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{kpi.upper()} compared with {figure} for {slug}")
+
+
+@kolada_cli.command("kpis")
+@click.option("--search", "text", required=True, help="Words of the KPI's title (Swedish).")
+@click.option("--base-url", default=BASE_URL, show_default=True, hidden=True)
+def kpis(text: str, base_url: str) -> None:
+    """Look KPI ids up in Kolada by title: id, title, operating area (tab-separated)."""
+    if not text.strip():
+        raise click.ClickException("--search: some words of the KPI's title")
+    client = HttpKoladaClient(base_url)
+    try:
+        found = client.search_kpis(text.strip())
+    except KoladaError as exc:
+        raise click.ClickException(f"kolada: {exc}") from None
+    finally:
+        client.close()
+    for kpi in found:
+        click.echo(f"{kpi.id}\t{' '.join(kpi.title.split())}\t{kpi.operating_area}")
+    if not found:
+        click.echo(f"no KPI's title contains {text.strip()!r}", err=True)
 
 
 @kolada_cli.command("list")

@@ -12,19 +12,18 @@ from sqlmodel import Session, col
 from integrations.kolada import NATION, KoladaClient, KpiValue
 from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.kolada.models import KoladaKpi, KoladaValue
+from servicedesk.metrics import catalogue
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import utcnow
 
 #: The report figures a KPI can be compared with.
-FIGURES = (
-    "phone.direct_answer_rate",
-    "phone.service_level",
-    "phone.abandon_rate",
-    "email.within_1_working_day",
-    "email.within_2_working_days",
-    "survey.treatment.index",
-    "survey.ease.index",
-    "survey.clarity.index",
+#: Our figures a Kolada KPI can be compared with: the rates and SKR's four survey figures per
+#: channel (the figure catalogue's; Kolada publishes Servicemätning per channel, so the
+#: all-channel survey figures are no longer offered).
+FIGURES = tuple(
+    fig.path
+    for fig in catalogue.FIGURES
+    if fig.target and fig.unit in ("pct", "index") and fig.section != "survey"
 )
 _KPI = re.compile(r"^[A-Z]\d{5}$")
 _MUNICIPALITY = re.compile(r"^\d{4}$")
@@ -38,7 +37,9 @@ def add_kpi(
     session: Session, org: Organisation, *, kpi: str, municipality: str, figure: str, label: str
 ) -> KoladaKpi:
     if not _KPI.match(kpi):
-        raise KoladaConfigError("--kpi: a Kolada KPI id such as U00442")
+        raise KoladaConfigError(
+            "--kpi: a Kolada KPI id, a letter and five digits (find it with kolada kpis --search)"
+        )
     if not _MUNICIPALITY.match(municipality) or municipality == NATION:
         raise KoladaConfigError("--municipality: the municipality's 4-digit Kolada id")
     if figure not in FIGURES:

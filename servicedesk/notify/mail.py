@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from integrations.notifications import Attempt
 from integrations.smtp import MailError, MailSender, SmtpSender
@@ -84,7 +85,7 @@ def summary(doc: Mapping[str, Any]) -> list[str]:
             if fig.is_survey:
                 figure = doc.get("survey_headline", {}).get(fig.parent.split(".")[-1]) or {}
                 n = figure.get("responses") or 0
-                extra = [_("%(n)s answers", n=n)]
+                extra = [ngettext("%(num)s answer", "%(num)s answers", n)]
                 if figure.get("ci95"):
                     low, high = figure["ci95"]["low"], figure["ci95"]["high"]
                     extra.append(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
 from werkzeug.serving import make_server
 
 from servicedesk import create_app
+from servicedesk.auth.models import User
+from servicedesk.orgs.models import Organisation
+from servicedesk.reports.models import Report
 from tests.browser.chromium import browser
 from tests.conftest import PSEUDONYM_KEY, fresh_database
 
@@ -59,3 +65,30 @@ def page(chromium: Any) -> Iterator[Any]:
     pg.problems = problems
     yield pg
     context.close()
+
+
+@pytest.fixture
+def demo(live_app: Any, live_server: str) -> dict[str, Any]:
+    # DEMO_DAYS: a longer demo for the documentation's screenshots (a full year of trends).
+    days = os.environ.get("DEMO_DAYS", "75")
+    result = live_app.test_cli_runner().invoke(
+        args=["demo", "--days", days, "--calls-per-day", "20", "--emails-per-day", "6"]
+    )
+    assert result.exit_code == 0, result.output
+    engine = live_app.extensions["servicedesk.engine"]
+    with Session(engine) as db:
+        # The demo's own organisation (it makes neighbours for the comparison too).
+        org_id = db.scalars(sa.select(Organisation.id).where(Organisation.slug == "demo")).one()
+        report = db.scalars(
+            sa.select(Report)
+            .where(Report.organisation_id == org_id)
+            .order_by(Report.month.desc(), Report.version.desc())
+        ).first()
+        admin = db.scalars(sa.select(User).where(User.email == "admin@demo.se")).one()
+        assert report is not None
+        return {
+            "month": report.month,
+            "version": report.version,
+            "admin_id": admin.id,
+            "org_id": org_id,
+        }

@@ -13,12 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
-from sqlmodel import Session
 
-from servicedesk.auth.models import User
-from servicedesk.reports.models import Report
 from tests.browser.chromium import sign_in
 
 #: A long browser run (every page, three languages, two widths): make test-all and CI.
@@ -29,20 +25,6 @@ WIDTHS = {"desktop": 1440, "phone": 390}
 LANGUAGES = ("sv", "nb", "en")
 #: What axe may not find on any page.
 IMPACTS = ("serious", "critical")
-
-
-@pytest.fixture
-def demo(live_app: Any, live_server: str) -> dict[str, Any]:
-    result = live_app.test_cli_runner().invoke(
-        args=["demo", "--days", "75", "--calls-per-day", "20", "--emails-per-day", "6"]
-    )
-    assert result.exit_code == 0, result.output
-    engine = live_app.extensions["servicedesk.engine"]
-    with Session(engine) as db:
-        report = db.scalars(sa.select(Report).order_by(Report.month.desc())).first()
-        admin = db.scalars(sa.select(User).where(User.email == "admin@demo.se")).one()
-        assert report is not None
-        return {"month": report.month, "version": report.version, "admin_id": admin.id}
 
 
 def _pages(demo: dict[str, Any]) -> dict[str, str]:
@@ -62,6 +44,13 @@ def _pages(demo: dict[str, Any]) -> dict[str, str]:
         "user": f"/settings/users/{demo['admin_id']}",
         "call-lists": "/settings/calls/",
         "survey-settings": "/settings/surveys",
+        "period": "/period",
+        "intervals": "/intervals",
+        "staffing": "/staffing",
+        "agents": "/agents",
+        "agent-settings": "/settings/agents",
+        "comparison": "/comparison/",
+        "comparison-settings": "/comparison/settings",
     }
 
 
