@@ -15,9 +15,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from integrations.notifications import Attempt
 from integrations.smtp import MailError, MailSender, SmtpSender
