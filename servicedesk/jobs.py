@@ -66,7 +66,9 @@ def build_scheduler(app: Flask, background: bool = False) -> BaseScheduler:
     for task in tasks():
         missing = [key for key in task.requires if not app.config.get(key)]
         if missing:
-            log.warning("task left out", task=task.id, missing=missing)
+            # An optional feature that is not set up (no comparison hub, say): worth a line in
+            # the log, not a warning at every start.
+            log.info("task not scheduled: not configured", task=task.id, missing=missing)
             continue
         scheduler.add_job(
             run_task,
