@@ -32,7 +32,7 @@ from servicedesk.dashboard.tables import Table, chart_table, csv_answer, queues_
 from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session
 from servicedesk.metrics.catalogue import PAGE_CARD_GROUPS, QUESTION_LABELS, QUEUE_COLUMNS
-from servicedesk.metrics.periods import Month, Period
+from servicedesk.metrics.periods import Month, Period, shown_month
 from servicedesk.metrics.queries import queue_names
 from servicedesk.orgs.models import Queue
 from servicedesk.timeutil import local_date, utcnow
@@ -231,16 +231,10 @@ def today_live() -> Any:
 
 
 def _month_arg(today: date) -> Month:
-    text = request.args.get("month")
-    if not text:
-        return Month.of(today)
     try:
-        month = Month.parse(text)
+        return shown_month(request.args.get("month"), today)
     except ValueError:
         abort(404)
-    if month > Month.of(today) or month.year < 2000:
-        abort(404)
-    return month
 
 
 #: The earliest date the pages go back to.

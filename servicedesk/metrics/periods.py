@@ -60,6 +60,17 @@ class Month:
         return start, end
 
 
+def shown_month(text: str | None, today: date) -> Month:
+    """The month a page was asked for ("2026-06"; none: this month); ValueError for one that is
+    malformed, still to come or before 2000 (the pages answer 404)."""
+    if not text:
+        return Month.of(today)
+    month = Month.parse(text)
+    if month > Month.of(today) or month.year < 2000:
+        raise ValueError(f"month out of range: {text}")
+    return month
+
+
 def day_range(day: date) -> tuple[date, date]:
     """One local day."""
     return day, day

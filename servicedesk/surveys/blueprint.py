@@ -15,7 +15,7 @@ from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, SETTINGS, current_org, roles_required
 from servicedesk.db import get_session, unit_of_work
 from servicedesk.metrics.definitions import HEADLINE
-from servicedesk.metrics.periods import Month
+from servicedesk.metrics.periods import Month, shown_month
 from servicedesk.metrics.queries import figures_by
 from servicedesk.metrics.survey_stats import SMALL_SAMPLE
 from servicedesk.surveys import catalogue
@@ -52,16 +52,10 @@ PLAIN = (
 
 
 def _month(today: date) -> Month:
-    text = request.args.get("month")
-    if not text:
-        return Month.of(today)
     try:
-        month = Month.parse(text)
+        return shown_month(request.args.get("month"), today)
     except ValueError:
         abort(404)
-    if month > Month.of(today) or month.year < 2000:
-        abort(404)
-    return month
 
 
 @bp.route("/surveys/")
