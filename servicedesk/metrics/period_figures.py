@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from servicedesk.metrics.cells import contact_cells, roll
+from servicedesk.metrics.cells import Cells, contact_cells, roll
 from servicedesk.metrics.figures import figures_by, queue_names, roomy_session
 from servicedesk.metrics.groups import id_list
 from servicedesk.metrics.handling import empty_handle, handle_times_by
 from servicedesk.metrics.periods import Period
+from servicedesk.metrics.stored_periods import stored_cells, stored_figures_by, worth_storing
 from servicedesk.orgs.models import Organisation
 
 
@@ -50,8 +51,13 @@ def period_figures(
     """The period's figures, in total and (``with_queues``) per queue."""
     ids = id_list(queue_ids)
     bys: list[str | None] = [None, "queue"] if with_queues else [None]
-    groups = figures_by(session, org, period.first, period.last, bys, ids)
-    handles = handle_times_by(session, org, period.first, period.last, ids, bys)
+    if worth_storing(org, period.first, period.last):
+        # Closed months from their stored aggregates, the rest from the contacts: the same
+        # figures (servicedesk/metrics/stored_periods.py).
+        groups, handles = stored_figures_by(session, org, period.first, period.last, bys, ids)
+    else:
+        groups = figures_by(session, org, period.first, period.last, bys, ids)
+        handles = handle_times_by(session, org, period.first, period.last, ids, bys)
     total = with_handle(groups[None], handles[None])
     queues: list[tuple[str, dict[str, Any]]] = []
     if with_queues:
@@ -90,9 +96,18 @@ def daily_counts(
     queue_ids: Iterable[int] | None = None,
 ) -> dict[date, dict[str, int]]:
     """Each day's additive counts (``DAY_COUNTS``), for the charts over a period: one pass over
-    the rollup index, no percentiles."""
-    with roomy_session(session):
-        cells = contact_cells(session, org, first, last, id_list(queue_ids))
+    the rollup index (the closed months' cells from their aggregates), no percentiles."""
+    ids = id_list(queue_ids)
+    if worth_storing(org, first, last):
+        cells = stored_cells(session, org, first, last, ids)
+    else:
+        with roomy_session(session):
+            cells = contact_cells(session, org, first, last, ids)
+    return day_counts(cells)
+
+
+def day_counts(cells: Cells) -> dict[date, dict[str, int]]:
+    """Each day's additive counts (``DAY_COUNTS``) of (queue, day) cells."""
     out: dict[date, dict[str, int]] = {}
     for day, cell in roll(cells, "day").items():
         p, e = cell.phone, cell.email
