@@ -24,6 +24,7 @@ from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.calendars.rules import RULES_VERSION, day_kind, days
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
 from servicedesk.db import table_of
+from servicedesk.metrics.month_store import drop_all
 from servicedesk.orgs.models import ClosedDay, Organisation
 
 #: The span every calendar covers; contacts outside it have no working time (null).
@@ -143,6 +144,9 @@ def _build(session: Session, org: Organisation, closed: list[date], had_calendar
     session.execute(sa.delete(table).where(table.c.organisation_id == org.id))
     _insert_days(session, org.id, rows)
     changed = [day for day, working, _, _ in rows if old.get(day) != working]
+    if not had_calendar or not old or changed:
+        # The e-mails' working times change: so do the closed months' stored aggregates.
+        drop_all(session, org.id)
     if not had_calendar or not old:
         set_email_working_times(session, org.id)
     elif changed:

@@ -24,6 +24,7 @@ from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys, record_survey_responses
 from servicedesk.db import advisory_lock, dialect_of, insert_for, table_of
 from servicedesk.ingest.models import Event
+from servicedesk.metrics.month_store import drop_for_contacts, drop_months_from
 from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.statements import in_list, list_value, prepared
 from servicedesk.timeutil import local_date, utcnow
@@ -279,6 +280,9 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
     if rows:
         upsert = prepared(conn.dialect, _contact_upsert, tuple(rows[0]))
         upsert.executemany(conn, rows)
+        # A contact of a closed month makes that month's stored aggregates stale (no statement
+        # when every contact is of the running month, the common case).
+        drop_months_from(session, org, {r["start_month"] for r in rows})
     # By the calendar as it is now; an operation that changes the calendar recomputes these.
     answered = [r["contact_id"] for r in rows if r["channel"] == "email" and r["answered_at"]]
     if answered:
@@ -318,3 +322,6 @@ def fold_events(session: Session, org: Organisation, new: list[dict[str, Any]]) 
     record_survey_responses(session, org.id, surveys)
     # Scores and matched change only where responses exist (most calls have none).
     link_surveys(session, org.id, surveyed | {r["contact_id"] for r in surveys})
+    if surveys:
+        # A response about a contact of a closed month changes that month's survey figures.
+        drop_for_contacts(session, org, {r["contact_id"] for r in surveys})

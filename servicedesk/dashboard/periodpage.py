@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from servicedesk import formatting as f
 from servicedesk.cache import org_key, remember
+from servicedesk.calendars.worktime import DAY_SECONDS
 from servicedesk.dashboard import queries
 from servicedesk.dashboard.charts import ChartView, Series, bar_chart, line_chart
 from servicedesk.dashboard.monthdata import MonthFigures, first_contact_date
 from servicedesk.dashboard.pagecharts import _bucket_labels, _target_series
-from servicedesk.calendars.worktime import DAY_SECONDS
 from servicedesk.dashboard.queries import EMAIL_BUCKETS, WAIT_BUCKETS
 from servicedesk.metrics.arithmetic import rate
 from servicedesk.metrics.handling import handle_times
@@ -117,7 +117,7 @@ def figures_for(
     return remember(
         org_key(org.id, "period", str(period), scope),
         ttl,
-        lambda: compared(session, org, period, queue_ids),
+        lambda: compared(session, org, period, queue_ids, build=True),
     )
 
 
@@ -170,7 +170,9 @@ def period_charts(
     charts: list[ChartView] = []
     # A period with closed months reads their stored aggregates once for every chart.
     stored = (
-        period_parts(session, org, period.first, period.last, queue_ids, ("phone", "email"))
+        period_parts(
+            session, org, period.first, period.last, queue_ids, ("phone", "email"), build=True
+        )
         if worth_storing(org, period.first, period.last)
         else None
     )

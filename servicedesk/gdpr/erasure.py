@@ -18,6 +18,7 @@ from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys
 from servicedesk.gdpr.removed import Removed, deleted
 from servicedesk.ingest.models import Delivery, Event
+from servicedesk.metrics.month_store import drop_all
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import CALLING_CODES, normalise_caller, pseudonymise
 from servicedesk.surveys.models import SurveyInvitation
@@ -61,6 +62,9 @@ def _delete_contact_rows(
         )
     # A twin contact with the same id may have lost a response: its scores follow the rows left.
     link_surveys(session, org_id, {contact_id for _, contact_id in contact_keys})
+    if contacts or responses:
+        # The closed months' stored aggregates counted what is gone.
+        drop_all(session, org_id)
     return events, contacts, responses
 
 

@@ -19,6 +19,7 @@ from servicedesk.gdpr.models import DEFAULT_CONTACT_MONTHS, DEFAULT_RAW_DAYS, Re
 from servicedesk.gdpr.removed import Removed, deleted
 from servicedesk.ingest.models import Delivery, Event, RefusedDay
 from servicedesk.metrics.definitions import RECHECK_MONTHS
+from servicedesk.metrics.month_store import drop_all
 from servicedesk.orgs.models import Organisation
 from servicedesk.surveys.models import SurveyInvitation
 from servicedesk.timeutil import to_utc, utcnow
@@ -119,6 +120,9 @@ def purge(session: Session, org: Organisation, *, now: datetime | None = None) -
         ),
     )
     contacts = deleted(session, sa.delete(Contact).where(col(Contact.id).in_(old)))
+    if contacts or responses:
+        # The closed months' stored aggregates counted what is gone.
+        drop_all(session, org.id)
     # The dispatch log goes with the contacts; a sealed recipient past its 48 hours goes at once
     # (the dispatch deletes it too: this is the second guard, should the dispatch not run).
     deleted(

@@ -134,9 +134,14 @@ def encode(month: MonthData) -> bytes:
             for (q, d), c in month.cells.items()
         ],
         "scores": [
-            [q, d.isoformat(),
-             [[qu, ch, s.responses, s.index_sum, s.index_square_sum, s.good]
-              for (qu, ch), s in per.items()]]
+            [
+                q,
+                d.isoformat(),
+                [
+                    [qu, ch, s.responses, s.index_sum, s.index_square_sum, s.good]
+                    for (qu, ch), s in per.items()
+                ],
+            ]
             for (q, d), per in month.surveys.scores.items()
         ],  # fmt: skip
         "responding": [[q, d.isoformat(), per] for (q, d), per in month.surveys.responding.items()],
@@ -251,8 +256,10 @@ def _versions(session: Session, org: Organisation, keys: list[int]) -> dict[int,
 def months_data(
     session: Session, org: Organisation, months: list[Month], build: bool = True
 ) -> dict[Month, MonthData]:
-    """The aggregates of these closed months, building (and storing) the missing or stale ones
-    from the contacts when ``build``."""
+    """The stored aggregates of these closed months; with ``build``, the missing or stale ones
+    are built from the contacts and stored (in a transaction of their own: only a session with
+    nothing uncommitted may ask for that, as the pages' and the jobs' sessions), else left out
+    (the caller reads those months from the contacts)."""
     if not months:
         return {}
     wanted = fingerprint(org)
@@ -349,9 +356,9 @@ def drop_for_contacts(session: Session, org: Organisation, contact_ids: Iterable
     for start in range(0, len(ids), 500):
         keys.update(
             session.execute(
-                sa.select(C.c.start_month).distinct().where(
-                    C.c.organisation_id == org.id, C.c.contact_id.in_(ids[start : start + 500])
-                )
+                sa.select(C.c.start_month)
+                .distinct()
+                .where(C.c.organisation_id == org.id, C.c.contact_id.in_(ids[start : start + 500]))
             ).scalars()
         )
     drop_months_from(session, org, keys)

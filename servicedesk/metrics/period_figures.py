@@ -47,14 +47,19 @@ def period_figures(
     period: Period,
     queue_ids: Iterable[int] | None = None,
     with_queues: bool = True,
+    build: bool = False,
 ) -> PeriodFigures:
-    """The period's figures, in total and (``with_queues``) per queue."""
+    """The period's figures, in total and (``with_queues``) per queue. Closed months with
+    stored aggregates are read from those; ``build`` builds and stores the missing ones (a
+    session with nothing uncommitted only: the pages', see ``month_store.months_data``)."""
     ids = id_list(queue_ids)
     bys: list[str | None] = [None, "queue"] if with_queues else [None]
     if worth_storing(org, period.first, period.last):
         # Closed months from their stored aggregates, the rest from the contacts: the same
         # figures (servicedesk/metrics/stored_periods.py).
-        groups, handles = stored_figures_by(session, org, period.first, period.last, bys, ids)
+        groups, handles = stored_figures_by(
+            session, org, period.first, period.last, bys, ids, build
+        )
     else:
         groups = figures_by(session, org, period.first, period.last, bys, ids)
         handles = handle_times_by(session, org, period.first, period.last, ids, bys)
@@ -72,14 +77,18 @@ def period_figures(
 
 
 def compared(
-    session: Session, org: Organisation, period: Period, queue_ids: Iterable[int] | None = None
+    session: Session,
+    org: Organisation,
+    period: Period,
+    queue_ids: Iterable[int] | None = None,
+    build: bool = False,
 ) -> tuple[PeriodFigures, PeriodFigures, PeriodFigures]:
     """The period (with its queues), the period before and the same period a year before."""
     ids = id_list(queue_ids)
     return (
-        period_figures(session, org, period, ids),
-        period_figures(session, org, period.previous(), ids, with_queues=False),
-        period_figures(session, org, period.year_before(), ids, with_queues=False),
+        period_figures(session, org, period, ids, build=build),
+        period_figures(session, org, period.previous(), ids, with_queues=False, build=build),
+        period_figures(session, org, period.year_before(), ids, with_queues=False, build=build),
     )
 
 
@@ -94,12 +103,13 @@ def daily_counts(
     first: date,
     last: date,
     queue_ids: Iterable[int] | None = None,
+    build: bool = False,
 ) -> dict[date, dict[str, int]]:
     """Each day's additive counts (``DAY_COUNTS``), for the charts over a period: one pass over
     the rollup index (the closed months' cells from their aggregates), no percentiles."""
     ids = id_list(queue_ids)
     if worth_storing(org, first, last):
-        cells = stored_cells(session, org, first, last, ids)
+        cells = stored_cells(session, org, first, last, ids, build)
     else:
         with roomy_session(session):
             cells = contact_cells(session, org, first, last, ids)

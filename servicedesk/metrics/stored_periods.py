@@ -43,7 +43,9 @@ Ranges = list[tuple[date, date]]
 Values = dict[str, dict[Any, list[np.ndarray]]]
 
 
-def split(org: Organisation, first: date, last: date) -> tuple[list[tuple[Month, date, date]], Ranges]:
+def split(
+    org: Organisation, first: date, last: date
+) -> tuple[list[tuple[Month, date, date]], Ranges]:
     """([(closed month, first day, last day)] read from aggregates, [day ranges] read live)."""
     running = running_month(org)
     stored: list[tuple[Month, date, date]] = []
@@ -66,8 +68,26 @@ def worth_storing(org: Organisation, first: date, last: date) -> bool:
     return bool(split(org, first, last)[0])
 
 
+def plan(
+    session: Session, org: Organisation, first: date, last: date, build: bool
+) -> tuple[list[tuple[MonthData, date, date]], Ranges]:
+    """([(a closed month's aggregates, first day, last day)], [day ranges to read live]): the
+    months without aggregates (when not ``build``ing them) are read live too."""
+    stored, live = split(org, first, last)
+    months = months_data(session, org, [m for m, _, _ in stored], build)
+    found = [(months[m], a, b) for m, a, b in stored if m in months]
+    live += [(a, b) for m, a, b in stored if m not in months]
+    return found, live
+
+
 def _in(queue_ids: list[int] | None, queue_id: Any) -> bool:
     return queue_ids is None or queue_id in queue_ids
+
+
+def _survey_parts(mine: SurveyCells, theirs: SurveyCells) -> list[tuple[dict[Any, Any], Any]]:
+    """The three dicts of two survey cell sets, side by side."""
+    return [(mine.scores, theirs.scores), (mine.responding, theirs.responding),
+            (mine.filters, theirs.filters)]  # fmt: skip
 
 
 class PeriodParts:
@@ -82,7 +102,7 @@ class PeriodParts:
         for (q, d), cell in data.cells.items():
             if a <= d <= b and _in(ids, q):
                 self.cells[(q, d)] = cell
-        for mine, theirs in zip(self.surveys, data.surveys, strict=True):
+        for mine, theirs in _survey_parts(self.surveys, data.surveys):
             for (q, d), value in theirs.items():
                 if a <= d <= b and _in(ids, q):
                     mine[(q, d)] = value
@@ -99,7 +119,7 @@ class PeriodParts:
         self.cells.update(contact_cells(session, org, a, b, ids))
         if "survey" in parts:
             live = survey_cells(session, org, a, b, ids)
-            for mine, theirs in zip(self.surveys, live, strict=True):
+            for mine, theirs in _survey_parts(self.surveys, live):
                 mine.update(theirs)
         x = C.c.answer_seconds
         for channel in ("phone", "email"):
@@ -118,7 +138,9 @@ class PeriodParts:
         for queue_id, values in per_queue.items():
             self.values[kind].setdefault(queue_id, []).append(np.asarray(values, dtype=np.float64))
 
-    def union(self, kind: str, queue_id: Any = ..., queue_ids: list[int] | None = None) -> np.ndarray:
+    def union(
+        self, kind: str, queue_id: Any = ..., queue_ids: list[int] | None = None
+    ) -> np.ndarray:
         """The values of one queue (or of all, ``...``) of a kind, unsorted."""
         per_queue = self.values[kind]
         arrays = (
@@ -160,14 +182,15 @@ def period_parts(
     last: date,
     queue_ids: list[int] | None,
     parts: Sequence[str] = ("phone", "email", "survey", "handle"),
+    build: bool = False,
 ) -> PeriodParts:
-    """The period's cells, survey cells and values: stored months and live ranges together."""
-    stored, live = split(org, first, last)
+    """The period's cells, survey cells and values: stored months and live ranges together
+    (``build``: see ``month_store.months_data``)."""
+    stored, live = plan(session, org, first, last, build)
     out = PeriodParts()
-    months = months_data(session, org, [m for m, _, _ in stored])
     with roomy_session(session):
-        for month, a, b in stored:
-            out.add_stored(months[month], a, b, queue_ids)
+        for data, a, b in stored:
+            out.add_stored(data, a, b, queue_ids)
         for a, b in live:
             out.add_live(session, org, a, b, queue_ids, parts)
     return out
@@ -180,17 +203,20 @@ def stored_figures_by(
     last: date,
     bys: Sequence[str | None],
     queue_ids: list[int] | None,
+    build: bool = False,
 ) -> tuple[dict[str | None, Any], dict[str | None, Any]]:
     """``figures_by(..., bys)`` and ``handle_times_by(..., bys)`` of the period (``bys``: None
     and "queue"), from the stored months and the live ranges."""
-    parts = period_parts(session, org, first, last, queue_ids)
+    parts = period_parts(session, org, first, last, queue_ids, build=build)
     queues = sorted({q for q, _ in parts.cells}, key=lambda q: (q is not None, q or 0))
     times: dict[str, dict[str | None, dict[Any, list[float | None]]]] = {}
     for channel in CHANNEL_FIGURES:
         per: dict[str | None, dict[Any, list[float | None]]] = {}
         for by in bys:
             if by is None:
-                per[None] = {None: exact_percentiles(parts.union(channel.name), channel.percentiles)}
+                per[None] = {
+                    None: exact_percentiles(parts.union(channel.name), channel.percentiles)
+                }
             else:
                 per[by] = {
                     q: exact_percentiles(parts.union(channel.name, q), channel.percentiles)
@@ -214,14 +240,18 @@ def stored_figures_by(
 
 
 def stored_cells(
-    session: Session, org: Organisation, first: date, last: date, queue_ids: list[int] | None
+    session: Session,
+    org: Organisation,
+    first: date,
+    last: date,
+    queue_ids: list[int] | None,
+    build: bool = False,
 ) -> Cells:
     """The period's additive (queue, day) cells, the closed months' from their aggregates."""
-    stored, live = split(org, first, last)
+    stored, live = plan(session, org, first, last, build)
     cells: Cells = {}
-    months = months_data(session, org, [m for m, _, _ in stored])
-    for month, a, b in stored:
-        for (q, d), cell in months[month].cells.items():
+    for data, a, b in stored:
+        for (q, d), cell in data.cells.items():
             if a <= d <= b and _in(queue_ids, q):
                 cells[(q, d)] = cell
     with roomy_session(session):

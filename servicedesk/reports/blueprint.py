@@ -156,7 +156,7 @@ def period_figures_view(period: str) -> Response:
         _refuse(422, "Invalid period", f"{chosen} has not begun ({today} in {org.timezone})",
                 "period")  # fmt: skip
     session = get_session()
-    current, previous, year_before = compared(session, org, chosen)
+    current, previous, year_before = compared(session, org, chosen, build=True)
 
     def span(figs: PeriodFigures) -> dict[str, Any]:
         p = figs.period

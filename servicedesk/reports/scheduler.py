@@ -24,6 +24,7 @@ from servicedesk.calendars.rules import nth_working_day
 from servicedesk.contacts.models import Contact
 from servicedesk.db import unit_of_work
 from servicedesk.metrics.definitions import RECHECK_MONTHS, REPORT_HOUR, REPORT_WORKING_DAY
+from servicedesk.metrics.month_store import months_data
 from servicedesk.metrics.periods import Month
 from servicedesk.observability import report_timer
 from servicedesk.orgs.models import ClosedDay, Organisation
@@ -91,6 +92,14 @@ def _generate(engine: Engine, org_id: int, month: Month, reason: str, now: datet
         with report_timer():
             report, made = generate_report(session, org, month, trigger="scheduler", now=now)
     outcome = Outcome(org.slug, str(month), report.version, made, reason)
+    if made:
+        # The month is closed: its aggregates for the pages' long periods, built now rather
+        # than by the first viewer (servicedesk/metrics/month_store.py).
+        with Session(engine) as reader:
+            reader_org = reader.get(Organisation, org_id)
+            assert reader_org is not None
+            if month < Month.of(local_date(now, reader_org.timezone)):
+                months_data(reader, reader_org, [month])
     if made:
         log.info(
             "report made",
