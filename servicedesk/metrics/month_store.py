@@ -32,9 +32,9 @@ import hashlib
 import json
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -45,13 +45,20 @@ from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
 from servicedesk.db import _engine_of, dialect_of, insert_for, table_of, unit_of_work
-from servicedesk.metrics.cells import Cell, Cells, contact_cells
+from servicedesk.metrics.cells import Cell, Cells, contact_cells, roll
 from servicedesk.metrics.email import EmailMeasures
 from servicedesk.metrics.groups import C
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.phone import PhoneMeasures
 from servicedesk.metrics.survey_stats import ScoreSums
-from servicedesk.metrics.surveys import FilterCounts, SurveyCells, survey_cells
+from servicedesk.metrics.surveys import (
+    FilterCounts,
+    SurveyCells,
+    roll_filters,
+    roll_responding,
+    roll_scores,
+    survey_cells,
+)
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import local_date, utcnow
 
@@ -105,18 +112,74 @@ def running_month(org: Organisation) -> Month:
 # what a row holds
 
 
-@dataclass
-class MonthData:
-    """One month's aggregates, decoded."""
+Segments = dict[tuple[Any, date], tuple[int, int]]
 
-    cells: Cells
-    surveys: SurveyCells
-    #: {kind: (values sorted within each segment, {(queue id, day): (start, end)})}
-    values: dict[str, tuple[np.ndarray, dict[tuple[Any, date], tuple[int, int]]]] = field(
-        default_factory=dict
-    )
-    #: Per (queue, day): the handle times' sum (s), as the database summed them.
-    handle_sums: dict[tuple[Any, date], float] = field(default_factory=dict)
+
+class MonthData:
+    """One month's aggregates: per (queue, day), and rolled up per queue for the whole month
+    (keyed by (queue, the month's first day), so that a period covering the month adds a few
+    cells instead of a month of days). Decoded lazily from a row: a whole month needs only the
+    per-queue parts."""
+
+    def __init__(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self._header = header
+        #: {kind: values sorted within each (queue, day) segment, queues in turn}
+        self.arrays = arrays
+
+    @classmethod
+    def of(
+        cls,
+        month: Month,
+        cells: Cells,
+        surveys: SurveyCells,
+        values: dict[str, tuple[np.ndarray, Segments]],
+    ) -> MonthData:
+        """From what ``compute_month`` read (per day), with the per-queue roll-ups."""
+        whole = month.first
+        month_cells = roll(cells, "queue")
+        header = {
+            "first": whole.isoformat(),
+            "cells": _cells_out(cells),
+            "surveys": _surveys_out(surveys),
+            "month_cells": _cells_out({(q, whole): c for q, c in month_cells.items()}),
+            "month_surveys": _surveys_out(SurveyCells(
+                {(q, whole): v for q, v in roll_scores(surveys.scores, "queue").items()},
+                {(q, whole): v for q, v in roll_responding(surveys.responding, "queue").items()},
+                {(q, whole): v for q, v in roll_filters(surveys.filters, "queue").items()},
+            )),
+            "segments": {k: _segments_out(seg) for k, (_, seg) in values.items()},
+            "queue_ranges": {k: _queue_ranges(seg) for k, (_, seg) in values.items()},
+            "sizes": {k: len(v) for k, (v, _) in values.items()},
+        }  # fmt: skip
+        return cls(header, {k: v for k, (v, _) in values.items()})
+
+    @cached_property
+    def cells(self) -> Cells:
+        return _cells_in(self._header["cells"])
+
+    @cached_property
+    def surveys(self) -> SurveyCells:
+        return _surveys_in(self._header["surveys"])
+
+    @cached_property
+    def month_cells(self) -> Cells:
+        return _cells_in(self._header["month_cells"])
+
+    @cached_property
+    def month_surveys(self) -> SurveyCells:
+        return _surveys_in(self._header["month_surveys"])
+
+    @cached_property
+    def segments(self) -> dict[str, Segments]:
+        day = date.fromisoformat
+        return {
+            kind: {(q, day(d)): (a, b) for q, d, a, b in rows}
+            for kind, rows in self._header["segments"].items()
+        }
+
+    def queue_ranges(self, kind: str) -> dict[Any, tuple[int, int]]:
+        """Where each queue's values of the whole month lie in the array of ``kind``."""
+        return {q: (a, b) for q, a, b in self._header["queue_ranges"][kind]}
 
 
 def _plain(value: Any) -> Any:
@@ -126,68 +189,79 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def encode(month: MonthData) -> bytes:
-    """The row's bytes: a JSON header (cells, surveys, segments), then the float64 arrays."""
-    header: dict[str, Any] = {
-        "cells": [
-            [q, d.isoformat(), [_plain(v) for v in c.phone], [_plain(v) for v in c.email]]
-            for (q, d), c in month.cells.items()
-        ],
+def _cells_out(cells: Cells) -> list[Any]:
+    return [
+        [q, d.isoformat(), [_plain(v) for v in c.phone], [_plain(v) for v in c.email]]
+        for (q, d), c in cells.items()
+    ]
+
+
+def _cells_in(rows: list[Any]) -> Cells:
+    day = date.fromisoformat
+    return {(q, day(d)): Cell(PhoneMeasures(*p), EmailMeasures(*e)) for q, d, p, e in rows}
+
+
+def _surveys_out(surveys: SurveyCells) -> dict[str, Any]:
+    return {
         "scores": [
-            [
-                q,
-                d.isoformat(),
-                [
-                    [qu, ch, s.responses, s.index_sum, s.index_square_sum, s.good]
-                    for (qu, ch), s in per.items()
-                ],
-            ]
-            for (q, d), per in month.surveys.scores.items()
-        ],  # fmt: skip
-        "responding": [[q, d.isoformat(), per] for (q, d), per in month.surveys.responding.items()],
+            [q, d.isoformat(),
+             [[qu, ch, s.responses, s.index_sum, s.index_square_sum, s.good]
+              for (qu, ch), s in per.items()]]
+            for (q, d), per in surveys.scores.items()
+        ],
+        "responding": [[q, d.isoformat(), per] for (q, d), per in surveys.responding.items()],
         "filters": [
             [q, d.isoformat(), {ch: list(f) for ch, f in per.items()}]
-            for (q, d), per in month.surveys.filters.items()
+            for (q, d), per in surveys.filters.items()
         ],
-        "handle_sums": [[q, d.isoformat(), s] for (q, d), s in month.handle_sums.items()],
-        "values": {},
+    }  # fmt: skip
+
+
+def _surveys_in(rows: dict[str, Any]) -> SurveyCells:
+    day = date.fromisoformat
+    scores = {
+        (q, day(d)): {(qu, ch): ScoreSums(*rest) for qu, ch, *rest in per}
+        for q, d, per in rows["scores"]
     }
-    blobs = []
-    for kind, (values, segments) in month.values.items():
-        header["values"][kind] = {
-            "n": len(values),
-            "segments": [[q, d.isoformat(), a, b] for (q, d), (a, b) in segments.items()],
-        }
-        blobs.append(np.ascontiguousarray(values, dtype="<f8").tobytes())
+    responding = {(q, day(d)): dict(per) for q, d, per in rows["responding"]}
+    filters = {
+        (q, day(d)): {ch: FilterCounts(*f) for ch, f in per.items()}
+        for q, d, per in rows["filters"]
+    }
+    return SurveyCells(scores, responding, filters)
+
+
+def _segments_out(segments: Segments) -> list[Any]:
+    return [[q, d.isoformat(), a, b] for (q, d), (a, b) in segments.items()]
+
+
+def _queue_ranges(segments: Segments) -> list[Any]:
+    """Each queue's first and last position (its days are consecutive segments)."""
+    ranges: dict[Any, list[int]] = {}
+    for (q, _), (a, b) in segments.items():
+        have = ranges.setdefault(q, [a, b])
+        have[0], have[1] = min(have[0], a), max(have[1], b)
+    return [[q, a, b] for q, (a, b) in ranges.items()]
+
+
+def encode(month: MonthData) -> bytes:
+    """The row's bytes: a JSON header (cells, surveys, segments), then the float64 arrays."""
+    header = {**month._header, "kinds": list(month.arrays)}
     head = json.dumps(header, separators=(",", ":")).encode()
+    blobs = [np.ascontiguousarray(month.arrays[k], dtype="<f8").tobytes() for k in month.arrays]
     return struct.pack("<I", len(head)) + head + b"".join(blobs)
 
 
 def decode(data: bytes) -> MonthData:
     (size,) = struct.unpack_from("<I", data)
     header = json.loads(data[4 : 4 + size])
-    day = date.fromisoformat
-    cells: Cells = {
-        (q, day(d)): Cell(PhoneMeasures(*p), EmailMeasures(*e)) for q, d, p, e in header["cells"]
-    }
-    scores = {
-        (q, day(d)): {(qu, ch): ScoreSums(*rest) for qu, ch, *rest in per}
-        for q, d, per in header["scores"]
-    }
-    responding = {(q, day(d)): per for q, d, per in header["responding"]}
-    filters = {
-        (q, day(d)): {ch: FilterCounts(*f) for ch, f in per.items()}
-        for q, d, per in header["filters"]
-    }
-    out = MonthData(cells, SurveyCells(scores, responding, filters))
-    out.handle_sums = {(q, day(d)): s for q, d, s in header["handle_sums"]}
     offset = 4 + size
-    for kind, spec in header["values"].items():
-        n = spec["n"]
-        values = np.frombuffer(data, dtype="<f8", count=n, offset=offset)
+    arrays = {}
+    for kind in header.pop("kinds"):
+        n = header["sizes"][kind]
+        arrays[kind] = np.frombuffer(data, dtype="<f8", count=n, offset=offset)
         offset += 8 * n
-        out.values[kind] = (values, {(q, day(d)): (a, b) for q, d, a, b in spec["segments"]})
-    return out
+    return MonthData(header, arrays)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,27 +291,21 @@ def compute_month(session: Session, org: Organisation, month: Month) -> MonthDat
     first, last = month.first, month.last
     cells = contact_cells(session, org, first, last, None)
     surveys = survey_cells(session, org, first, last, None)
-    out = MonthData(cells, surveys)
-    key = month_key(month)
+    values = {}
     for channel in ("phone", "email"):
         x = C.c.answer_seconds
         stmt = sa.select(C.c.queue_id, C.c.start_date, x).where(
             C.c.organisation_id == org.id, C.c.channel == channel,
             C.c.start_date >= first, C.c.start_date <= last, x.is_not(None),
         )  # fmt: skip
-        out.values[channel] = _sorted_segments(session.execute(stmt))
+        values[channel] = _sorted_segments(session.execute(stmt))
     h = C.c.handle_seconds
     stmt = sa.select(C.c.queue_id, C.c.start_date, h).where(
-        C.c.organisation_id == org.id, C.c.start_month == key, h.is_not(None),
+        C.c.organisation_id == org.id, C.c.start_month == month_key(month), h.is_not(None),
         C.c.start_date >= first, C.c.start_date <= last,
     )  # fmt: skip
-    out.values["handle"] = _sorted_segments(session.execute(stmt))
-    sums = sa.select(C.c.queue_id, C.c.start_date, sa.func.sum(h)).where(
-        C.c.organisation_id == org.id, C.c.start_month == key, h.is_not(None),
-        C.c.start_date >= first, C.c.start_date <= last,
-    ).group_by(C.c.queue_id, C.c.start_date)  # fmt: skip
-    out.handle_sums = {(q, d): float(s) for q, d, s in session.execute(sums)}
-    return out
+    values["handle"] = _sorted_segments(session.execute(stmt))
+    return MonthData.of(month, cells, surveys, values)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ contacts (a property test holds the two together, on both engines).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from servicedesk.metrics.arithmetic import rounded
 from servicedesk.metrics.cells import CHANNEL_FIGURES, Cells, contact_cells
@@ -32,11 +32,14 @@ from servicedesk.metrics.percentiles import MEDIAN, Fraction, _ranks, interpolat
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.surveys import SurveyCells, survey_cells
 from servicedesk.orgs.models import Organisation
+from servicedesk.statements import DriverStatement
 
 #: A closed month is read from its aggregates when the period covers at least this many of its
 #: days; a shorter edge is read from the contacts (a few days' rows cost less than a month's
 #: aggregates).
 MIN_DAYS = 7
+#: The queue id of contacts without a queue in the numeric arrays (ids start at 1).
+NO_QUEUE = -1
 
 Ranges = list[tuple[date, date]]
 #: {kind: {queue id: [arrays of values]}}
@@ -91,24 +94,41 @@ def _survey_parts(mine: SurveyCells, theirs: SurveyCells) -> list[tuple[dict[Any
 
 
 class PeriodParts:
-    """What the stored months and the live ranges of a period add up to."""
+    """What the stored months and the live ranges of a period add up to. With ``days``, the
+    cells are per (queue, day) (the charts over the period's days); without, a whole stored
+    month adds its per-queue roll-ups (keyed by its first day), which is all the figures of
+    the whole period and of its queues need."""
 
-    def __init__(self) -> None:
+    def __init__(self, days: bool = True) -> None:
+        self.days = days
         self.cells: Cells = {}
         self.surveys = SurveyCells({}, {}, {})
         self.values: Values = {"phone": {}, "email": {}, "handle": {}}
 
-    def add_stored(self, data: MonthData, a: date, b: date, ids: list[int] | None) -> None:
-        for (q, d), cell in data.cells.items():
+    def add_stored(
+        self, data: MonthData, a: date, b: date, ids: list[int] | None, parts: Sequence[str]
+    ) -> None:
+        whole = not self.days and (a.day == 1 and (b + timedelta(1)).day == 1)
+        cells = data.month_cells if whole else data.cells
+        for (q, d), cell in cells.items():
             if a <= d <= b and _in(ids, q):
                 self.cells[(q, d)] = cell
-        for mine, theirs in _survey_parts(self.surveys, data.surveys):
-            for (q, d), value in theirs.items():
-                if a <= d <= b and _in(ids, q):
-                    mine[(q, d)] = value
-        for kind, (values, segments) in data.values.items():
+        if "survey" in parts:
+            surveys = data.month_surveys if whole else data.surveys
+            for mine, theirs in _survey_parts(self.surveys, surveys):
+                for (q, d), value in theirs.items():
+                    if a <= d <= b and _in(ids, q):
+                        mine[(q, d)] = value
+        for kind, values in data.arrays.items():
+            if kind == "handle" and "handle" not in parts:
+                continue
             per_queue = self.values[kind]
-            for (q, d), (start, end) in segments.items():
+            if whole:
+                for q, (start, end) in data.queue_ranges(kind).items():
+                    if _in(ids, q) and end > start:
+                        per_queue.setdefault(q, []).append(values[start:end])
+                continue
+            for (q, d), (start, end) in data.segments[kind].items():
                 if a <= d <= b and _in(ids, q) and end > start:
                     per_queue.setdefault(q, []).append(values[start:end])
 
@@ -122,21 +142,44 @@ class PeriodParts:
             for mine, theirs in _survey_parts(self.surveys, live):
                 mine.update(theirs)
         x = C.c.answer_seconds
+        # Numbers as the driver gives them (no result conversion): numpy takes them as floats.
+        queue = sa.type_coerce(sa.func.coalesce(C.c.queue_id, NO_QUEUE), NullType())
+        # Every queue's rows are read (the queue scope is applied below, in numpy: the driver
+        # statement takes no lists).
         for channel in ("phone", "email"):
-            stmt = sa.select(C.c.queue_id, x).where(
-                *period(org, a, b, ids), C.c.channel == channel, x.is_not(None)
+            stmt = sa.select(queue, sa.type_coerce(x, NullType())).where(
+                *period(org, a, b, None), C.c.channel == channel, x.is_not(None)
             )
-            self._add_rows(channel, session.execute(stmt))
+            self._add_rows(channel, session, stmt, ids)
         if "handle" in parts:
-            stmt = sa.select(C.c.queue_id, HANDLE).where(*handled_calls(org, a, b, ids))
-            self._add_rows("handle", session.execute(stmt))
+            # Month by month: one month key each (the handle-time index leads with it).
+            month = Month.of(a)
+            while month.first <= b:
+                conds = handled_calls(org, max(a, month.first), min(b, month.last), None)
+                stmt = sa.select(queue, sa.type_coerce(HANDLE, NullType())).where(*conds)
+                self._add_rows("handle", session, stmt, ids)
+                month = month.next()
 
-    def _add_rows(self, kind: str, rows: Any) -> None:
-        per_queue: dict[Any, list[float]] = {}
-        for queue_id, value in rows:
-            per_queue.setdefault(queue_id, []).append(value)
-        for queue_id, values in per_queue.items():
-            self.values[kind].setdefault(queue_id, []).append(np.asarray(values, dtype=np.float64))
+    def _add_rows(self, kind: str, session: Session, stmt: Any, ids: list[int] | None) -> None:
+        """(queue id or ``NO_QUEUE``, value) rows, fetched in one go on the driver's cursor
+        (tens of thousands for a running month) and split per queue in numpy."""
+        conn = session.connection()
+        rows = DriverStatement(stmt, conn.dialect).execute(conn, {})
+        if not rows:
+            return
+        table = np.asarray(rows, dtype=np.float64)
+        if ids is not None:
+            table = table[np.isin(table[:, 0], np.asarray(ids, dtype=np.float64))]
+        queues, values = table[:, 0], table[:, 1]
+        if not len(values):
+            return
+        order = np.argsort(queues, kind="stable")
+        queues, values = queues[order], values[order]
+        keys, starts = np.unique(queues, return_index=True)
+        ends = [*starts[1:], len(values)]
+        for key, start, end in zip(keys, starts, ends, strict=True):
+            q = None if key == NO_QUEUE else int(key)
+            self.values[kind].setdefault(q, []).append(values[start:end])
 
     def union(
         self, kind: str, queue_id: Any = ..., queue_ids: list[int] | None = None
@@ -172,7 +215,7 @@ def _handle(values: np.ndarray) -> dict[str, Any]:
     if not n:
         return empty_handle()
     median = exact_percentiles(values, [MEDIAN])[0]
-    return {"calls": n, "mean": rounded(math.fsum(values.tolist()) / n), "median": rounded(median)}
+    return {"calls": n, "mean": rounded(float(np.sum(values)) / n), "median": rounded(median)}
 
 
 def period_parts(
@@ -183,14 +226,15 @@ def period_parts(
     queue_ids: list[int] | None,
     parts: Sequence[str] = ("phone", "email", "survey", "handle"),
     build: bool = False,
+    days: bool = True,
 ) -> PeriodParts:
     """The period's cells, survey cells and values: stored months and live ranges together
     (``build``: see ``month_store.months_data``)."""
     stored, live = plan(session, org, first, last, build)
-    out = PeriodParts()
+    out = PeriodParts(days)
     with roomy_session(session):
         for data, a, b in stored:
-            out.add_stored(data, a, b, queue_ids)
+            out.add_stored(data, a, b, queue_ids, parts)
         for a, b in live:
             out.add_live(session, org, a, b, queue_ids, parts)
     return out
@@ -207,7 +251,7 @@ def stored_figures_by(
 ) -> tuple[dict[str | None, Any], dict[str | None, Any]]:
     """``figures_by(..., bys)`` and ``handle_times_by(..., bys)`` of the period (``bys``: None
     and "queue"), from the stored months and the live ranges."""
-    parts = period_parts(session, org, first, last, queue_ids, build=build)
+    parts = period_parts(session, org, first, last, queue_ids, build=build, days=False)
     queues = sorted({q for q, _ in parts.cells}, key=lambda q: (q is not None, q or 0))
     times: dict[str, dict[str | None, dict[Any, list[float | None]]]] = {}
     for channel in CHANNEL_FIGURES:

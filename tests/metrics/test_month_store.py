@@ -168,9 +168,15 @@ def test_a_stored_month_decodes_to_what_was_encoded(db, org) -> None:
     data = months_data(db, org, [Month(2026, 3)])[Month(2026, 3)]
     back = decode(encode(data))
     assert back.cells == data.cells and back.surveys == data.surveys
-    for kind, (values, segments) in data.values.items():
-        assert back.values[kind][1] == segments
-        assert back.values[kind][0].tolist() == values.tolist()
+    assert back.month_cells == data.month_cells and back.month_surveys == data.month_surveys
+    assert back.segments == data.segments
+    for kind, values in data.arrays.items():
+        assert back.arrays[kind].tolist() == values.tolist()
+        assert back.queue_ranges(kind) == data.queue_ranges(kind)
+    # The month's roll-ups are its days added up.
+    assert sum(c.phone.offered for c in back.month_cells.values()) == sum(
+        c.phone.offered for c in back.cells.values()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
