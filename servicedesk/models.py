@@ -15,7 +15,7 @@ from servicedesk.dashboard.models import Target
 from servicedesk.gdpr.models import RetentionPolicy
 from servicedesk.ingest.models import Delivery, Event, IngestToken, RefusedDay
 from servicedesk.kolada.models import KoladaKpi, KoladaValue
-from servicedesk.metrics.month_store import MonthAggregate
+from servicedesk.metrics.models import MonthAggregate
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.orgs.models import ClosedDay, Organisation, Queue
 from servicedesk.ratelimits import RateLimitCounter

@@ -24,7 +24,7 @@ from servicedesk.calendars.models import Calendar, CalendarDay
 from servicedesk.calendars.rules import RULES_VERSION, day_kind, days
 from servicedesk.calendars.worktime import DAY_SECONDS, local_parts, working_clock
 from servicedesk.db import table_of
-from servicedesk.metrics.month_store import drop_all
+from servicedesk.metrics.models import drop_all
 from servicedesk.orgs.models import ClosedDay, Organisation
 
 #: The span every calendar covers; contacts outside it have no working time (null).

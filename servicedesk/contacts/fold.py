@@ -24,7 +24,7 @@ from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys, record_survey_responses
 from servicedesk.db import advisory_lock, dialect_of, insert_for, table_of
 from servicedesk.ingest.models import Event
-from servicedesk.metrics.month_store import drop_for_contacts, drop_months_from
+from servicedesk.metrics.models import drop_for_contacts, drop_months_from
 from servicedesk.orgs.models import Organisation, Queue
 from servicedesk.statements import in_list, list_value, prepared
 from servicedesk.timeutil import local_date, utcnow

@@ -18,7 +18,7 @@ from servicedesk.contacts.models import Contact, SurveyResponse
 from servicedesk.contacts.surveys import link_surveys
 from servicedesk.gdpr.removed import Removed, deleted
 from servicedesk.ingest.models import Delivery, Event
-from servicedesk.metrics.month_store import drop_all
+from servicedesk.metrics.models import drop_all
 from servicedesk.orgs.models import Organisation
 from servicedesk.privacy import CALLING_CODES, normalise_caller, pseudonymise
 from servicedesk.surveys.models import SurveyInvitation

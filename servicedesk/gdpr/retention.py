@@ -19,7 +19,7 @@ from servicedesk.gdpr.models import DEFAULT_CONTACT_MONTHS, DEFAULT_RAW_DAYS, Re
 from servicedesk.gdpr.removed import Removed, deleted
 from servicedesk.ingest.models import Delivery, Event, RefusedDay
 from servicedesk.metrics.definitions import RECHECK_MONTHS
-from servicedesk.metrics.month_store import drop_all
+from servicedesk.metrics.models import drop_all
 from servicedesk.orgs.models import Organisation
 from servicedesk.surveys.models import SurveyInvitation
 from servicedesk.timeutil import to_utc, utcnow

@@ -32,7 +32,7 @@ import hashlib
 import json
 import struct
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -41,13 +41,12 @@ import numpy as np
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
 
-from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
-from servicedesk.db import _engine_of, dialect_of, insert_for, table_of, unit_of_work
+from servicedesk.db import _engine_of, dialect_of, insert_for, unit_of_work
 from servicedesk.metrics.cells import Cell, Cells, contact_cells, roll
 from servicedesk.metrics.email import EmailMeasures
 from servicedesk.metrics.groups import C
+from servicedesk.metrics.models import MA, month_key
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.phone import PhoneMeasures
 from servicedesk.metrics.survey_stats import ScoreSums
@@ -60,36 +59,15 @@ from servicedesk.metrics.surveys import (
     survey_cells,
 )
 from servicedesk.orgs.models import Organisation
-from servicedesk.timeutil import local_date, utcnow
+from servicedesk.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
 
 #: The layout of ``data``; a row of another layout is rebuilt (it is part of the fingerprint).
-FORMAT = 1
+FORMAT = 2
 #: The distributions kept: the phone's waits, the e-mails' working times (``answer_seconds``
 #: of each channel) and the calls' handle times.
 KINDS = ("phone", "email", "handle")
-
-
-class MonthAggregate(SQLModel, table=True):
-    """One closed month's aggregates of one organisation (see the module's docstring)."""
-
-    __tablename__ = "month_aggregates"
-    organisation_id: int = Field(
-        foreign_key="organisations.id", ondelete="CASCADE", primary_key=True
-    )
-    #: 202601 for January 2026 (the contacts' ``start_month``).
-    month: int = Field(sa_column_kwargs={"autoincrement": False}, primary_key=True)
-    #: Raised by every drop; a build stores its data only over the version it read first.
-    version: int = Field(default=0)
-    #: The settings the data was computed under (``fingerprint``); "" when dropped.
-    fingerprint: str = Field(default="", max_length=64)
-    built_at: datetime | None = None
-    #: The aggregates (``encode``); None when dropped.
-    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
-
-
-MA = table_of(MonthAggregate)
 
 
 def fingerprint(org: Organisation) -> str:
@@ -97,15 +75,6 @@ def fingerprint(org: Organisation) -> str:
     day a contact falls on) and the service-level threshold (the ``within`` cells)."""
     text = json.dumps([FORMAT, org.timezone, org.service_level_seconds])
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def month_key(month: Month) -> int:
-    return month.year * 100 + month.month
-
-
-def running_month(org: Organisation) -> Month:
-    """The organisation's running month (its local today's)."""
-    return Month.of(local_date(utcnow(), org.timezone))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,59 +343,3 @@ def _store(
     except sa.exc.OperationalError as exc:
         # Busy or read-only: the figures are right all the same, the next view builds again.
         log.warning("month aggregates not stored", org=org.id, error=str(exc))
-
-
-def drop_months_from(session: Session, org: Organisation, keys: Iterable[int]) -> None:
-    """Drop the aggregates of the closed months among ``keys`` and of every closed month after
-    the earliest of them (a late first event moves a contact to an earlier month: the month it
-    left is a later one). Called by the fold with the month keys of the contacts it wrote; one
-    statement per month, and none when they are all in the running month (the common case)."""
-    running = month_key(running_month(org))
-    closed = sorted(k for k in set(keys) if k < running)
-    if not closed:
-        return
-    month = Month(closed[0] // 100, closed[0] % 100)
-    stale = []
-    while month_key(month) < running:
-        stale.append(month_key(month))
-        month = month.next()
-    _tombstones(session, org.id, stale)
-
-
-def _tombstones(session: Session, org_id: int, keys: list[int]) -> None:
-    dialect = dialect_of(session)
-    stmt = insert_for(dialect, MA)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["organisation_id", "month"],
-        set_={"version": MA.c.version + 1, "fingerprint": "", "data": None, "built_at": None},
-    )
-    session.execute(
-        stmt,
-        [{"organisation_id": org_id, "month": k, "version": 1, "fingerprint": "",
-          "data": None, "built_at": None} for k in keys],
-    )  # fmt: skip
-
-
-def drop_all(session: Session, org_id: int) -> None:
-    """Drop every aggregate of the organisation (erasure, retention, a calendar change)."""
-    session.execute(
-        sa.update(MA)
-        .where(MA.c.organisation_id == org_id)
-        .values(version=MA.c.version + 1, fingerprint="", data=None, built_at=None)
-    )
-
-
-def drop_for_contacts(session: Session, org: Organisation, contact_ids: Iterable[str]) -> None:
-    """Drop the aggregates of the closed months these contacts belong to (survey scores copied
-    onto them changed). One read of their months; a drop only when one is closed."""
-    ids = sorted(set(contact_ids))
-    keys: set[int] = set()
-    for start in range(0, len(ids), 500):
-        keys.update(
-            session.execute(
-                sa.select(C.c.start_month)
-                .distinct()
-                .where(C.c.organisation_id == org.id, C.c.contact_id.in_(ids[start : start + 500]))
-            ).scalars()
-        )
-    drop_months_from(session, org, keys)

@@ -27,7 +27,8 @@ from servicedesk.metrics.cells import CHANNEL_FIGURES, Cells, contact_cells
 from servicedesk.metrics.figures import _channel_sections, _with_surveys, roomy_session
 from servicedesk.metrics.groups import C, period
 from servicedesk.metrics.handling import HANDLE, empty_handle, handled_calls
-from servicedesk.metrics.month_store import MonthData, months_data, running_month
+from servicedesk.metrics.models import running_month
+from servicedesk.metrics.month_store import MonthData, months_data
 from servicedesk.metrics.percentiles import MEDIAN, Fraction, _ranks, interpolate
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.surveys import SurveyCells, survey_cells

@@ -16,8 +16,8 @@ from servicedesk.calendars.service import add_closed_day
 from servicedesk.dashboard.periodpage import _distributions
 from servicedesk.gdpr.erasure import erase
 from servicedesk.gdpr.retention import purge, set_policy
+from servicedesk.metrics.models import MA
 from servicedesk.metrics.month_store import (
-    MA,
     _store,
     compute_month,
     decode,
