@@ -28,7 +28,7 @@ from servicedesk.metrics.figures import _channel_sections, _with_surveys, roomy_
 from servicedesk.metrics.groups import C, period
 from servicedesk.metrics.handling import HANDLE, empty_handle, handled_calls
 from servicedesk.metrics.models import running_month
-from servicedesk.metrics.month_store import MonthData, months_data
+from servicedesk.metrics.month_store import NO_QUEUE, MonthData, months_data
 from servicedesk.metrics.percentiles import MEDIAN, Fraction, _ranks, interpolate
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.surveys import SurveyCells, survey_cells
@@ -39,8 +39,6 @@ from servicedesk.statements import DriverStatement
 #: days; a shorter edge is read from the contacts (a few days' rows cost less than a month's
 #: aggregates).
 MIN_DAYS = 7
-#: The queue id of contacts without a queue in the numeric arrays (ids start at 1).
-NO_QUEUE = -1
 
 Ranges = list[tuple[date, date]]
 #: {kind: {queue id: [arrays of values]}}
