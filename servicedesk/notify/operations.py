@@ -31,6 +31,7 @@ from servicedesk.notify.mail import (
     valid_address,
 )
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
+from servicedesk.notify.recipients import default_language
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from servicedesk.reports.workbook import LANGUAGES
@@ -56,6 +57,10 @@ def backoff(attempts: int) -> timedelta:
     wait: timedelta = FIRST_DELAY * (2 ** max(0, attempts - 1))
     return min(MAX_DELAY, wait)
 
+
+#: The most e-mail recipients an organisation can have (a report goes to a few people; this
+#: keeps the mail server from being used as a mailing list).
+MAX_RECIPIENTS = 50
 
 #: What an endpoint can be: the HTTP notifiers, and "email" (the report to a person).
 KINDS = (*NOTIFIERS, "email")
@@ -112,7 +117,15 @@ def _add_recipient(
     address = address.strip()
     if not valid_address(address):
         raise NotifyError("--to: an e-mail address (name@example.se)")
-    language = language or {"SE": "sv", "NO": "nb"}.get(org.country.upper(), "en")
+    count = session.scalar(
+        sa.select(sa.func.count()).where(
+            col(NotificationEndpoint.organisation_id) == org.id,
+            col(NotificationEndpoint.kind) == "email",
+        )
+    )
+    if (count or 0) >= MAX_RECIPIENTS:
+        raise NotifyError(f"--to: at most {MAX_RECIPIENTS} e-mail recipients; remove one first")
+    language = language or default_language(org)
     if language not in LANGUAGES:
         raise NotifyError(f"--lang: one of {', '.join(LANGUAGES)}")
     row = NotificationEndpoint(
