@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -60,7 +60,7 @@ from servicedesk.metrics.surveys import (
 )
 from servicedesk.orgs.models import Organisation
 from servicedesk.statements import DriverStatement
-from servicedesk.timeutil import utcnow
+from servicedesk.timeutil import local_date, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -352,3 +352,33 @@ def _store(
     except sa.exc.OperationalError as exc:
         # Busy or read-only: the figures are right all the same, the next view builds again.
         log.warning("month aggregates not stored", org=org.id, error=str(exc))
+
+
+#: How many closed months back the scheduler keeps built: a year to date in December, with the
+#: same days just before it and the year before, reaches 24 months back.
+KEPT_MONTHS = 25
+
+
+def build_missing(session: Session, org: Organisation, now: datetime) -> list[Month]:
+    """Build the aggregates of the last ``KEPT_MONTHS`` closed months that have none (or stale
+    ones), so that no viewer waits for them (after the upgrade to 0022, after a drop); the
+    scheduler calls it at every run. Returns the months built."""
+    month = Month.of(local_date(now, org.timezone))
+    months = []
+    for _ in range(KEPT_MONTHS):
+        month = month.previous()
+        months.append(month)
+    wanted = fingerprint(org)
+    have = set(
+        session.execute(
+            sa.select(MA.c.month).where(
+                MA.c.organisation_id == org.id,
+                MA.c.month.in_([month_key(m) for m in months]),
+                MA.c.fingerprint == wanted,
+                MA.c.data.is_not(None),
+            )
+        ).scalars()
+    )
+    missing = [m for m in months if month_key(m) not in have]
+    months_data(session, org, missing)
+    return missing

@@ -5,7 +5,7 @@ month's contacts or the figures' settings leaves a stale aggregate behind. Both 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +19,7 @@ from servicedesk.gdpr.retention import purge, set_policy
 from servicedesk.metrics.models import MA
 from servicedesk.metrics.month_store import (
     _store,
+    build_missing,
     compute_month,
     decode,
     encode,
@@ -29,6 +30,7 @@ from servicedesk.metrics.period_figures import compared, daily_counts, period_fi
 from servicedesk.metrics.periods import Month, Period
 from servicedesk.metrics.stored_periods import period_parts, split
 from servicedesk.orgs.operations import update_organisation
+from servicedesk.reports.scheduler import run_due_reports
 from tests.conftest import PSEUDONYM_KEY
 from tests.helpers import event, ingest
 from tests.metrics.test_queries import grade, mail
@@ -328,3 +330,16 @@ def test_a_build_that_raced_a_drop_stores_nothing(db, org) -> None:
     )
     db.rollback()
     assert db.execute(april).one().data is not None
+
+
+def test_the_scheduler_builds_the_closed_months_and_no_more(db, org) -> None:
+    _world(db, org)
+    run_due_reports(db.get_bind(), now=NOW.astimezone(UTC))
+    db.rollback()
+    rows = stored_months(db, org)
+    # The 25 closed months before June 2026, none of June; April and May from their contacts.
+    assert len(rows) == 25 and all(rows.values()) and 202606 not in rows
+    assert min(rows) == 202405 and max(rows) == 202605
+    assert _built(db, org) == _fresh(db, org)
+    # Nothing left to build at the next run.
+    assert build_missing(db, org, NOW) == []
