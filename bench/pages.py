@@ -14,7 +14,7 @@ the 13th month:
 Goal (issue 4): the Month page within 150 ms at the 95th percentile. Goal (issue 15): a
 quarter or the year to date (Period page) in under 3x the running Month page's time, cold, in
 the same run. The closed months' aggregates (servicedesk/metrics/month_store.py) are part of the
-database, as the frozen reports are: the scheduler builds them when it freezes a month. The run
+database, as the frozen reports are: the scheduler builds the missing ones at every run. The run
 builds them by the first view of each period page, timed apart ("first view") with the table
 emptied before it; the "cold" rows empty the page caches only.
 
@@ -229,7 +229,7 @@ def _measure(args: Any, url: str) -> None:
             get(path)()
             results[f"{label}, warm"] = _percentiles(_time(get(path), 50))
         # The first view of a long period before any closed month's aggregates exist (what a
-        # database upgraded to 0022 sees once, until the scheduler's next freeze): it builds
+        # database upgraded to 0022 sees once, until the scheduler's next run): it builds
         # them. Timed apart, the table emptied before each.
         for label, path in LEADER_PAGES[:2]:
             samples = []
@@ -380,8 +380,8 @@ aggregates (``month_aggregates``, migration 0022: per queue and day the additive
 survey cells and the sorted waits, e-mail working times and handle times, so the percentiles are
 exact) and only the rest from the contacts: here the running month's 20 days of the year to
 date (the quarter, 2026-Q1, its previous quarter and a year before are all closed months). The
-aggregates are part of the database like the frozen reports (the scheduler builds a month's when
-it freezes it); the "cold" rows empty the page caches, not them. "First view" is the page with
+aggregates are part of the database like the frozen reports (the scheduler builds the last 25
+closed months' that are missing at every run); the "cold" rows empty the page caches, not them. "First view" is the page with
 the aggregates table empty (as once after the upgrade to 0022): it builds and stores every
 closed month its three periods need (the quarter's 9, the year to date's 17).
 

@@ -22,8 +22,8 @@ Never stale:
   only over the version it read before it read the contacts; so a build that raced a late
   event cannot store what it computed from the rows before that event.
 
-Rows are built on first use (by the page that needs them, in a transaction of their own) and by
-the monthly freeze job right after the month's report.
+Rows are built by the scheduler's runs (``build_missing``: the last ``KEPT_MONTHS`` closed
+months) and, when one is still missing, by the page that needs it (in a transaction of its own).
 """
 
 from __future__ import annotations
