@@ -381,9 +381,10 @@ survey cells and the sorted waits, e-mail working times and handle times, so the
 exact) and only the rest from the contacts: here the running month's 20 days of the year to
 date (the quarter, 2026-Q1, its previous quarter and a year before are all closed months). The
 aggregates are part of the database like the frozen reports (the scheduler builds the last 25
-closed months' that are missing at every run); the "cold" rows empty the page caches, not them. "First view" is the page with
-the aggregates table empty (as once after the upgrade to 0022): it builds and stores every
-closed month its three periods need (the quarter's 9, the year to date's 17).
+closed months' that are missing at every run); the "cold" rows empty the page caches, not
+them. "First view" is the page with the aggregates table empty (as once after the upgrade to
+0022, before the scheduler's first run): it builds and stores every closed month its three
+periods need (the quarter's 9, the year to date's 17).
 
 Today under polling: {args.dashboards} signed-in dashboards polling `/today/live` at the same
 moment, {args.rounds} rounds, gunicorn with 2 workers: p50 {polls[0]:,.0f} ms, p95
