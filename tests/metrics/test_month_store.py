@@ -31,6 +31,7 @@ from servicedesk.metrics.periods import Month, Period
 from servicedesk.metrics.stored_periods import period_parts, split
 from servicedesk.orgs.operations import update_organisation
 from servicedesk.reports.scheduler import run_due_reports
+from servicedesk.reports.service import generate_report
 from tests.conftest import PSEUDONYM_KEY
 from tests.helpers import event, ingest
 from tests.metrics.test_queries import grade, mail
@@ -343,3 +344,36 @@ def test_the_scheduler_builds_the_closed_months_and_no_more(db, org) -> None:
     assert _built(db, org) == _fresh(db, org)
     # Nothing left to build at the next run.
     assert build_missing(db, org, NOW) == []
+
+
+def test_a_call_list_import_into_closed_months_drops_them(db, org) -> None:
+    from tests.callimport.calls import FIXTURES
+    from tests.callimport.test_import import _import
+
+    _world(db, org)
+    spring = "2026-03-01..2026-05-31"
+    before = _built(db, org, spring)
+    assert stored_months(db, org)[202603] is True
+    _import(db, org, (FIXTURES / "generic.csv").read_bytes())  # calls of March and April
+    rows = stored_months(db, org)
+    assert rows[202603] is False and rows[202604] is False
+    after = _built(db, org, spring)
+    assert after["phone"]["offered"] > before["phone"]["offered"]
+    assert after == _fresh(db, org, spring)
+
+
+def test_a_whole_month_from_its_aggregates_equals_its_frozen_report(db, org) -> None:
+    _world(db, org)
+    report, _ = generate_report(db, org, Month(2026, 5), now=NOW.astimezone(UTC))
+    db.commit()
+    _built(db, org, "2026-05")  # stored now
+    may = period_figures(db, org, Period.parse("2026-05", TODAY), build=True)
+    assert stored_months(db, org)[202605] is True
+    for part in ("phone", "email", "survey", "survey_headline"):
+        mine = {k: v for k, v in may.total[part].items() if k != "handle_seconds"}
+        assert mine == report.document[part], part
+    queues = {
+        name: {k: v for k, v in figs["phone"].items() if k != "handle_seconds"}
+        for name, figs in may.queues
+    }
+    assert queues == {name: figs["phone"] for name, figs in report.document["queues"].items()}
