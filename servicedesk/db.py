@@ -73,13 +73,28 @@ def make_engine(
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             write = conn.get_execution_options().get("sqlite_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            _driver_begin(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
     return sa.create_engine(url, **kwargs)
+
+
+def _driver_begin(conn: sa.Connection, sql: str) -> None:
+    """BEGIN on the driver's connection itself: through ``exec_driver_sql`` the statement cost
+    an execution context and a result (more than SQLite's own work, on every transaction);
+    an error is still raised as SQLAlchemy raises it (a lock timeout is ``OperationalError``).
+    """
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        conn._handle_dbapi_exception(exc, sql, (), cursor, None)  # raises
+        raise  # (not reached)
+    finally:
+        cursor.close()
 
 
 def enable_wal(engine: Engine) -> None:
