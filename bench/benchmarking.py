@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, col  # noqa: E402
 
-from bench.common import write_section  # noqa: E402
+from bench.common import best_of, write_section  # noqa: E402
 from servicedesk import create_app  # noqa: E402
 from servicedesk.benchmarking.comparison import compare, history  # noqa: E402
 from servicedesk.benchmarking.periods import Period, last_months  # noqa: E402
@@ -108,15 +108,6 @@ def _load(engine: sa.Engine, participants: int) -> None:
             session.commit()
 
 
-def _best(fn: Any, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--participants", type=int, default=357)
@@ -163,11 +154,11 @@ def main() -> None:
             places = history(session, months, "k007")
             assert len(places["phone.direct_answer_rate"]) == 12
 
-        base = _best(baseline, args.repeat)
+        base = best_of(baseline, args.repeat)
         cache.clear()
-        cold = _best(page, 1)  # nothing read of these reports yet
-        month_time = _best(one_month, args.repeat)
-        page_time = _best(page, args.repeat)
+        cold = best_of(page, 1)  # nothing read of these reports yet
+        month_time = best_of(one_month, args.repeat)
+        page_time = best_of(page, args.repeat)
     engine_name = engine.dialect.name
     engine.dispose()
     rows = "\n".join(

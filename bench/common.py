@@ -145,3 +145,14 @@ def totals(results: list[dict[str, float]]) -> dict[str, float]:
         "accepted": accepted,
         "errors": sum(r["errors"] for r in results),
     }
+
+
+def best_of(fn: Callable[[], Any], repeat: int) -> float:
+    """The shortest of ``repeat`` timings of ``fn`` in seconds: the least disturbed run on a
+    shared machine."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)

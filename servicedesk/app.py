@@ -29,6 +29,7 @@ BLUEPRINTS = [
     "servicedesk.auth.blueprint:bp",
     "servicedesk.dashboard.blueprint:bp",
     "servicedesk.dashboard.reports_views:bp",
+    "servicedesk.notify.mail_views:bp",
     "servicedesk.dashboard.period_views:bp",
     "servicedesk.dashboard.interval_views:bp",
     "servicedesk.dashboard.agent_views:bp",

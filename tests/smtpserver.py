@@ -47,6 +47,24 @@ def smtp_server() -> Iterator[Callable[..., tuple[Controller, Inbox]]]:
         controller.stop()
 
 
+@pytest.fixture
+def mail_config(app, smtp_server):
+    """The app's mail settings pointed at a local server; returns its inbox."""
+
+    def _configure(refuse: bool = False, port: int | None = None):
+        controller, inbox = smtp_server(refuse)
+        app.config.update(
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=port or controller.port,
+            SMTP_SECURITY="none",
+            MAIL_FROM="rapporter@kumla.se",
+            PUBLIC_URL="https://sd.kumla.se",
+        )
+        return inbox
+
+    return _configure
+
+
 def closed_port() -> int:
     """A local port nothing listens on."""
     with socket.socket() as s:

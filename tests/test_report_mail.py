@@ -9,7 +9,6 @@ import io
 from datetime import timedelta
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
 
 from servicedesk.audit.models import AuditEntry
@@ -17,24 +16,6 @@ from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.notify.operations import add_endpoint, dispatch
 from tests.reportfixtures import T0
 from tests.smtpserver import closed_port
-
-
-@pytest.fixture
-def mail_config(app, smtp_server):
-    """The app's mail settings pointed at a local server; returns its inbox."""
-
-    def _configure(refuse: bool = False, port: int | None = None):
-        controller, inbox = smtp_server(refuse)
-        app.config.update(
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=port or controller.port,
-            SMTP_SECURITY="none",
-            MAIL_FROM="rapporter@kumla.se",
-            PUBLIC_URL="https://sd.kumla.se",
-        )
-        return inbox
-
-    return _configure
 
 
 def _recipient(app, db, org, address="anna.andersson@kumla.se", language=""):

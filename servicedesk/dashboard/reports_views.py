@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from servicedesk.audit import record
 from servicedesk.auth.access import REPORTS, current_org, roles_required
+from servicedesk.auth.forms import EmptyForm
 from servicedesk.benchmarking.pages import ComparisonPage, comparison_page
 from servicedesk.benchmarking.periods import Period
 from servicedesk.benchmarking.sharing import participant_of
@@ -21,6 +22,7 @@ from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session, unit_of_work
 from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS, definition_for
 from servicedesk.metrics.periods import Month
+from servicedesk.notify.recipients import recipients
 from servicedesk.reports import formats
 from servicedesk.reports.exports import (
     DOCUMENT_FORMATS,
@@ -81,6 +83,8 @@ def index() -> Any:
         month=month,
         versions=list(reversed(versions)),
         downloads=DOWNLOADS,
+        recipient_count=len(recipients(db, org)),
+        button=EmptyForm(),
     )
 
 

@@ -24,6 +24,7 @@ from servicedesk.demo.people import create_demo_users, freeze_past_months
 from servicedesk.demo.traffic import DemoShape, demo_closed_day, demo_events
 from servicedesk.ingest.schemas import MAX_BATCH, parse_events
 from servicedesk.ingest.service import RawDelivery, ingest_events
+from servicedesk.notify.operations import add_endpoint
 from servicedesk.orgs.models import Organisation
 from servicedesk.orgs.operations import OrganisationError, create_organisation, get_organisation
 from servicedesk.secrets import require_keys
@@ -45,6 +46,9 @@ DEMO_TARGETS: dict[str, float | None] = {
     "survey_headline.email_ease.index": 70.0,
     "survey_headline.email_clarity.index": 75.0,
 }
+#: Who gets the demo's monthly report by e-mail (Settings → Report by e-mail).
+DEMO_REPORT_RECIPIENT = "kvalitet@demo.se"
+
 #: What the demo's closed day is called.
 CLOSED_REASON = {"SE": "Personaldag", "NO": "Personaldag"}
 
@@ -123,6 +127,16 @@ def demo_cli(
     months = freeze_past_months(engine, org, first_day, now)
     if months:
         click.echo(f"frozen reports: {months[0]} to {months[-1]}")
+    with unit_of_work(engine) as session:
+        # A recipient of the report by e-mail, added after the demo's months were frozen, so
+        # only months frozen from now on are sent (and only when a mail server is set up).
+        add_endpoint(
+            session,
+            session.merge(org),
+            "email",
+            DEMO_REPORT_RECIPIENT,
+            secret_key=current_app.config["SECRET_KEY"],
+        )
     if neighbours:
         scale = calls_per_day / DemoShape.calls_per_day
         _neighbours(engine, org, neighbours, days, seed, scale)

@@ -12,14 +12,13 @@ from servicedesk.audit import record
 from servicedesk.audit.operations import cli_actor
 from servicedesk.db import get_engine, unit_of_work
 from servicedesk.metrics.periods import Month
-from servicedesk.notify.mail import send_report
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
 from servicedesk.notify.operations import KINDS, NotifyError, add_endpoint, dispatch
+from servicedesk.notify.recipients import addressees, default_language, send_now
 from servicedesk.orgs.cli import org_session
 from servicedesk.reports.models import Report
 from servicedesk.reports.service import latest_report
 from servicedesk.reports.workbook import LANGUAGES
-from servicedesk.sealing import unseal
 from servicedesk.secrets import require_keys
 
 notify_cli = AppGroup(
@@ -153,27 +152,17 @@ def mail(slug: str, month: str, to: str, lang: str) -> None:
         report = latest_report(session, org, m)
         if report is None:
             raise click.ClickException(f"--month: no report for {slug} {m}")
-        default = {"SE": "sv", "NO": "nb"}.get(org.country.upper(), "en")
         if to:
-            recipients = [(to, lang or default, to)]
+            recipients = [(to, lang or default_language(org), to)]
         else:
-            recipients = [
-                (unseal(row.url_sealed, key), lang or row.language or default, row.url_hint)
-                for row in session.scalars(
-                    sa.select(NotificationEndpoint).where(
-                        col(NotificationEndpoint.organisation_id) == org.id,
-                        col(NotificationEndpoint.kind) == "email",
-                    )
-                )
-            ]
+            recipients = addressees(session, org, key, lang)
         document, org_id = report.document, org.id
     if not recipients:
         raise click.ClickException("--to: no e-mail recipients (notify add --kind email)")
-    failed = 0
-    for address, language, shown in recipients:
-        outcome = send_report(sender, document, address, language)
-        failed += not outcome.ok
-        click.echo(f"{shown}\t{'sent' if outcome.ok else 'failed: ' + str(outcome.error)}")
+    outcomes = send_now(sender, document, recipients)
+    failed = sum(not sent.ok for sent in outcomes)
+    for sent in outcomes:
+        click.echo(f"{sent.hint}\t{'sent' if sent.ok else 'failed: ' + str(sent.error)}")
     with unit_of_work(get_engine()) as session:
         record(
             session,

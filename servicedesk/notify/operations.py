@@ -31,6 +31,7 @@ from servicedesk.notify.mail import (
     valid_address,
 )
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
+from servicedesk.notify.recipients import default_language
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from servicedesk.reports.workbook import LANGUAGES
@@ -112,7 +113,7 @@ def _add_recipient(
     address = address.strip()
     if not valid_address(address):
         raise NotifyError("--to: an e-mail address (name@example.se)")
-    language = language or {"SE": "sv", "NO": "nb"}.get(org.country.upper(), "en")
+    language = language or default_language(org)
     if language not in LANGUAGES:
         raise NotifyError(f"--lang: one of {', '.join(LANGUAGES)}")
     row = NotificationEndpoint(

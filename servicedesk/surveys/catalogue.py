@@ -67,7 +67,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "vill få fler enkäter.",
         "sms_next": "Tack! {question} Svara med en siffra från 1 ({low}) till 5 ({high}).",
         "sms_thanks": "Tack för dina svar! Hälsningar {sender}",
-        "sms_stopped": "Du får inga fler enkäter från {sender}.",
+        "sms_stopped": "Du får inga fler enkäter från {sender}. Ångrar du dig? Svara START.",
+        "sms_started": "Du kan få enkäter från {sender} igen. Svara STOPP om du inte vill det.",
         "sms_help": "Svara med en siffra från 1 till 5, eller STOPP om du inte vill få fler "
         "enkäter.",
         "sms_use_link": "Tack! Svara gärna på enkäten via länken i vårt sms, eller svara STOPP om "
@@ -102,7 +103,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "flere undersøkelser.",
         "sms_next": "Takk! {question} Svar med et tall fra 1 ({low}) til 5 ({high}).",
         "sms_thanks": "Takk for svarene dine! Hilsen {sender}",
-        "sms_stopped": "Du får ikke flere undersøkelser fra {sender}.",
+        "sms_stopped": "Du får ikke flere undersøkelser fra {sender}. Angrer du? Svar START.",
+        "sms_started": "Du kan få undersøkelser fra {sender} igjen. Svar STOPP hvis du ikke vil "
+        "det.",
         "sms_help": "Svar med et tall fra 1 til 5, eller STOPP hvis du ikke vil ha flere "
         "undersøkelser.",
         "sms_use_link": "Takk! Svar gjerne på undersøkelsen via lenken i SMS-en vår, eller svar "
@@ -138,7 +141,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "surveys.",
         "sms_next": "Thank you! {question} Reply with a digit from 1 ({low}) to 5 ({high}).",
         "sms_thanks": "Thank you for your answers! {sender}",
-        "sms_stopped": "You will get no more surveys from {sender}.",
+        "sms_stopped": "You will get no more surveys from {sender}. Changed your mind? Reply "
+        "START.",
+        "sms_started": "You may get surveys from {sender} again. Reply STOP if you do not want "
+        "them.",
         "sms_help": "Reply with a digit from 1 to 5, or STOP for no more surveys.",
         "sms_use_link": "Thank you! Please answer the survey through the link in our text "
         "message, or reply STOP for no more surveys.",

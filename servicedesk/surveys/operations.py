@@ -148,6 +148,17 @@ def opt_out(session: Session, org: Organisation, caller_hash: str, via: str) -> 
     )
 
 
+def opt_in(session: Session, org: Organisation, caller_hash: str) -> bool:
+    """Take a person's opt-out back (they texted START); whether there was one."""
+    gone = session.execute(
+        sa.delete(table_of(SurveyOptOut)).where(
+            table_of(SurveyOptOut).c.organisation_id == org.id,
+            table_of(SurveyOptOut).c.caller_hash == caller_hash,
+        )
+    )
+    return bool(gone.rowcount)  # type: ignore[attr-defined]  # a DELETE's CursorResult
+
+
 def settings_of(session: Session, org: Organisation) -> SurveySettings:
     """The organisation's settings row (a new, switched-off one when it has none yet)."""
     found = session.get(SurveySettings, org.id)

@@ -1,4 +1,5 @@
-"""A citizen's SMS replies to a survey: "STOPP" opts out, a digit 1-5 answers a question.
+"""A citizen's SMS replies to a survey: "STOPP" opts out, "START" takes that back, a digit 1-5
+answers a question.
 
 The provider's request is read by ``integrations.sms.parse_inbound`` and checked by the web layer
 (``reply_views.py``); here the reply is acted on. The sender's number is pseudonymised at once,
@@ -31,7 +32,7 @@ from servicedesk.privacy.keys import rekey_callers
 from servicedesk.surveys import catalogue
 from servicedesk.surveys.capture import settings_key
 from servicedesk.surveys.models import SurveyInvitation, SurveySettings
-from servicedesk.surveys.operations import Answers, ingest_answers, opt_out
+from servicedesk.surveys.operations import Answers, ingest_answers, opt_in, opt_out
 from servicedesk.surveys.rules import LINK_DAYS
 from servicedesk.timeutil import utcnow
 
@@ -39,6 +40,8 @@ INV = table_of(SurveyInvitation)
 
 #: Words that mean "no more surveys": Swedish STOPP and SLUTA, Norwegian STOPP and STANS, STOP.
 STOP_WORDS = frozenset({"stopp", "stop", "sluta", "stans"})
+#: Words that take an opt-out back: START (the word the opt-out reply names) and Swedish STARTA.
+START_WORDS = frozenset({"start", "starta"})
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 #: The questions a reply answers, in the order the SMS asks them.
 PHONE_QUESTIONS = catalogue.QUESTIONS["phone"]
@@ -84,11 +87,13 @@ def _first_word(text: str) -> str:
 
 
 def classify(text: str) -> tuple[str, int | None]:
-    """("stop", None), ("digit", 1-5) or ("other", None): by the reply's first word, whatever
-    its case, spacing or punctuation ("Stopp!", " 4 ", "5 tack")."""
+    """("stop", None), ("start", None), ("digit", 1-5) or ("other", None): by the reply's first
+    word, whatever its case, spacing or punctuation ("Stopp!", "start", " 4 ", "5 tack")."""
     word = _first_word(text)
     if word in STOP_WORDS:
         return "stop", None
+    if word in START_WORDS:
+        return "start", None
     if len(word) == 1 and word in "12345":
         return "digit", int(word)
     return "other", None
@@ -176,6 +181,14 @@ def handle_reply(
         return ReplyOutcome(
             "opted out", catalogue.text(language, "sms_stopped").format(sender=sender), found
         )
+    if kind == "start":
+        # Only the number's owner can text from it: the opt-out (by SMS or by the link) is
+        # taken back. Surveys skipped meanwhile stay skipped; the next contact may get one.
+        had = opt_in(session, org, caller_hash)
+        if not had and invitation is None:
+            return ReplyOutcome("no survey", None)  # a stranger's text: nothing to answer
+        text = catalogue.text(language, "sms_started").format(sender=sender)
+        return ReplyOutcome("opted in" if had else "not opted out", text, found)
     if invitation is None:
         return ReplyOutcome("no survey", None)  # a stranger's text: nothing to answer
     step = invitation.sms_step

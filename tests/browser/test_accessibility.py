@@ -44,6 +44,7 @@ def _pages(demo: dict[str, Any]) -> dict[str, str]:
         "user": f"/settings/users/{demo['admin_id']}",
         "call-lists": "/settings/calls/",
         "survey-settings": "/settings/surveys",
+        "report-mail": "/settings/report-mail",
         "period": "/period",
         "intervals": "/intervals",
         "staffing": "/staffing",

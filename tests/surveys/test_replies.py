@@ -213,7 +213,9 @@ def test_stopp_by_reply_ends_the_surveys(app, client, db, org, provider, sms_pro
     _call(app, db, org, "call-2")  # the same person again, captured before the reply
     assert _invitations(db)[1].status == "waiting"
     answer = _reply(client, path, sms_provider, "  Stopp!\n")
-    assert _reply_text(answer, sms_provider) == "Du får inga fler enkäter från Kumla kommun."
+    assert _reply_text(answer, sms_provider) == (
+        "Du får inga fler enkäter från Kumla kommun. Ångrar du dig? Svara START."
+    )
     [out] = _opt_outs(db)
     assert out.via == "sms" and NUMBER not in out.caller_hash
     second = _invitations(db)[1]
@@ -222,6 +224,37 @@ def test_stopp_by_reply_ends_the_surveys(app, client, db, org, provider, sms_pro
     assert [i.contact_id for i in _invitations(db)] == ["call-1", "call-2"]
     assert _send(app, provider).sent == 0
     assert len(provider.sent) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sms_provider", ["46elks", "twilio"])
+def test_start_by_reply_takes_the_opt_out_back(app, client, db, org, provider, sms_provider):
+    path = _setup(app, db, org, sms_provider)
+    _call(app, db, org, "call-1")
+    assert _send(app, provider).sent == 1
+    _reply(client, path, sms_provider, "STOPP", "m-1")
+    assert len(_opt_outs(db)) == 1
+    _call(app, db, org, "call-2")  # opted out: never captured
+    answer = _reply(client, path, sms_provider, "Start", "m-2")
+    assert _reply_text(answer, sms_provider) == (
+        "Du kan få enkäter från Kumla kommun igen. Svara STOPP om du inte vill det."
+    )
+    assert _opt_outs(db) == []
+    _call(app, db, org, "call-3")  # surveyed again, as anyone else
+    assert [i.contact_id for i in _invitations(db)] == ["call-1", "call-3"]
+    assert _send(app, provider).sent == 1
+    assert [m["to"] for m in provider.sent] == [NUMBER, NUMBER]
+    # START again (a provider's retry, or twice by hand): the same answer, nothing else changes.
+    again = _reply(client, path, sms_provider, "START", "m-3")
+    assert _reply_text(again, sms_provider).startswith("Du kan få enkäter")
+    assert _opt_outs(db) == []
+
+
+def test_start_from_a_stranger_gets_no_answer(app, client, db, org, sms_provider="46elks"):
+    path = _setup(app, db, org, sms_provider)
+    answer = _reply(client, path, sms_provider, "start")
+    assert _reply_text(answer, sms_provider) == ""
+    assert _opt_outs(db) == []
 
 
 @pytest.mark.postgres
@@ -333,9 +366,11 @@ def test_no_clear_number_or_reply_text_is_kept_or_logged(app, client, db, org, p
 def test_keywords_and_digits_whatever_the_case_or_spacing() -> None:
     for text in ("STOPP", "stopp", " Stopp! ", "STOP", "sluta", "Stans.", "stopp tack", "\tSTOP\n"):
         assert classify(text) == ("stop", None), text
+    for text in ("START", "start", " Start! ", "Starta", "start igen"):
+        assert classify(text) == ("start", None), text
     for text, digit in (("1", 1), (" 5 ", 5), ("4.", 4), ("3 tack", 3)):
         assert classify(text) == ("digit", digit)
-    for text in ("", "6", "0", "45", "stoppa inte", "hej", "10"):
+    for text in ("", "6", "0", "45", "stoppa inte", "hej", "10", "startar"):
         assert classify(text)[0] == "other", text
 
 

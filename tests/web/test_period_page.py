@@ -16,6 +16,8 @@ def test_a_week_with_its_comparisons_and_charts(client, org, traffic, signed_in)
     assert response.status_code == 200, html
     assert "Vecka 25, 2026" in html
     assert "Veckan före" in html
+    # A week is compared with the same week a year before, not with a month.
+    assert "Ett år tidigare" in html and "Samma månad i fjol" not in html
     # Week 25 (15-21 June) has the four calls of the 17th: 1 direct answer of 4 -> 25 %.
     assert 'data-figure="phone.direct_answer_rate"' in html
     assert "25,0" in html

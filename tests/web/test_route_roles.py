@@ -11,6 +11,7 @@ from servicedesk.calendars.service import add_closed_day
 from servicedesk.callimport.models import CallImport
 from servicedesk.ingest.tokens import create_token
 from servicedesk.metrics.periods import Month
+from servicedesk.notify.operations import add_endpoint
 from servicedesk.reports.service import generate_report
 from tests.web.conftest import csrf_token, login
 
@@ -33,7 +34,7 @@ def _routes(app: Flask) -> list[tuple[str, str, list[str]]]:
 
 
 @pytest.fixture
-def world(db, make_org, make_user):
+def world(app, db, make_org, make_user):
     """Two organisations with a user of every role and one object of each kind."""
     orgs = {}
     for slug in ("own", "other"):
@@ -42,6 +43,9 @@ def world(db, make_org, make_user):
         token, _ = create_token(db, org)
         closed = add_closed_day(db, org, date(2026, 12, 28), "test")
         generate_report(db, org, Month(2026, 10))
+        recipient, _ = add_endpoint(
+            db, org, "email", f"chef@{slug}.se", secret_key=app.config["SECRET_KEY"]
+        )
         call_import = CallImport(organisation_id=org.id, file_sha256="0" * 64, status="done")
         db.add(call_import)
         db.commit()
@@ -56,6 +60,7 @@ def world(db, make_org, make_user):
                 "version": 1,
                 "fmt": "json",
                 "import_id": call_import.id,
+                "recipient_id": recipient.id,
                 # The citizen's survey links: a token that names nothing (404 for anyone).
                 "token": "not-a-survey-token",
                 # The SMS reply address: a secret that names nothing (404 for anyone).
@@ -115,7 +120,7 @@ def test_nobody_reaches_another_organisations_objects(app, world):
     own, other = world["own"], world["other"]
     # Routes that name a row by its id; the others (a month, a version) are always read in
     # the signed-in user's own organisation, whatever the URL says.
-    id_args = {"user_id", "token_id", "row_id", "import_id"}
+    id_args = {"user_id", "token_id", "row_id", "import_id", "recipient_id"}
     routes = [r for r in _routes(app) if any(f"{a}>" in r[1] for a in id_args)]
     assert routes
     for role in ROLES:
