@@ -27,8 +27,12 @@ from servicedesk.notify.recipients import (
     send_now,
 )
 from servicedesk.reports.service import report_versions
+from servicedesk.web import limiter
 
 bp = Blueprint("notify_ui", __name__)
+
+#: How often an organisation's staff may send a report by hand.
+SEND_LIMIT = "6 per hour"
 
 
 def mail_server_configured() -> bool:
@@ -91,10 +95,21 @@ def remove(recipient_id: int) -> Any:
     return redirect(url_for(".settings"), 303)
 
 
+def _organisation_key() -> str:
+    return f"report-mail:{current_user.organisation_id}"
+
+
+def _signed_out() -> bool:
+    """The limit is checked before the sign-in is; a signed-out request goes to the sign-in page."""
+    return not current_user.is_authenticated
+
+
 @bp.route("/reports/<month>/v<int:version>/mail", methods=["POST"])
+@limiter.limit(SEND_LIMIT, key_func=_organisation_key, exempt_when=_signed_out)
 @roles_required(*REPORTS)
 def send(month: str, version: int) -> Any:
-    """E-mail one frozen version to every recipient now."""
+    """E-mail one frozen version to every recipient now (a few times an hour per organisation:
+    a button pressed again and again must not flood the recipients' inboxes)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:

@@ -58,6 +58,10 @@ def backoff(attempts: int) -> timedelta:
     return min(MAX_DELAY, wait)
 
 
+#: The most e-mail recipients an organisation can have (a report goes to a few people; this
+#: keeps the mail server from being used as a mailing list).
+MAX_RECIPIENTS = 50
+
 #: What an endpoint can be: the HTTP notifiers, and "email" (the report to a person).
 KINDS = (*NOTIFIERS, "email")
 
@@ -113,6 +117,14 @@ def _add_recipient(
     address = address.strip()
     if not valid_address(address):
         raise NotifyError("--to: an e-mail address (name@example.se)")
+    count = session.scalar(
+        sa.select(sa.func.count()).where(
+            col(NotificationEndpoint.organisation_id) == org.id,
+            col(NotificationEndpoint.kind) == "email",
+        )
+    )
+    if (count or 0) >= MAX_RECIPIENTS:
+        raise NotifyError(f"--to: at most {MAX_RECIPIENTS} e-mail recipients; remove one first")
     language = language or default_language(org)
     if language not in LANGUAGES:
         raise NotifyError(f"--lang: one of {', '.join(LANGUAGES)}")

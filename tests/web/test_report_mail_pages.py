@@ -122,3 +122,30 @@ def test_a_refusing_server_and_a_missing_one_are_said_and_nothing_is_lost(
     assert details["failed"] == 1
     assert len(_endpoints(db)) == 1, "the recipient stays"
     assert post_form(client, "/reports/2026-06/v9/mail", {}, page=page).status_code == 404
+
+
+def test_sending_by_hand_is_limited_and_recipients_are_capped(
+    app, client, db, org, report, signed_in, mail_config
+):
+    from servicedesk.notify.mail_views import SEND_LIMIT
+    from servicedesk.notify.operations import MAX_RECIPIENTS, NotifyError
+
+    inbox = mail_config()
+    report()
+    _recipient(app, db, org, "anna.andersson@kumla.se")
+    signed_in(org, "quality")
+    url, page = "/reports/2026-06/v1/mail", "/reports/?month=2026-06"
+    allowed = int(SEND_LIMIT.split()[0])
+    codes = [post_form(client, url, {}, page=page).status_code for _ in range(allowed + 1)]
+    assert codes == [303] * allowed + [429]
+    assert len(inbox.messages) == allowed
+    for n in range(1, MAX_RECIPIENTS):
+        _recipient(app, db, org, f"person{n}@kumla.se")
+    try:
+        _recipient(app, db, org, "one.too.many@kumla.se")
+    except NotifyError as exc:
+        assert str(MAX_RECIPIENTS) in str(exc)
+    else:
+        raise AssertionError("a recipient over the cap was added")
+    db.rollback()
+    assert len(_endpoints(db)) == MAX_RECIPIENTS
