@@ -41,14 +41,30 @@ def wait_for(port: int, path: str = "/", timeout: float = 30) -> None:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[int]:
-    """A gunicorn with sync workers on a free loopback port, stopped afterwards."""
+def gunicorn(
+    app: str,
+    env: dict[str, str],
+    workers: int = 2,
+    worker_class: str = "sync",
+    threads: int = 1,
+    chdir: str | Path = ROOT,
+) -> Iterator[int]:
+    """A gunicorn on a free loopback port, stopped afterwards.
+
+    ``worker_class="sync"``: one request at a time per worker and no keep-alive (gunicorn's sync
+    workers close every connection). ``"gthread"``: what ``servicedesk serve`` runs in production
+    (``servicedesk/serve.py``): ``threads`` per worker and connections kept alive for 5 s.
+    """
     port = free_port()
+    options = ["-k", worker_class]
+    if worker_class == "gthread":
+        options += ["--threads", str(threads), "--keep-alive", "5"]
     proc = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
             "-w",
             str(workers),
+            *options,
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -56,7 +72,7 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[int]:
             app,
         ],
         env={**os.environ, **env},
-        cwd=ROOT,
+        cwd=chdir,
     )
     try:
         wait_for(port, "/healthz")

@@ -1,11 +1,18 @@
 """Ingest throughput through the real server, as a ratio against a bare Flask endpoint.
 
-Both run under the same gunicorn (2 sync workers) in the same run, driven by the same client
-processes over loopback, so the machine's noise and the HTTP overhead cancel out of the ratio.
+Both run under the same gunicorn in the same run, driven by the same client processes over
+loopback, so the machine's noise and the HTTP overhead cancel out of the ratio. By default the
+gunicorn is configured as ``servicedesk serve`` runs it in production (2 workers of the
+``gthread`` class, connections kept alive, so each client keeps one connection open to either
+server); ``--worker-class sync`` runs gunicorn's sync workers instead, which close the connection
+after every request (a TCP handshake per request for both servers alike).
+``--baseline-tree DIR`` also measures another checkout's servicedesk (e.g. main before a change)
+on the same database in the same run, after this tree's, for before/after figures.
 Goals (issue 2): single-event throughput at least half the bare endpoint's; batches of 500 at
 least 25,000 events/s on SQLite; nothing lost (every 202'd event is in the database once).
 
     python bench/ingest.py [--seconds 10] [--clients 3] [--database-url URL]
+                           [--worker-class gthread|sync] [--baseline-tree DIR] [--no-write]
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
+    ROOT,
     cli,
     dumps,
     gunicorn,
@@ -94,12 +102,34 @@ def _measure(port: int, token: str, seconds: float, clients: int, batch: int) ->
     return totals(results)
 
 
+def _servicedesk(
+    opts: argparse.Namespace,
+    token: str,
+    env: dict[str, str],
+    server: dict[str, Any],
+    tree: str | None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Single events, then batches of 500, through the servicedesk of this tree or of ``tree``."""
+    where = str(Path(tree).resolve()) if tree else None
+    extra = {"PYTHONPATH": where} if where else {}
+    with gunicorn(
+        "servicedesk:create_app()", {**env, **extra}, **server, chdir=where or ROOT
+    ) as port:
+        return (
+            _measure(port, token, opts.seconds, opts.clients, 1),
+            _measure(port, token, opts.seconds, opts.clients, 500),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-write", action="store_true", help="do not update benchmarks.md")
+    parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
+    parser.add_argument("--baseline-tree", default="", help="another checkout to measure too")
+    parser.add_argument("--baseline-first", action="store_true", help="measure it before this one")
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sd-bench-"))
     database_url = opts.database_url or f"sqlite:///{tmp / 'bench.sqlite'}"
@@ -116,22 +146,35 @@ def main() -> None:
     cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
     token = cli(full_env, "token", "create", "--org", "bench")
 
-    with gunicorn("bench.bare_app:app", env) as port:
+    from servicedesk.serve import THREADS
+
+    server = {"worker_class": opts.worker_class, "threads": THREADS}
+    load_before = os.getloadavg()
+    with gunicorn("bench.bare_app:app", env, **server) as port:
         bare_single = _measure(port, token, opts.seconds, opts.clients, 1)
         bare_batch = _measure(port, token, opts.seconds, opts.clients, 500)
-    with gunicorn("servicedesk:create_app()", env) as port:
-        single = _measure(port, token, opts.seconds, opts.clients, 1)
-        batch = _measure(port, token, opts.seconds, opts.clients, 500)
+    baseline = None
+    if opts.baseline_tree and opts.baseline_first:
+        baseline = _servicedesk(opts, token, env, server, opts.baseline_tree)
+    single, batch = _servicedesk(opts, token, env, server, None)
+    if opts.baseline_tree and not opts.baseline_first:
+        baseline = _servicedesk(opts, token, env, server, opts.baseline_tree)
+    load_after = os.getloadavg()
     stored = stored_events(database_url)
     accepted = single["accepted"] + batch["accepted"]
+    if baseline:
+        accepted += baseline[0]["accepted"] + baseline[1]["accepted"]
     engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
     ratio = single["per_s"] / bare_single["per_s"]
     lines = [
         f"## Ingest throughput ({engine})",
         "",
         f"`python bench/ingest.py --seconds {opts.seconds:g} --clients {opts.clients}` on "
-        f"{platform.machine()}, {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}; gunicorn "
-        "with 2 sync workers, clients on the same machine over loopback.",
+        f"{platform.machine()}, {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+        f"gunicorn with 2 {opts.worker_class} workers"
+        + (" (connections kept alive)" if opts.worker_class == "gthread" else "")
+        + ", clients on the same machine over loopback; load average (1 min) "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after.",
         "",
         "| run | events/s | requests/s | errors |",
         "|---|---:|---:|---:|",
@@ -143,8 +186,22 @@ def main() -> None:
         f"{bare_batch['requests_per_s']:,.0f} | {bare_batch['errors']:.0f} |",
         f"| servicedesk, 500 events/request | {batch['per_s']:,.0f} | "
         f"{batch['requests_per_s']:,.0f} | {batch['errors']:.0f} |",
+    ]
+    if baseline:
+        lines += [
+            f"| baseline tree, 1 event/request | {baseline[0]['per_s']:,.0f} | "
+            f"{baseline[0]['requests_per_s']:,.0f} | {baseline[0]['errors']:.0f} |",
+            f"| baseline tree, 500 events/request | {baseline[1]['per_s']:,.0f} | "
+            f"{baseline[1]['requests_per_s']:,.0f} | {baseline[1]['errors']:.0f} |",
+        ]
+    lines += [
         "",
-        f"- single-event ratio to the bare endpoint: **{ratio:.2f}** (goal ≥ 0.5)",
+        f"- single-event ratio to the bare endpoint: **{ratio:.2f}** (goal ≥ 0.5)"
+        + (
+            f"; the baseline tree's: {baseline[0]['per_s'] / bare_single['per_s']:.2f}"
+            if baseline
+            else ""
+        ),
         f"- batches of 500: **{batch['per_s']:,.0f} events/s** (goal ≥ 25,000 on SQLite)",
         f"- events accepted (202): {accepted:,.0f}; stored in the database: {stored:,}; "
         f"lost: {accepted - stored:,.0f}",

@@ -134,8 +134,29 @@ def main() -> int:
             drop.dispose()
 
 
+def _commit_ms(engine: sa.Engine, rounds: int = 200) -> float:
+    """The median time of one durable commit on this database (a one-row INSERT and COMMIT in a
+    logged table): what the server's WAL flush costs on this disk. Each delivery is one such
+    commit, and each client process waits for its answer before it sends the next, so
+    ``clients / commit time`` bounds the rate whatever the CPU does (less what group commit
+    shares between transactions committing at the same moment)."""
+    times = []
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS bench_commit_probe (n integer)")
+        conn.commit()
+        for n in range(rounds):
+            started = time.perf_counter()
+            conn.exec_driver_sql(f"INSERT INTO bench_commit_probe VALUES ({n})")
+            conn.commit()
+            times.append(time.perf_counter() - started)
+        conn.exec_driver_sql("DROP TABLE bench_commit_probe")
+        conn.commit()
+    return _percentile(times, 0.5) * 1000
+
+
 def _run(args: argparse.Namespace, url: str, load_before: float) -> int:
     engine, token = prepare_org(url, "load")
+    commit_ms = _commit_ms(engine)
     log = Path(tempfile.mkdtemp(prefix="sd-load-")) / "server.log"
     prefix = uuid.uuid4().hex[:6]
     with LiveServer(url, log, workers=args.workers) as server:
@@ -179,6 +200,8 @@ def _run(args: argparse.Namespace, url: str, load_before: float) -> int:
         "load_average_after": round(os.getloadavg()[0], 1),
         "gunicorn_workers": args.workers,
         "client_processes": args.clients,
+        "durable_commit_ms": round(commit_ms, 2),
+        "commit_bound_rate": round(args.clients * 1000 / commit_ms),
     }
     print(json.dumps(figures, indent=2))
     ok = figures["lost"] == 0 and figures["stored_twice"] == 0 and figures["responses_5xx"] == 0
@@ -191,14 +214,16 @@ def _write(f: dict[str, Any]) -> None:
     cpu = os.cpu_count()
     due = f"{f['p50_ms']} / {f['p90_ms']} / {f['p99_ms']} / {f['max_ms']}"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    commit, bound = f["durable_commit_ms"], f["commit_bound_rate"]
     write_section(
         f"load-{f['target_rate']:.0f}",
         f"""## Steady load, {f["target_rate"]:.0f} events/s, gunicorn, PostgreSQL (`bench/load.py`)
 
 One event per request at a fixed rate (open loop; latency counted from when each request was
-due, so queueing is not hidden), {f["gunicorn_workers"]} sync gunicorn workers of `servicedesk
-serve`, PostgreSQL on the same machine, {f["client_processes"]} client processes; every answer
-other than 2xx retried until accepted; then every event checked in the database.
+due, so queueing is not hidden), {f["gunicorn_workers"]} gunicorn workers of `servicedesk serve`
+(gthread, as in production), PostgreSQL on the same machine, {f["client_processes"]} client
+processes; every answer other than 2xx retried until accepted; then every event checked in the
+database.
 Measured {when} on {platform.machine()}, {cpu} cores, shared with the clients and PostgreSQL.
 
 | figure | value |
@@ -217,6 +242,8 @@ Measured {when} on {platform.machine()}, {cpu} cores, shared with the clients an
 | machine load average before / after | {f["load_average_before"]} / {f["load_average_after"]} |
 | latency from when due, p50 / p90 / p99 / max | {due} ms |
 | latency from send to 2xx, p50 / p99 | {f["service_p50_ms"]} / {f["service_p99_ms"]} ms |
+| one durable commit on this database (median of 200, before the run) | {commit} ms |
+| rate the commits allow the waiting clients (clients / commit time) | {bound} events/s |
 
 The full 10-minute run: `python bench/load.py --seconds 600`.
 """,

@@ -7,8 +7,12 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from servicedesk.cache import cache
 from servicedesk.contacts.models import Contact, SurveyResponse
-from servicedesk.ingest.models import Delivery, Event
+from servicedesk.db import get_session
+from servicedesk.ingest.models import Delivery, Event, IngestToken
+from servicedesk.ingest.tokens import find_sender, hash_token, revoke_token, sender_key
+from servicedesk.orgs.models import Organisation
 from tests.helpers import event, post
 
 
@@ -270,3 +274,28 @@ def test_phone_contact_fields(client, token, db):
     # The start belongs to June in Stockholm although it is 21:59 UTC.
     assert contact.start_date.isoformat() == "2026-06-30"
     assert contact.event_count == 3
+
+
+def test_the_sender_is_built_once_and_follows_its_row(app, db, org, token):
+    """A worker reuses the sender it built while the shared cache's row is the same; a change
+    that drops the row (an organisation edited, a token revoked) is seen at the next delivery."""
+    with app.test_request_context():
+        session = get_session()
+        first = find_sender(session, token)
+        assert first is not None and first.organisation.name == "Kumla kommun"
+        assert find_sender(session, token) is first
+
+        db.execute(sa.update(Organisation).where(Organisation.id == org.id).values(name="Kumla"))
+        db.commit()
+        assert find_sender(session, token) is first  # the shared row is still the old one
+        cache.delete(sender_key(hash_token(token)))
+        session.rollback()  # (a delivery's session is new: this one read before the change)
+        changed = find_sender(session, token)
+        assert changed is not None and changed is not first
+        assert changed.organisation.name == "Kumla"
+
+        row = db.scalars(sa.select(IngestToken)).one()
+        revoke_token(db, row)
+        db.commit()
+        session.rollback()
+        assert find_sender(session, token) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from sqlmodel import Session
 
 from servicedesk.ingest import signatures
@@ -89,9 +89,10 @@ def _json_payload() -> Any:
 
 
 def _accepted(result: IngestResult) -> Response:
-    response = jsonify(accepted=result.accepted, duplicates=result.duplicates)
-    response.status_code = 202
-    return response
+    # Two integers: formatted directly, as jsonify would write them (jsonify's provider and
+    # encoder were a twentieth of a single-event delivery's time).
+    body = f'{{"accepted":{int(result.accepted)},"duplicates":{int(result.duplicates)}}}\n'
+    return Response(body, status=202, mimetype="application/json")
 
 
 @bp.post("/events")
