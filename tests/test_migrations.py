@@ -217,3 +217,45 @@ def test_0020_fills_the_handle_time_of_existing_rows(engine_name, request, tmp_p
         else:
             assert stored[cid] == pytest.approx(value, abs=1e-9), cid
     assert {"ix_contacts_month_handle", "ix_contacts_month_queue_handle"} <= indexes
+
+
+def test_0024_copies_each_reports_totals_from_its_document(engine_name, request, tmp_path):
+    """Migration 0024 gives existing reports the totals new ones keep (``Report.totals``),
+    copied by the engine from the document: the same sections, values and nulls."""
+    import json
+    from datetime import UTC, datetime
+
+    from servicedesk.reports.models import totals_of
+
+    url = fresh_database(engine_name, request, tmp_path)
+    engine = make_engine(url)
+    command.downgrade(alembic_config(url), "0022")
+    documents = [
+        {
+            "phone": {"offered": 10, "wait_seconds": {"median": 12.5, "p90": None}},
+            "email": {"received": 3, "within_1_working_day": 0.6667},
+            "survey_headline": {"phone_ease": {"index": 75.0, "ci95": None}},
+            "days": {"2026-06-01": {"phone": {"offered": 1}}},
+            "queues": {"Växel": {"phone": {"offered": 9}}},
+        },
+        {"phone": {"offered": 0}, "email": None},  # an old document without survey figures
+    ]
+    made = datetime(2026, 7, 3, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO organisations (id, slug, name, country, timezone, service_level_seconds,"
+            " created_at) VALUES (1, 'k', 'K', 'SE', 'Europe/Stockholm', 60, :t)"
+        ), {"t": datetime(2026, 6, 8, tzinfo=UTC)})  # fmt: skip
+        for n, doc in enumerate(documents, start=1):
+            conn.execute(sa.text(
+                "INSERT INTO reports (id, organisation_id, month, version, generated_at,"
+                " definitions_version, trigger, figures_sha256, sha256, document)"
+                " VALUES (:id, 1, '2026-06', :id, :t, 'v', 'cli', 'f', 's', :doc)"
+            ), {"id": n, "t": made, "doc": json.dumps(doc)})  # fmt: skip
+    upgrade(url)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT id, totals FROM reports ORDER BY id")).all()
+    engine.dispose()
+    for (rid, totals), doc in zip(stored, documents, strict=True):
+        read = json.loads(totals) if isinstance(totals, str) else totals
+        assert read == totals_of(doc), rid

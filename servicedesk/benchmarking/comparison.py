@@ -29,10 +29,10 @@ from servicedesk.benchmarking.periods import Period
 from servicedesk.benchmarking.ranking import MIN_PARTICIPANTS, Entry, Ranking, rank
 from servicedesk.cache import cache
 from servicedesk.metrics.periods import Month
-from servicedesk.reports.models import Report
+from servicedesk.reports.models import TOTAL_SECTIONS, Report, totals_of
 
-#: The parts of a report a shared figure can come from (read as JSON paths, not whole documents).
-_SECTIONS = ("phone", "email", "survey_headline")
+#: The parts of a report a shared figure can come from: the totals each report keeps apart.
+_SECTIONS = TOTAL_SECTIONS
 #: How long the sections read of a frozen version are kept (they never change; this bounds the
 #: cache's size, not their correctness).
 SECTION_SECONDS = 7 * 86_400
@@ -100,8 +100,7 @@ def _sections(session: Session, rows: list[Any]) -> dict[int, dict[str, Any]]:
     Frozen versions never change, so what was read of a month's reports is kept in the shared
     cache under a digest of their ids and checksums: a new version (or another participant)
     makes a new key for that month only, and an id a deleted report had cannot bring back old
-    figures. Reading means parsing whole documents (tens of kilobytes each with their days);
-    one cache entry per month keeps the cache's writes to a dozen."""
+    figures. One cache entry per month keeps the cache's writes to a dozen."""
     by_month: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_month[row.month].append(row)
@@ -121,17 +120,25 @@ def _sections(session: Session, rows: list[Any]) -> dict[int, dict[str, Any]]:
         else:
             found |= value
     if missing:
-        # The document as its text, parsed once here: an engine's JSON path operators parse
-        # the whole document again for every section asked for.
-        read = session.execute(
-            sa.select(col(Report.id), sa.cast(col(Report.document), sa.Text)).where(
-                col(Report.id).in_(missing)
-            )
-        )
+        # The totals each report keeps apart (``Report.totals``, small); a row made without
+        # them is read from its document, as its text parsed once here (an engine's JSON path
+        # operators would parse the whole document again for every section asked for).
         fresh = {}
-        for rid, text in read:
-            document = json.loads(text)
-            fresh[rid] = {s: document.get(s) for s in _SECTIONS}
+        whole: list[int] = []
+        for rid, totals in session.execute(
+            sa.select(col(Report.id), col(Report.totals)).where(col(Report.id).in_(missing))
+        ):
+            if totals is None:
+                whole.append(rid)
+            else:
+                fresh[rid] = {s: totals.get(s) for s in _SECTIONS}
+        if whole:
+            for rid, text in session.execute(
+                sa.select(col(Report.id), sa.cast(col(Report.document), sa.Text)).where(
+                    col(Report.id).in_(whole)
+                )
+            ):
+                fresh[rid] = totals_of(json.loads(text))
         found |= fresh
         if has_app_context():
             cache.set_many(

@@ -10,6 +10,14 @@ from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
 
+#: The sections of a report document copied to ``Report.totals``.
+TOTAL_SECTIONS = ("phone", "email", "survey_headline")
+
+
+def totals_of(document: dict[str, Any]) -> dict[str, Any]:
+    """A document's ``TOTAL_SECTIONS``, as ``Report.totals`` keeps them."""
+    return {section: document.get(section) for section in TOTAL_SECTIONS}
+
 
 class Report(SQLModel, table=True):
     """One frozen version of an organisation's monthly report; never updated once written."""
@@ -34,3 +42,8 @@ class Report(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     #: The report document exactly as shown and exported (docs/reports.md, "The report JSON").
     document: dict[str, Any] = Field(sa_type=sa.JSON)
+    #: The document's organisation totals (``TOTAL_SECTIONS``), kept apart so that what reads
+    #: only those (the benchmark's comparison of many organisations' months) does not parse whole
+    #: documents with their days and queues (some 90 kB each; these are about 1.5 kB). Null on
+    #: rows made without it (the document then is the source).
+    totals: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON, nullable=True)

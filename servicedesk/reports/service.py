@@ -24,7 +24,7 @@ from servicedesk.metrics.definitions import DEFINITIONS_VERSION, QUESTIONS
 from servicedesk.metrics.periods import Month
 from servicedesk.metrics.queries import empty_figures, figures_by, queue_names
 from servicedesk.orgs.models import Organisation
-from servicedesk.reports.models import Report
+from servicedesk.reports.models import Report, totals_of
 from servicedesk.surveys.figures import dispatch_figures
 from servicedesk.timeutil import local_date, utcnow
 
@@ -271,6 +271,7 @@ def generate_report(
         figures_sha256=figures_sha,
         sha256=document["sha256"],
         document=document,
+        totals=totals_of(document),
     )
     session.add(report)
     session.flush()

@@ -7,7 +7,7 @@ from typing import Any
 from servicedesk.metrics.arithmetic import rate, rounded
 from servicedesk.metrics.definitions import DEFINITIONS_VERSION
 from servicedesk.metrics.queries import empty_figures
-from servicedesk.reports.models import Report
+from servicedesk.reports.models import Report, totals_of
 from servicedesk.reports.service import document_sha256
 from servicedesk.timeutil import utcnow
 
@@ -81,6 +81,7 @@ def freeze(db: Any, org: Any, month: str, version: int = 1, **figures: Any) -> R
         figures_sha256=doc["sha256"],
         sha256=doc["sha256"],
         document=doc,
+        totals=totals_of(doc),
     )
     db.add(report)
     db.commit()
