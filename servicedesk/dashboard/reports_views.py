@@ -22,7 +22,7 @@ from servicedesk.dashboard.targets import judge, org_targets
 from servicedesk.db import get_session, unit_of_work
 from servicedesk.metrics.catalogue import CARD_GROUPS, QUEUE_COLUMNS, definition_for
 from servicedesk.metrics.periods import Month
-from servicedesk.notify.recipients import recipients
+from servicedesk.notify.recipients import recipient_count
 from servicedesk.reports import formats
 from servicedesk.reports.exports import (
     DOCUMENT_FORMATS,
@@ -31,7 +31,7 @@ from servicedesk.reports.exports import (
     report_xlsx,
 )
 from servicedesk.reports.models import Report
-from servicedesk.reports.service import report_versions, reported_months
+from servicedesk.reports.service import report_version, report_versions, reported_months
 from servicedesk.timeutil import local_date, utcnow
 
 bp = Blueprint("reports_ui", __name__, url_prefix="/reports")
@@ -59,10 +59,10 @@ def _month(text: str) -> Month:
 
 
 def _version(month: Month, version: int) -> Report:
-    for report in report_versions(get_session(), current_org(), month):
-        if report.version == version:
-            return report
-    abort(404)
+    report = report_version(get_session(), current_org(), month, version)
+    if report is None:
+        abort(404)
+    return report
 
 
 @bp.route("/")
@@ -83,7 +83,7 @@ def index() -> Any:
         month=month,
         versions=list(reversed(versions)),
         downloads=DOWNLOADS,
-        recipient_count=len(recipients(db, org)),
+        recipient_count=recipient_count(db, org),
         button=EmptyForm(),
     )
 

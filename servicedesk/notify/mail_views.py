@@ -26,7 +26,7 @@ from servicedesk.notify.recipients import (
     remove_recipient,
     send_now,
 )
-from servicedesk.reports.service import report_versions
+from servicedesk.reports.service import report_version
 from servicedesk.web import limiter
 
 bp = Blueprint("notify_ui", __name__)
@@ -117,7 +117,7 @@ def send(month: str, version: int) -> Any:
     except ValueError:
         abort(404)
     db, org = get_session(), current_org()
-    report = next((r for r in report_versions(db, org, m) if r.version == version), None)
+    report = report_version(db, org, m, version)
     if report is None:
         abort(404)
     back = redirect(url_for("reports_ui.index", month=str(m)), 303)

@@ -31,7 +31,7 @@ from servicedesk.notify.mail import (
     valid_address,
 )
 from servicedesk.notify.models import NotificationDelivery, NotificationEndpoint
-from servicedesk.notify.recipients import default_language
+from servicedesk.notify.recipients import default_language, recipient_count
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports.models import Report
 from servicedesk.reports.workbook import LANGUAGES
@@ -117,13 +117,7 @@ def _add_recipient(
     address = address.strip()
     if not valid_address(address):
         raise NotifyError("--to: an e-mail address (name@example.se)")
-    count = session.scalar(
-        sa.select(sa.func.count()).where(
-            col(NotificationEndpoint.organisation_id) == org.id,
-            col(NotificationEndpoint.kind) == "email",
-        )
-    )
-    if (count or 0) >= MAX_RECIPIENTS:
+    if recipient_count(session, org) >= MAX_RECIPIENTS:
         raise NotifyError(f"--to: at most {MAX_RECIPIENTS} e-mail recipients; remove one first")
     language = language or default_language(org)
     if language not in LANGUAGES:

@@ -64,6 +64,19 @@ def _email_endpoints(session: Session, org: Organisation) -> list[NotificationEn
     )
 
 
+def recipient_count(session: Session, org: Organisation) -> int:
+    """How many e-mail recipients the organisation has (one count, no delivery log read)."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count()).where(
+                col(NotificationEndpoint.organisation_id) == org.id,
+                col(NotificationEndpoint.kind) == "email",
+            )
+        )
+        or 0
+    )
+
+
 def recipients(session: Session, org: Organisation) -> list[Recipient]:
     """The organisation's e-mail recipients with what was delivered to each."""
     rows = _email_endpoints(session, org)

@@ -200,6 +200,19 @@ def report_versions(session: Session, org: Organisation, month: Month) -> list[R
     )
 
 
+def report_version(
+    session: Session, org: Organisation, month: Month, version: int
+) -> Report | None:
+    """One frozen version of the organisation's month, or None."""
+    return session.scalars(
+        sa.select(Report).where(
+            col(Report.organisation_id) == org.id,
+            col(Report.month) == str(month),
+            col(Report.version) == version,
+        )
+    ).first()
+
+
 def reported_months(session: Session, org: Organisation) -> set[str]:
     """The months that have at least one report version."""
     rows = session.execute(

@@ -250,7 +250,8 @@ def test_start_by_reply_takes_the_opt_out_back(app, client, db, org, provider, s
     assert _opt_outs(db) == []
 
 
-def test_start_from_a_stranger_gets_no_answer(app, client, db, org, sms_provider="46elks"):
+def test_start_from_a_stranger_gets_no_answer(app, client, db, org):
+    sms_provider = "46elks"
     path = _setup(app, db, org, sms_provider)
     answer = _reply(client, path, sms_provider, "start")
     assert _reply_text(answer, sms_provider) == ""
