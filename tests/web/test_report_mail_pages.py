@@ -31,7 +31,7 @@ def test_an_administrator_adds_and_removes_a_recipient_who_is_never_shown_in_ful
 ):
     signed_in(org, "admin")
     page = client.get(PAGE).get_data(as_text=True)
-    assert "Inga mottagare ännu." in page or "No recipients yet." in page
+    assert "Inga mottagare ännu." in page
     added = post_form(client, PAGE, {"address": "anna.andersson@kumla.se", "language": "nb"})
     assert added.status_code == 303
     listing = client.get(PAGE).get_data(as_text=True)
@@ -112,7 +112,7 @@ def test_a_refusing_server_and_a_missing_one_are_said_and_nothing_is_lost(
     app.config.update(SMTP_HOST="", MAIL_FROM="")
     assert post_form(client, url, {}, page=page).status_code == 303
     html = client.get(page).get_data(as_text=True)
-    assert "e-postserver" in html or "mail server" in html
+    assert "Ingen e-postserver är inställd, så inget skickades." in html
     assert _audit(db, "report.mail") == []
     mail_config(refuse=True)
     assert post_form(client, url, {}, page=page).status_code == 303
