@@ -18,13 +18,16 @@ an ``OperationalError`` (503 with Retry-After) and a lost connection is still in
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
 
@@ -48,6 +51,54 @@ def in_list(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.Column
 def list_value(dialect: str, values: Sequence[Any]) -> Any:
     """A list as ``in_list`` takes it on this dialect."""
     return list(values) if dialect == "postgresql" else json.dumps(list(values))
+
+
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """A function of a mapping to its values of ``names``, in order (always a sequence)."""
+    if not names:
+        return lambda _values: ()
+    if len(names) == 1:
+        one = operator.itemgetter(names[0])
+        return lambda values: (one(values),)
+    return operator.itemgetter(*names)
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    """SQLite's text of an aware datetime, as SQLAlchemy's ``DateTime`` writes it under
+    ``UTCDateTime`` (UTC, microseconds, no offset), in one step instead of two: on the write
+    path this converter runs for every event and contact, and the two steps (the type
+    decorator, then ``%`` over a dict) were a sixth of a batch's time (issue 17)."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise ValueError("Datetime values must have timezone information.")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def _utc_datetime(value: str | None) -> datetime | None:
+    """An aware UTC datetime from SQLite's text (``_utc_text``'s inverse, as SQLAlchemy reads it)."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.utcoffset() is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def bind_processor(type_: Any, dialect: Dialect) -> Processor:
+    """The converter of a parameter of this type, as SQLAlchemy would apply it."""
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        return _utc_text
+    processor: Processor = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor
+
+
+def result_processor(type_: Any, dialect: Dialect) -> Processor:
+    """The converter of a result column of this type, as SQLAlchemy would apply it."""
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        return _utc_datetime
+    processor: Processor = type_.dialect_impl(dialect).result_processor(dialect, None)
+    return processor
 
 
 class DriverStatement:
@@ -74,23 +125,27 @@ class DriverStatement:
             # compute at execution: the caller must give it (e.g. received_at).
             raise ValueError(f"give the values of {sorted(self.fixed)} too")
         self.processors: tuple[Processor, ...] = tuple(
-            binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+            bind_processor(binds[n].type, dialect) for n in names
         )
         self.results: tuple[Processor, ...] = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None)
+            result_processor(c.type, dialect)
             for c in getattr(statement, "exported_columns", ())
         )
         self.keys = tuple(keys)
+        # One C call fetches a row's values in the statement's order; only the columns with a
+        # converter are touched again (most are strings and integers the driver takes as they are).
+        self._get = _getter(names)
+        self._convert = tuple((i, p) for i, p in enumerate(self.processors) if p is not None)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """One row's parameters as the driver takes them (a tuple, or a dict by name)."""
-        fixed = self.fixed
-        out = [
-            (values[n] if n not in fixed else fixed[n])
-            if p is None
-            else p(values[n] if n not in fixed else fixed[n])
-            for n, p in zip(self.names, self.processors, strict=True)
-        ]
+        if self.fixed:
+            values = {**values, **self.fixed}
+        out = self._get(values)
+        if self._convert:
+            out = list(out)
+            for i, convert in self._convert:
+                out[i] = convert(out[i])
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:

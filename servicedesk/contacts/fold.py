@@ -8,7 +8,7 @@ sender's event id, never by arrival.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -207,6 +207,8 @@ def _fold_select(dialect: str, _keys: tuple[str, ...]) -> Any:
             _EV.c.channel.in_([sa.literal_column("'phone'"), sa.literal_column("'email'")]),
             in_list(_EV.c.contact_id, "ids", dialect),
             _EV.c.type != sa.literal_column(f"'{SURVEYED_MARK}'"),
+            # The events of the delivery being stored are in hand (``fold_contacts``' fresh).
+            sa.or_(_EV.c.delivery_id.is_(None), _EV.c.delivery_id != sa.bindparam("fresh_in")),
         ),
         sa.select(
             sa.null(), _SR.c.contact_id, sa.null(), sa.literal_column(f"'{SURVEYED_MARK}'"),
@@ -238,9 +240,26 @@ def queue_ids(session: Session, org_id: int, names: set[str]) -> dict[str, int]:
     return found
 
 
-def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) -> set[str]:
+#: ``fold_contacts``' delivery id when it has no fresh events in hand (no delivery has it).
+NO_DELIVERY = -1
+
+
+def fold_contacts(
+    session: Session,
+    org: Organisation,
+    keys: set[ContactKey],
+    *,
+    fresh: Sequence[Mapping[str, Any]] = (),
+    fresh_in: int = NO_DELIVERY,
+) -> set[str]:
     """Recompute the contacts with these keys from all their stored events; returns the
-    contact ids among them that have survey responses."""
+    contact ids among them that have survey responses.
+
+    ``fresh`` are the event rows just stored by the delivery ``fresh_in``, all of them (a
+    delivery stored in this transaction): they are taken as they are instead of read back, and
+    only the other deliveries' events are read. For a batch of new calls that is nearly nothing
+    to read, where reading its own 500 events back was a fifth of its time (issue 17).
+    """
     surveyed: set[str] = set()
     if not keys:
         return surveyed
@@ -248,13 +267,18 @@ def fold_contacts(session: Session, org: Organisation, keys: set[ContactKey]) ->
     conn = session.connection()
     dialect = conn.dialect.name
     ids = list_value(dialect, sorted({cid for _, cid in keys}))
-    select = prepared(conn.dialect, _fold_select, ("org_id", "ids"))
-    for channel, contact_id, *rest in select.execute(conn, {"org_id": org.id, "ids": ids}):
+    select = prepared(conn.dialect, _fold_select, ("org_id", "ids", "fresh_in"))
+    stored = select.execute(conn, {"org_id": org.id, "ids": ids, "fresh_in": fresh_in})
+    for channel, contact_id, *rest in stored:
         if rest[1] == SURVEYED_MARK:
             surveyed.add(contact_id)
         elif (channel, contact_id) in keys:
             # occurred_at comes back aware UTC from its column type on both engines.
             by_key[(channel, contact_id)].append(FoldEvent(*rest))
+    for row in fresh:
+        key = (row["channel"], row["contact_id"])
+        if key in keys and row["type"] != SURVEYED_MARK and row["channel"] in START_TYPE:
+            by_key[key].append(FoldEvent(*(row[name] for name in _FOLD_COLUMNS[2:])))
     computed = {key: compute_contact(key[0], events) for key, events in by_key.items()}
     queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})
     now = utcnow()
@@ -310,15 +334,28 @@ def lock_contacts(session: Session, org_id: int, contact_ids: set[str]) -> None:
         advisory_lock(session, *(f"contact:{org_id}:{cid}" for cid in contact_ids))
 
 
-def fold_events(session: Session, org: Organisation, new: list[dict[str, Any]]) -> None:
-    """Bring the contacts and survey responses in line with newly stored events (rows)."""
+def fold_events(
+    session: Session,
+    org: Organisation,
+    new: list[dict[str, Any]],
+    *,
+    delivery_id: int = NO_DELIVERY,
+) -> None:
+    """Bring the contacts and survey responses in line with newly stored events (rows).
+
+    ``delivery_id``: the delivery these are all the events of, stored in this transaction (not
+    a call list's later chunk, whose delivery has events stored before): the fold then takes
+    them from ``new`` instead of reading them back."""
     keys = {(r["channel"], r["contact_id"]) for r in new if r["type"] != "survey.response"}
     surveys = [r for r in new if r["type"] == "survey.response"]
     ids = {r["contact_id"] for r in new}
     if not ids:
         return
     lock_contacts(session, org.id, ids)
-    surveyed = fold_contacts(session, org, keys)
+    if delivery_id == NO_DELIVERY:
+        surveyed = fold_contacts(session, org, keys)
+    else:
+        surveyed = fold_contacts(session, org, keys, fresh=new, fresh_in=delivery_id)
     record_survey_responses(session, org.id, surveys)
     # Scores and matched change only where responses exist (most calls have none).
     link_surveys(session, org.id, surveyed | {r["contact_id"] for r in surveys})

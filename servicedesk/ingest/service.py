@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlmodel import Session
 
-from servicedesk.contacts.fold import fold_events
+from servicedesk.contacts.fold import NO_DELIVERY, fold_events
 from servicedesk.db import insert_for, table_of
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
@@ -278,7 +278,8 @@ def _ingest(
         # During a key rotation, a returning caller's older rows move to the current key.
         callers = [e.caller for e in unique.values() if e.caller and e.id in inserted]
         rekey_callers(session, org, callers, pseudonym_key, previous_keys)
-    fold_events(session, org, new)
+    # A new delivery's events are all in ``new``: the fold need not read them back.
+    fold_events(session, org, new, delivery_id=NO_DELIVERY if add else delivery_id)
     fresh = [e for e in unique.values() if e.caller and e.id in inserted]
     if fresh:
         # The only place a clear caller is seen after pseudonymisation: a hook keeps what its

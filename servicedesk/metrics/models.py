@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from servicedesk import db as _db  # noqa: F401  (naming convention before the f
 from servicedesk.contacts.models import Contact
 from servicedesk.db import dialect_of, insert_for, table_of
 from servicedesk.metrics.periods import Month
+from servicedesk.statements import prepared
 from servicedesk.orgs.models import Organisation
 from servicedesk.timeutil import local_date, utcnow
 
@@ -71,15 +73,32 @@ def drop_months_from(session: Session, org: Organisation, keys: Iterable[int]) -
     _tombstones(session, org.id, stale)
 
 
-def _tombstones(session: Session, org_id: int, keys: list[int]) -> None:
-    dialect = dialect_of(session)
+_TOMBSTONE_KEYS = ("organisation_id", "month", "version", "fingerprint", "data", "built_at")
+
+
+def _tombstone_upsert(dialect: str, _keys: tuple[str, ...]) -> Any:
+    """A month's row emptied with its version raised by one (the ``version`` given, 1), or
+    made empty at version 1. Every value is a parameter, so it compiles once (``prepared``)."""
     stmt = insert_for(dialect, MA)
-    stmt = stmt.on_conflict_do_update(
+    new = stmt.excluded
+    return stmt.on_conflict_do_update(
         index_elements=["organisation_id", "month"],
-        set_={"version": MA.c.version + 1, "fingerprint": "", "data": None, "built_at": None},
+        set_={
+            "version": MA.c.version + new.version,
+            "fingerprint": new.fingerprint,
+            "data": new.data,
+            "built_at": new.built_at,
+        },
     )
-    session.execute(
-        stmt,
+
+
+def _tombstones(session: Session, org_id: int, keys: list[int]) -> None:
+    # Compiled once (``prepared``): a late event of a closed month runs this on the write path,
+    # where building the upsert each time cost more than the rest of the fold (issue 17).
+    conn = session.connection()
+    upsert = prepared(conn.dialect, _tombstone_upsert, _TOMBSTONE_KEYS)
+    upsert.executemany(
+        conn,
         [{"organisation_id": org_id, "month": k, "version": 1, "fingerprint": "",
           "data": None, "built_at": None} for k in keys],
     )  # fmt: skip
