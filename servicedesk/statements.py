@@ -76,7 +76,7 @@ def _utc_text(value: datetime | None) -> str | None:
 
 
 def _utc_datetime(value: str | None) -> datetime | None:
-    """An aware UTC datetime from SQLite's text (``_utc_text``'s inverse, as SQLAlchemy reads it)."""
+    """An aware UTC datetime from SQLite's text, as SQLAlchemy reads it (``_utc_text``'s inverse)."""
     if value is None:
         return None
     parsed = datetime.fromisoformat(value)

@@ -46,9 +46,12 @@ def _random_datetimes(count: int) -> list[datetime]:
         )
         out.append(base.astimezone(rng.choice(zones)))
     # Summer time's edges in Stockholm, and the first microsecond of a year.
-    out += [datetime(2026, 3, 29, 1, 59, 59, 999_999, tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")),
-            datetime(2026, 10, 25, 1, 0, tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")),
-            datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=UTC)]  # fmt: skip
+    stockholm = ZoneInfo("Europe/Stockholm")
+    out += [
+        datetime(2026, 3, 29, 1, 59, 59, 999_999, tzinfo=UTC).astimezone(stockholm),
+        datetime(2026, 10, 25, 1, 0, tzinfo=UTC).astimezone(stockholm),
+        datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    ]
     return out
 
 

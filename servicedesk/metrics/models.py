@@ -17,10 +17,10 @@ from sqlmodel import Field, SQLModel
 
 from servicedesk import db as _db  # noqa: F401  (naming convention before the first table)
 from servicedesk.contacts.models import Contact
-from servicedesk.db import dialect_of, insert_for, table_of
+from servicedesk.db import insert_for, table_of
 from servicedesk.metrics.periods import Month
-from servicedesk.statements import prepared
 from servicedesk.orgs.models import Organisation
+from servicedesk.statements import prepared
 from servicedesk.timeutil import local_date, utcnow
 
 C = table_of(Contact)
