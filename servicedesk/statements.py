@@ -76,7 +76,7 @@ def _utc_text(value: datetime | None) -> str | None:
 
 
 def _utc_datetime(value: str | None) -> datetime | None:
-    """An aware UTC datetime from SQLite's text, as SQLAlchemy reads it (``_utc_text``'s inverse)."""
+    """An aware UTC datetime from SQLite's text, as SQLAlchemy reads it (``_utc_text`` undone)."""
     if value is None:
         return None
     parsed = datetime.fromisoformat(value)
@@ -128,8 +128,7 @@ class DriverStatement:
             bind_processor(binds[n].type, dialect) for n in names
         )
         self.results: tuple[Processor, ...] = tuple(
-            result_processor(c.type, dialect)
-            for c in getattr(statement, "exported_columns", ())
+            result_processor(c.type, dialect) for c in getattr(statement, "exported_columns", ())
         )
         self.keys = tuple(keys)
         # One C call fetches a row's values in the statement's order; only the columns with a

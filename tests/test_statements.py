@@ -41,8 +41,8 @@ def _random_datetimes(count: int) -> list[datetime]:
     out = []
     for _ in range(count):
         base = datetime(1, 1, 2, tzinfo=UTC) + timedelta(
-            seconds=rng.randrange(0, 9998 * 365 * 86400), microseconds=rng.choice([0, 1, 999_999,
-            rng.randrange(1_000_000)]),  # fmt: skip
+            seconds=rng.randrange(0, 9998 * 365 * 86400),
+            microseconds=rng.choice([0, 1, 999_999, rng.randrange(1_000_000)]),  # fmt: skip
         )
         out.append(base.astimezone(rng.choice(zones)))
     # Summer time's edges in Stockholm, and the first microsecond of a year.
