@@ -71,7 +71,7 @@ def test_sqlite_datetimes_are_read_as_sqlalchemy_reads_them() -> None:
     texts += ["2026-05-04 08:00:00", "2026-05-04T08:00:00.5", "2026-05-04 10:00:00+02:00"]
     for text in texts:
         ours, theirs = fast(text), _sqlalchemy_result(text)
-        assert ours == theirs and ours.tzinfo == UTC, text  # type: ignore[union-attr]
+        assert ours == theirs and ours.tzinfo == UTC, text
     assert fast(None) is None is _sqlalchemy_result(None)
 
 
