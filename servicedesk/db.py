@@ -69,6 +69,8 @@ def make_engine(
             cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA cache_size = -65536")
+            cur.execute("PRAGMA mmap_size = 268435456")
             cur.close()
 
         @sa.event.listens_for(engine, "begin")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlmodel import Session
 
-from servicedesk.contacts.fold import NO_DELIVERY, fold_events
+from servicedesk.contacts.fold import ContactColumns, ContactKey, fold_events, plan_contacts
 from servicedesk.db import insert_for, table_of
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
@@ -204,6 +204,8 @@ class NewEvents:
 
     unique: dict[str, EventIn]
     rows: list[dict[str, Any]]
+    #: Their contacts as these events alone make them (``plan_contacts``).
+    contacts: dict[ContactKey, ContactColumns]
 
 
 def prepare_events(org: Organisation, events: Sequence[EventIn], pseudonym_key: bytes) -> NewEvents:
@@ -211,7 +213,8 @@ def prepare_events(org: Organisation, events: Sequence[EventIn], pseudonym_key: 
     for event in events:
         unique.setdefault(event.id, event)
     now = utcnow()
-    return NewEvents(unique, [_event_row(org, pseudonym_key, e, now) for e in unique.values()])
+    rows = [_event_row(org, pseudonym_key, e, now) for e in unique.values()]
+    return NewEvents(unique, rows, plan_contacts(org, rows))
 
 
 def ingest_events(
@@ -279,7 +282,10 @@ def _ingest(
         callers = [e.caller for e in unique.values() if e.caller and e.id in inserted]
         rekey_callers(session, org, callers, pseudonym_key, previous_keys)
     # A new delivery's events are all in ``new``: the fold need not read them back.
-    fold_events(session, org, new, delivery_id=NO_DELIVERY if add else delivery_id)
+    if add:
+        fold_events(session, org, new)
+    else:
+        fold_events(session, org, new, delivery_id=delivery_id, planned=ready.contacts)
     fresh = [e for e in unique.values() if e.caller and e.id in inserted]
     if fresh:
         # The only place a clear caller is seen after pseudonymisation: a hook keeps what its
