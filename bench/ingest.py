@@ -7,17 +7,21 @@ gunicorn is configured as ``servicedesk serve`` runs it in production (2 workers
 server); ``--worker-class sync`` runs gunicorn's sync workers instead, which close the connection
 after every request (a TCP handshake per request for both servers alike).
 ``--baseline-tree DIR`` also measures another checkout's servicedesk (e.g. main before a change)
-on the same database in the same run, after this tree's, for before/after figures.
+on the same database in the same run, for before/after figures. The servers run side by side
+and are measured in turn, a few seconds each, over several rounds (the order turned each
+round): on a shared machine whose speed changes by half from one minute to the next, a server
+measured alone for ten seconds got another machine than the one it was compared with.
 Goals (issue 2): single-event throughput at least half the bare endpoint's; batches of 500 at
 least 25,000 events/s on SQLite; nothing lost (every 202'd event is in the database once).
 
-    python bench/ingest.py [--seconds 10] [--clients 3] [--database-url URL]
+    python bench/ingest.py [--seconds 4] [--rounds 3] [--clients 3] [--database-url URL]
                            [--worker-class gthread|sync] [--baseline-tree DIR] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import platform
 import sys
@@ -102,34 +106,55 @@ def _measure(port: int, token: str, seconds: float, clients: int, batch: int) ->
     return totals(results)
 
 
-def _servicedesk(
-    opts: argparse.Namespace,
-    token: str,
-    env: dict[str, str],
-    server: dict[str, Any],
-    tree: str | None,
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Single events, then batches of 500, through the servicedesk of this tree or of ``tree``."""
+def _server(
+    stack: contextlib.ExitStack, app: str, env: dict[str, str], server: dict[str, Any], tree: str
+) -> int:
+    """A gunicorn serving ``app`` from this tree or from ``tree``, up until the stack closes."""
     where = str(Path(tree).resolve()) if tree else None
     extra = {"PYTHONPATH": where} if where else {}
-    with gunicorn(
-        "servicedesk:create_app()", {**env, **extra}, **server, chdir=where or ROOT
-    ) as port:
-        return (
-            _measure(port, token, opts.seconds, opts.clients, 1),
-            _measure(port, token, opts.seconds, opts.clients, 500),
-        )
+    return stack.enter_context(gunicorn(app, {**env, **extra}, **server, chdir=where or ROOT))
+
+
+def _rounds(
+    ports: dict[str, int], token: str, opts: argparse.Namespace, batch: int
+) -> tuple[dict[str, dict[str, float]], list[float]]:
+    """Each server in turn for ``seconds``, ``rounds`` times over (the order turned each round),
+    so that the machine's slow and fast moments fall on every server alike. Returns each
+    server's totals over all rounds and each round's single-event ratio (servicedesk / bare)."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in ports}
+    names = list(ports)
+    ratios = []
+    for round_ in range(opts.rounds):
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        measured = {name: _measure(ports[name], token, opts.seconds, opts.clients, batch)
+                    for name in order}  # fmt: skip
+        for name, result in measured.items():
+            runs[name].append(result)
+        ratios.append(measured["servicedesk"]["per_s"] / measured["bare"]["per_s"])
+    out = {}
+    for name, results in runs.items():
+        elapsed = sum(r["accepted"] / r["per_s"] if r["per_s"] else 0.0 for r in results)
+        accepted = sum(r["accepted"] for r in results)
+        requests = sum(r["requests_per_s"] * (r["accepted"] / r["per_s"] if r["per_s"] else 0.0)
+                       for r in results)  # fmt: skip
+        out[name] = {
+            "per_s": accepted / elapsed if elapsed else 0.0,
+            "requests_per_s": requests / elapsed if elapsed else 0.0,
+            "accepted": accepted,
+            "errors": sum(r["errors"] for r in results),
+        }
+    return out, ratios
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=4, help="per server per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-write", action="store_true", help="do not update benchmarks.md")
     parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
     parser.add_argument("--baseline-tree", default="", help="another checkout to measure too")
-    parser.add_argument("--baseline-first", action="store_true", help="measure it before this one")
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sd-bench-"))
     database_url = opts.database_url or f"sqlite:///{tmp / 'bench.sqlite'}"
@@ -150,59 +175,64 @@ def main() -> None:
 
     server = {"worker_class": opts.worker_class, "threads": THREADS}
     load_before = os.getloadavg()
-    with gunicorn("bench.bare_app:app", env, **server) as port:
-        bare_single = _measure(port, token, opts.seconds, opts.clients, 1)
-        bare_batch = _measure(port, token, opts.seconds, opts.clients, 500)
-    baseline = None
-    if opts.baseline_tree and opts.baseline_first:
-        baseline = _servicedesk(opts, token, env, server, opts.baseline_tree)
-    single, batch = _servicedesk(opts, token, env, server, None)
-    if opts.baseline_tree and not opts.baseline_first:
-        baseline = _servicedesk(opts, token, env, server, opts.baseline_tree)
+    with contextlib.ExitStack() as stack:
+        ports = {
+            "bare": _server(stack, "bench.bare_app:app", env, server, ""),
+            "servicedesk": _server(stack, "servicedesk:create_app()", env, server, ""),
+        }
+        if opts.baseline_tree:
+            ports["baseline"] = _server(
+                stack, "servicedesk:create_app()", env, server, opts.baseline_tree
+            )
+        single, single_ratios = _rounds(ports, token, opts, 1)
+        batch, _ = _rounds(ports, token, opts, 500)
     load_after = os.getloadavg()
     stored = stored_events(database_url)
-    accepted = single["accepted"] + batch["accepted"]
-    if baseline:
-        accepted += baseline[0]["accepted"] + baseline[1]["accepted"]
+    accepted = sum(r["accepted"] for name, r in single.items() if name != "bare")
+    accepted += sum(r["accepted"] for name, r in batch.items() if name != "bare")
     engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-    ratio = single["per_s"] / bare_single["per_s"]
+    ratio = single["servicedesk"]["per_s"] / single["bare"]["per_s"]
+    labels = {
+        "bare": "bare Flask endpoint",
+        "servicedesk": "servicedesk",
+        "baseline": "baseline tree",
+    }
+    rows = []
+    for size, results in (("1 event/request", single), ("500 events/request", batch)):
+        for name, r in results.items():
+            rows.append(
+                f"| {labels[name]}, {size} | {r['per_s']:,.0f} | {r['requests_per_s']:,.0f} "
+                f"| {r['errors']:.0f} |"
+            )
     lines = [
         f"## Ingest throughput ({engine})",
         "",
-        f"`python bench/ingest.py --seconds {opts.seconds:g} --clients {opts.clients}` on "
-        f"{platform.machine()}, {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-        f"gunicorn with 2 {opts.worker_class} workers"
+        f"`python bench/ingest.py --seconds {opts.seconds:g} --rounds {opts.rounds} --clients "
+        f"{opts.clients}` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; gunicorn with 2 {opts.worker_class} workers"
         + (" (connections kept alive)" if opts.worker_class == "gthread" else "")
-        + ", clients on the same machine over loopback; load average (1 min) "
-        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after.",
+        + ", clients on the same machine over loopback; each server measured in turn for "
+        f"{opts.seconds:g} s, {opts.rounds} rounds; load average (1 min) {load_before[0]:.1f} "
+        f"before, {load_after[0]:.1f} after.",
         "",
         "| run | events/s | requests/s | errors |",
         "|---|---:|---:|---:|",
-        f"| bare Flask endpoint, 1 event/request | {bare_single['per_s']:,.0f} | "
-        f"{bare_single['requests_per_s']:,.0f} | {bare_single['errors']:.0f} |",
-        f"| servicedesk, 1 event/request | {single['per_s']:,.0f} | "
-        f"{single['requests_per_s']:,.0f} | {single['errors']:.0f} |",
-        f"| bare Flask endpoint, 500 events/request | {bare_batch['per_s']:,.0f} | "
-        f"{bare_batch['requests_per_s']:,.0f} | {bare_batch['errors']:.0f} |",
-        f"| servicedesk, 500 events/request | {batch['per_s']:,.0f} | "
-        f"{batch['requests_per_s']:,.0f} | {batch['errors']:.0f} |",
-    ]
-    if baseline:
-        lines += [
-            f"| baseline tree, 1 event/request | {baseline[0]['per_s']:,.0f} | "
-            f"{baseline[0]['requests_per_s']:,.0f} | {baseline[0]['errors']:.0f} |",
-            f"| baseline tree, 500 events/request | {baseline[1]['per_s']:,.0f} | "
-            f"{baseline[1]['requests_per_s']:,.0f} | {baseline[1]['errors']:.0f} |",
-        ]
-    lines += [
+        *rows,
         "",
-        f"- single-event ratio to the bare endpoint: **{ratio:.2f}** (goal ≥ 0.5)"
+        f"- single-event ratio to the bare endpoint: **{ratio:.2f}** (goal ≥ 0.5); by round: "
+        + ", ".join(f"{r:.2f}" for r in single_ratios)
         + (
-            f"; the baseline tree's: {baseline[0]['per_s'] / bare_single['per_s']:.2f}"
-            if baseline
+            f"; the baseline tree's: {single['baseline']['per_s'] / single['bare']['per_s']:.2f}"
+            if "baseline" in single
             else ""
         ),
-        f"- batches of 500: **{batch['per_s']:,.0f} events/s** (goal ≥ 25,000 on SQLite)",
+        f"- batches of 500: **{batch['servicedesk']['per_s']:,.0f} events/s** "
+        "(goal ≥ 25,000 on SQLite)"
+        + (
+            f"; the baseline tree's: {batch['baseline']['per_s']:,.0f}"
+            if "baseline" in batch
+            else ""
+        ),
         f"- events accepted (202): {accepted:,.0f}; stored in the database: {stored:,}; "
         f"lost: {accepted - stored:,.0f}",
     ]
