@@ -147,6 +147,16 @@ class DriverStatement:
                 out[i] = convert(out[i])
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
+    def with_value(self, params: Any, name: str, value: Any) -> Any:
+        """``parameters`` made earlier, with parameter ``name`` set to ``value`` (one without a
+        converter: an id known only later, such as the delivery's)."""
+        index = self.names.index(name)
+        if self.processors[index] is not None:
+            raise ValueError(f"{name} has a converter: give it to parameters()")
+        if self.positional:
+            return (*params[:index], value, *params[index + 1 :])
+        return {**params, name: value}
+
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """Result rows with the columns' types applied (SQLite's datetimes are text)."""
         procs = self.results
@@ -162,13 +172,14 @@ class DriverStatement:
             raw = cursor.fetchall() if cursor.description else []
         return self.rows(raw)
 
-    def executemany(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run once per row in one driver call (no rows returned)."""
+    def executemany(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run once per row in one driver call (no rows returned); the rows it changed, in all."""
         if not rows:
-            return
+            return 0
         params = [self.parameters(r) for r in rows]
         with _driver(conn, self.sql, params) as cursor:
             cursor.executemany(self.sql, params)
+            return int(cursor.rowcount)
 
 
 class InsertReturning:
@@ -183,14 +194,24 @@ class InsertReturning:
             head, values, tail = _split_values(self.one.sql)
             self._sqlite = (head, values, tail)
 
-    def run(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    def run(
+        self,
+        conn: sa.Connection,
+        rows: Sequence[Mapping[str, Any]],
+        params: Sequence[Any] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Insert ``rows``; the rows returned. ``params``: the rows' ``parameters`` made
+        beforehand (outside SQLite's writer's turn), used instead of converting them here."""
         if not rows:
             return []
         one = self.one
-        if len(rows) == 1:
-            return one.execute(conn, rows[0])
-        if self.dialect != "sqlite":
+        if params is None:
             params = [one.parameters(r) for r in rows]
+        if len(rows) == 1:
+            with _driver(conn, one.sql, params[0]) as cursor:
+                cursor.execute(one.sql, params[0])
+                return one.rows(cursor.fetchall())
+        if self.dialect != "sqlite":
             out: list[Any] = []
             with _driver(conn, one.sql, params) as cursor:
                 cursor.executemany(one.sql, params, returning=True)
@@ -200,12 +221,12 @@ class InsertReturning:
                         break
             return one.rows(out)
         out = []
-        for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
-            chunk = rows[start : start + SQLITE_ROWS_PER_INSERT]
+        for start in range(0, len(params), SQLITE_ROWS_PER_INSERT):
+            chunk = params[start : start + SQLITE_ROWS_PER_INSERT]
             sql = _sqlite_values(*self._sqlite, len(chunk))
             flat: list[Any] = []
-            for row in chunk:
-                flat.extend(one.parameters(row))
+            for row_params in chunk:
+                flat.extend(row_params)
             with _driver(conn, sql, flat) as cursor:
                 cursor.execute(sql, flat)
                 out.extend(cursor.fetchall())

@@ -98,3 +98,13 @@ def test_parameters_come_in_the_statements_order_with_literals_kept() -> None:
     assert statement.sql.count("?") == 3
     assert sorted(map(str, params)) == sorted(["7", "2026-05-04 08:00:00.000000", "fixed"])
     assert params[statement.names.index("when")] == "2026-05-04 08:00:00.000000"
+
+
+def test_a_parameter_set_later_takes_its_place_in_parameters_made_before() -> None:
+    table = sa.table("t", sa.column("a", sa.Integer), sa.column("b", UTCDateTime()))
+    statement = DriverStatement(sa.insert(table), sqlite.dialect(), ("a", "b"))
+    when = datetime(2026, 5, 4, 8, tzinfo=UTC)
+    made = statement.parameters({"a": None, "b": when})
+    assert statement.with_value(made, "a", 7) == statement.parameters({"a": 7, "b": when})
+    with pytest.raises(ValueError, match="converter"):
+        statement.with_value(made, "b", when)

@@ -170,6 +170,12 @@ def _contact_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
     )
 
 
+def _contact_insert_new(dialect: str, _columns: tuple[str, ...]) -> Any:
+    """INSERT of contacts not stored yet: one already stored is left to ``_contact_upsert``."""
+    keys = ("organisation_id", "channel", "contact_id")
+    return insert_for(dialect, table_of(Contact)).on_conflict_do_nothing(index_elements=keys)
+
+
 @lru_cache(maxsize=4)
 def _queue_insert(dialect: str) -> Any:
     table = table_of(Queue)
@@ -321,6 +327,7 @@ def fold_contacts(
         elif (channel, contact_id) in keys:
             # occurred_at comes back aware UTC from its column type on both engines.
             by_key[(channel, contact_id)].append(FoldEvent(*rest))
+    seen = set(by_key)  # the contacts other deliveries have events of
     computed: dict[ContactKey, ContactColumns] = {}
     if planned is not None and fresh_in != NO_DELIVERY:
         computed = {key: planned[key] for key in keys if key not in by_key and key in planned}
@@ -346,8 +353,7 @@ def fold_contacts(
         del row["queue"]
         rows.append(row)
     if rows:
-        upsert = prepared(conn.dialect, _contact_upsert, tuple(rows[0]))
-        upsert.executemany(conn, rows)
+        _store_contacts(conn, rows, seen)
         # A contact of a closed month makes that month's stored aggregates stale (no statement
         # when every contact is of the running month, the common case).
         drop_months_from(session, org, {r["start_month"] for r in rows})
@@ -359,6 +365,28 @@ def fold_contacts(
                 session, org.id, CONTACTS.c.contact_id.in_(answered[start : start + 500])
             )
     return surveyed
+
+
+def _store_contacts(conn: sa.Connection, rows: list[dict[str, Any]], seen: set[ContactKey]) -> None:
+    """Insert or update the contacts' rows; ``seen`` are the keys other deliveries had events of.
+
+    On SQLite an upsert that may update a row costs three to four times a plain insert while
+    foreign keys are checked (measured: 6.5 against 2.0 ms for 167 new contacts, issue 17). So
+    the contacts no other delivery had events of, nearly all of a batch, are first inserted
+    with ``DO NOTHING``; only if some of them were there after all (their events purged, the
+    contact kept) does the upsert run over them too. PostgreSQL upserts them all at once.
+    """
+    upsert = prepared(conn.dialect, _contact_upsert, tuple(rows[0]))
+    if conn.dialect.name != "sqlite":
+        upsert.executemany(conn, rows)
+        return
+    known = set(seen)
+    new = [r for r in rows if (r["channel"], r["contact_id"]) not in known]
+    if new:
+        insert = prepared(conn.dialect, _contact_insert_new, tuple(rows[0]))
+        if insert.executemany(conn, new) != len(new):
+            known.update((r["channel"], r["contact_id"]) for r in new)
+    upsert.executemany(conn, [r for r in rows if (r["channel"], r["contact_id"]) in known])
 
 
 def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from flask import Response, current_app
 from sqlalchemy.exc import DataError, StatementError
 from sqlmodel import Session
 
-from servicedesk.db import get_session, unit_of_work
+from servicedesk.db import get_engine, get_session, unit_of_work
 from servicedesk.ingest.refusals import (
     DeliveryRefused,
     begin_delivery,
@@ -104,7 +104,9 @@ def _answered(endpoint: DeliveryEndpoint, refusal: DeliveryRefused) -> DeliveryR
 
 
 def _prepared(arrival: Arrival) -> NewEvents:
-    return prepare_events(arrival.org, arrival.events, current_app.config["PSEUDONYM_KEY"])
+    return prepare_events(
+        arrival.org, arrival.events, current_app.config["PSEUDONYM_KEY"], get_engine().dialect
+    )
 
 
 def _ingest(session: Session, arrival: Arrival, ready: NewEvents) -> IngestResult:

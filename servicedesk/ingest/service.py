@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from servicedesk.contacts.fold import ContactColumns, ContactKey, fold_events, plan_contacts
@@ -206,15 +207,27 @@ class NewEvents:
     rows: list[dict[str, Any]]
     #: Their contacts as these events alone make them (``plan_contacts``).
     contacts: dict[ContactKey, ContactColumns]
+    #: The rows as the database driver takes them (without the delivery's id), when made for
+    #: a dialect; None: converted in the writer's turn.
+    params: list[Any] | None = None
 
 
-def prepare_events(org: Organisation, events: Sequence[EventIn], pseudonym_key: bytes) -> NewEvents:
+def prepare_events(
+    org: Organisation,
+    events: Sequence[EventIn],
+    pseudonym_key: bytes,
+    dialect: Dialect | None = None,
+) -> NewEvents:
     unique: dict[str, EventIn] = {}
     for event in events:
         unique.setdefault(event.id, event)
     now = utcnow()
     rows = [_event_row(org, pseudonym_key, e, now) for e in unique.values()]
-    return NewEvents(unique, rows, plan_contacts(org, rows))
+    params = None
+    if dialect is not None:
+        insert = prepared_insert(dialect, _event_insert, _EVENT_COLUMNS).one
+        params = [insert.parameters(row) for row in rows]
+    return NewEvents(unique, rows, plan_contacts(org, rows), params)
 
 
 def ingest_events(
@@ -273,7 +286,10 @@ def _ingest(
     if rows:
         conn = session.connection()
         insert = prepared_insert(conn.dialect, _event_insert, _EVENT_COLUMNS)
-        inserted = {r[0] for r in insert.run(conn, rows)}
+        params = None
+        if ready.params is not None:
+            params = [insert.one.with_value(p, "delivery_id", delivery_id) for p in ready.params]
+        inserted = {r[0] for r in insert.run(conn, rows, params)}
     new = [r for r in rows if r["event_id"] in inserted]
     if previous_keys is None:
         previous_keys = _previous_keys()
