@@ -70,9 +70,24 @@ def _utc_text(value: datetime | None) -> str | None:
     decorator, then ``%`` over a dict) were a sixth of a batch's time (issue 17)."""
     if value is None:
         return None
+    last = _last_utc_text
+    if value is last[0]:  # the same moment again (a delivery's received_at on every event row)
+        return last[1]
     if value.utcoffset() is None:
         raise ValueError("Datetime values must have timezone information.")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+    text = value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+    _remember_utc_text(value, text)
+    return text
+
+
+#: The last datetime ``_utc_text`` converted and its text, as one tuple (read and replaced
+#: whole, so a thread never sees one value's datetime with another's text).
+_last_utc_text: tuple[datetime | None, str] = (None, "")
+
+
+def _remember_utc_text(value: datetime, text: str) -> None:
+    global _last_utc_text
+    _last_utc_text = (value, text)
 
 
 def _utc_datetime(value: str | None) -> datetime | None:

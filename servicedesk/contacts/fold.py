@@ -7,6 +7,7 @@ sender's event id, never by arrival.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -254,8 +255,11 @@ NO_DELIVERY = -1
 ContactColumns = dict[str, Any]
 
 
+_FOLD_VALUES = operator.itemgetter(*_FOLD_COLUMNS[2:])
+
+
 def _fold_event(row: Mapping[str, Any]) -> FoldEvent:
-    return FoldEvent(*(row[name] for name in _FOLD_COLUMNS[2:]))
+    return FoldEvent(*_FOLD_VALUES(row))
 
 
 def _folds(row: Mapping[str, Any]) -> bool:
