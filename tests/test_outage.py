@@ -93,3 +93,55 @@ def test_serialized_writes_is_reentrant_and_releases(tmp_path):
     finally:
         probe.close()
         engine.dispose()
+
+
+def test_the_wal_is_copied_into_the_database_after_the_writers_turn(tmp_path, monkeypatch):
+    """The checkpoint runs once the turn is over (not in the commit): the database file alone,
+    without its WAL, then holds what was committed."""
+    import shutil
+    import sqlite3
+
+    from servicedesk import db as dbmod
+
+    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", 0.0)
+    path = tmp_path / "wal.sqlite"
+    engine = dbmod.make_engine(f"sqlite:///{path}")
+    dbmod.enable_wal(engine)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        with dbmod.unit_of_work(engine) as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (1), (2), (3)")
+        copy = tmp_path / "copy.sqlite"
+        shutil.copyfile(path, copy)  # the main file only: what the WAL holds is not in it
+        with sqlite3.connect(copy) as check:
+            assert check.execute("SELECT count(*) FROM t").fetchone() == (3,)
+    finally:
+        engine.dispose()
+
+
+def test_without_the_checkpoint_the_wal_keeps_the_rows(tmp_path, monkeypatch):
+    """The counter-test: with the checkpoint held off, the database file alone lacks them."""
+    import shutil
+    import sqlite3
+
+    from servicedesk import db as dbmod
+
+    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", 3600.0)
+    path = tmp_path / "wal.sqlite"
+    engine = dbmod.make_engine(f"sqlite:///{path}")
+    dbmod.enable_wal(engine)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        dbmod._last_checkpoint[str(path)] = __import__("time").monotonic()
+        with dbmod.unit_of_work(engine) as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (1), (2), (3)")
+        copy = tmp_path / "copy.sqlite"
+        shutil.copyfile(path, copy)
+        with sqlite3.connect(copy) as check:
+            tables = check.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall()
+            rows = check.execute("SELECT count(*) FROM t").fetchone() if tables else (0,)
+        assert rows == (0,)
+    finally:
+        engine.dispose()
