@@ -2,7 +2,8 @@
 
 What any endpoint that keeps every delivery must at least do, on the same database as
 servicedesk (``DATABASE_URL``): parse the JSON body, insert the body as one row in a table of
-its own (``bench_bare_write``, no index but its key), commit, answer 202. SQLite: its own
+its own (``bench_bare_write``, no index but its key, made by ``create_table`` before the workers
+start), commit, answer 202. SQLite: its own
 connection per thread, WAL, ``synchronous = NORMAL`` and ``BEGIN IMMEDIATE`` as servicedesk
 runs it; PostgreSQL: a psycopg connection per thread, committing as servicedesk does. No
 authentication, no validation, no events, no contacts: the ratio of servicedesk to this
@@ -21,8 +22,20 @@ from sqlalchemy.engine import make_url
 
 app = Flask(__name__)
 _local = threading.local()
-_URL = make_url(os.environ["DATABASE_URL"])
+_URL = make_url(os.environ.get("DATABASE_URL", "sqlite://"))
 _TABLE = "bench_bare_write"
+
+
+def create_table(url: str) -> None:
+    """The endpoint's table, made once before its workers start (not by racing threads)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    key = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "bigserial PRIMARY KEY"
+    body = "BLOB" if engine.dialect.name == "sqlite" else "bytea"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {_TABLE} (id {key}, body {body})")
+    engine.dispose()
 
 
 def _connection() -> Any:
@@ -33,15 +46,10 @@ def _connection() -> Any:
         con = sqlite3.connect(_URL.database, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA busy_timeout = 30000")
         con.execute("PRAGMA synchronous = NORMAL")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY, body BLOB)")
     else:
         import psycopg
 
         con = psycopg.connect(_URL.set(drivername="postgresql").render_as_string(False))
-        with con.transaction():
-            con.execute(
-                f"CREATE TABLE IF NOT EXISTS {_TABLE} (id bigserial PRIMARY KEY, body bytea)"
-            )
     _local.con = con
     return con
 

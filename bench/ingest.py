@@ -170,6 +170,9 @@ def main() -> None:
     cli(full_env, "db", "upgrade")
     cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
     token = cli(full_env, "token", "create", "--org", "bench")
+    from bench.bare_write_app import create_table
+
+    create_table(database_url)
 
     from servicedesk.serve import THREADS
 
