@@ -34,8 +34,6 @@ Processor = Callable[[Any], Any] | None
 #: How many rows one multi-row INSERT ... RETURNING carries on SQLite (its limit is 32,766
 #: parameters; 250 rows of 15 columns stay far below).
 SQLITE_ROWS_PER_INSERT = 250
-#: Parameters in one multi-row statement on SQLite (its limit is 32,766).
-SQLITE_PARAMETERS = 30_000
 
 
 def in_list(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
@@ -163,30 +161,6 @@ class DriverStatement:
             for i, convert in self._convert:
                 out[i] = convert(out[i])
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
-
-    def insert_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Run this INSERT for every row (no rows returned); the rows it changed, in all.
-
-        On SQLite as one multi-row ``VALUES`` list per chunk rather than ``executemany``:
-        the driver lets go of Python's lock for every row of an ``executemany``, and a writer
-        whose turn must wait for it back after each row (while another thread of its worker
-        runs) holds every other writer up that much longer (issue 17).
-        """
-        if not rows or conn.dialect.name != "sqlite":
-            return self.executemany(conn, rows)
-        head, values, tail = _split_values(self.sql)
-        per_chunk = max(1, SQLITE_PARAMETERS // max(1, len(self.names)))
-        changed = 0
-        for start in range(0, len(rows), per_chunk):
-            chunk = rows[start : start + per_chunk]
-            sql = _sqlite_values(head, values, tail, len(chunk))
-            flat: list[Any] = []
-            for row in chunk:
-                flat.extend(self.parameters(row))
-            with _driver(conn, sql, flat) as cursor:
-                cursor.execute(sql, flat)
-                changed += int(cursor.rowcount)
-        return changed
 
     def with_value(self, params: Any, name: str, value: Any) -> Any:
         """``parameters`` made earlier, with parameter ``name`` set to ``value`` (one without a

@@ -388,9 +388,9 @@ def _store_contacts(conn: sa.Connection, rows: list[dict[str, Any]], seen: set[C
     new = [r for r in rows if (r["channel"], r["contact_id"]) not in known]
     if new:
         insert = prepared(conn.dialect, _contact_insert_new, tuple(rows[0]))
-        if insert.insert_many(conn, new) != len(new):
+        if insert.executemany(conn, new) != len(new):
             known.update((r["channel"], r["contact_id"]) for r in new)
-    upsert.insert_many(conn, [r for r in rows if (r["channel"], r["contact_id"]) in known])
+    upsert.executemany(conn, [r for r in rows if (r["channel"], r["contact_id"]) in known])
 
 
 def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any]:
