@@ -187,18 +187,11 @@ class DriverStatement:
             raw = cursor.fetchall() if cursor.description else []
         return self.rows(raw)
 
-    def executemany(
-        self,
-        conn: sa.Connection,
-        rows: Sequence[Mapping[str, Any]],
-        params: Sequence[Any] | None = None,
-    ) -> int:
-        """Run once per row in one driver call (no rows returned); the rows it changed, in all.
-        ``params``: the rows' ``parameters`` made beforehand."""
+    def executemany(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run once per row in one driver call (no rows returned); the rows it changed, in all."""
         if not rows:
             return 0
-        if params is None:
-            params = [self.parameters(r) for r in rows]
+        params = [self.parameters(r) for r in rows]
         with _driver(conn, self.sql, params) as cursor:
             cursor.executemany(self.sql, params)
             return int(cursor.rowcount)
