@@ -18,7 +18,7 @@ from flask import Response, current_app
 from sqlalchemy.exc import DataError, StatementError
 from sqlmodel import Session
 
-from servicedesk.db import get_engine, get_session, unit_of_work
+from servicedesk.db import get_engine, get_session, unit_of_work, worker_turn
 from servicedesk.ingest.refusals import (
     DeliveryRefused,
     begin_delivery,
@@ -73,16 +73,18 @@ def receive(endpoint: DeliveryEndpoint) -> Response:
     """Take a delivery in through ``endpoint``: stored with its events, or refused and kept."""
     context = begin_delivery(endpoint.source)
     context.audit_headers = endpoint.audit_headers
+    body = read_body()  # before the worker's turn: a slow sender holds no other delivery up
     try:
-        if endpoint.stateful:
-            with unit_of_work() as session:
-                arrival = endpoint.read(session, read_body())
-                result = _ingest(session, arrival, _prepared(arrival))
-        else:
-            arrival = endpoint.read(get_session(), read_body())
-            ready = _prepared(arrival)  # before the writer's turn
-            with unit_of_work() as session:
-                result = _ingest(session, arrival, ready)
+        with worker_turn(get_engine()):
+            if endpoint.stateful:
+                with unit_of_work() as session:
+                    arrival = endpoint.read(session, body)
+                    result = _ingest(session, arrival, _prepared(arrival))
+            else:
+                arrival = endpoint.read(get_session(), body)
+                ready = _prepared(arrival)  # before the writer's turn
+                with unit_of_work() as session:
+                    result = _ingest(session, arrival, ready)
     except UNAVAILABLE_ERRORS as exc:
         return database_unavailable(exc)
     except (DataError, StatementError, UnicodeError) as exc:
