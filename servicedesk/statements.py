@@ -187,11 +187,18 @@ class DriverStatement:
             raw = cursor.fetchall() if cursor.description else []
         return self.rows(raw)
 
-    def executemany(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Run once per row in one driver call (no rows returned); the rows it changed, in all."""
+    def executemany(
+        self,
+        conn: sa.Connection,
+        rows: Sequence[Mapping[str, Any]],
+        params: Sequence[Any] | None = None,
+    ) -> int:
+        """Run once per row in one driver call (no rows returned); the rows it changed, in all.
+        ``params``: the rows' ``parameters`` made beforehand."""
         if not rows:
             return 0
-        params = [self.parameters(r) for r in rows]
+        if params is None:
+            params = [self.parameters(r) for r in rows]
         with _driver(conn, self.sql, params) as cursor:
             cursor.executemany(self.sql, params)
             return int(cursor.rowcount)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from servicedesk.calendars.contacts import C as CONTACTS
@@ -267,7 +268,9 @@ def _folds(row: Mapping[str, Any]) -> bool:
     return row["type"] != SURVEYED_MARK and row["channel"] in START_TYPE
 
 
-def _contact_columns(org: Organisation, channel: str, events: list[FoldEvent]) -> ContactColumns:
+def _contact_columns(
+    org: Organisation, channel: str, events: list[FoldEvent], now: datetime
+) -> ContactColumns:
     c = compute_contact(channel, events)
     start_date = local_date(c["started_at"], org.timezone)
     return {
@@ -275,13 +278,24 @@ def _contact_columns(org: Organisation, channel: str, events: list[FoldEvent]) -
         "start_month": start_date.year * 100 + start_date.month,
         # E-mail: the working time, from the calendar (``fold_contacts``).
         "answer_seconds": c["wait_seconds"],
+        "updated_at": now,
         **c,
         **_working_time_columns(c, org),
     }
 
 
+def _contact_row(
+    org_id: int, key: ContactKey, columns: ContactColumns, queue_id: int | None
+) -> dict[str, Any]:
+    """The row stored (always these keys in this order: one compiled statement serves all)."""
+    row = {"organisation_id": org_id, "channel": key[0], "contact_id": key[1],
+           "queue_id": queue_id, **columns}  # fmt: skip
+    del row["queue"]
+    return row
+
+
 def plan_contacts(
-    org: Organisation, rows: Iterable[Mapping[str, Any]]
+    org: Organisation, rows: Iterable[Mapping[str, Any]], now: datetime
 ) -> dict[ContactKey, ContactColumns]:
     """The contacts as a delivery's own events make them, computed before the writer's turn.
 
@@ -293,7 +307,20 @@ def plan_contacts(
     for row in rows:
         if _folds(row):
             by_key[(row["channel"], row["contact_id"])].append(_fold_event(row))
-    return {key: _contact_columns(org, key[0], events) for key, events in by_key.items()}
+    return {key: _contact_columns(org, key[0], events, now) for key, events in by_key.items()}
+
+
+def plan_parameters(
+    dialect: Dialect, org_id: int, planned: Mapping[ContactKey, ContactColumns]
+) -> dict[ContactKey, Any]:
+    """``plan_contacts``' rows as the database driver takes them, their queue id left out
+    (known only in the writer's turn): converting some forty values a contact is then done
+    before the turn too."""
+    out = {}
+    for key, columns in planned.items():
+        row = _contact_row(org_id, key, columns, None)
+        out[key] = prepared(dialect, _contact_upsert, tuple(row)).parameters(row)
+    return out
 
 
 def fold_contacts(
@@ -304,6 +331,7 @@ def fold_contacts(
     fresh: Sequence[Mapping[str, Any]] = (),
     fresh_in: int = NO_DELIVERY,
     planned: Mapping[ContactKey, ContactColumns] | None = None,
+    planned_parameters: Mapping[ContactKey, Any] | None = None,
 ) -> set[str]:
     """Recompute the contacts with these keys from all their stored events; returns the
     contact ids among them that have survey responses.
@@ -314,7 +342,8 @@ def fold_contacts(
     to read, where reading its own 500 events back was a fifth of its time (issue 17).
     ``planned`` is ``plan_contacts`` of that delivery's events (all of them, stored or found to
     be repeats): used for each contact no other delivery has an event of, as it is then exact
-    (a repeat is an event another delivery stored, so its contact is computed again).
+    (a repeat is an event another delivery stored, so its contact is computed again), with
+    ``planned_parameters`` (``plan_parameters``) their rows already converted for the driver.
     """
     surveyed: set[str] = set()
     if not keys:
@@ -339,25 +368,18 @@ def fold_contacts(
         key = (row["channel"], row["contact_id"])
         if key in keys and key not in computed and _folds(row):
             by_key[key].append(_fold_event(row))
-    for key, events in by_key.items():
-        computed[key] = _contact_columns(org, key[0], events)
-    queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})
     now = utcnow()
+    for key, events in by_key.items():
+        computed[key] = _contact_columns(org, key[0], events, now)
+    queues = queue_ids(session, org.id, {c["queue"] for c in computed.values() if c["queue"]})
     rows: list[dict[str, Any]] = []
-    for (channel, contact_id), c in sorted(computed.items()):
-        queue = c["queue"]
-        row = {
-            "organisation_id": org.id,
-            "channel": channel,
-            "contact_id": contact_id,
-            "queue_id": queues.get(queue) if queue else None,
-            "updated_at": now,
-            **c,
-        }
-        del row["queue"]
-        rows.append(row)
+    for key, c in sorted(computed.items()):
+        rows.append(_contact_row(org.id, key, c, queues.get(c["queue"]) if c["queue"] else None))
     if rows:
-        _store_contacts(conn, rows, seen)
+        made = {}
+        if planned_parameters is not None:
+            made = {key: planned_parameters[key] for key in computed.keys() - by_key.keys()}
+        _store_contacts(conn, rows, seen, made)
         # A contact of a closed month makes that month's stored aggregates stale (no statement
         # when every contact is of the running month, the common case).
         drop_months_from(session, org, {r["start_month"] for r in rows})
@@ -371,8 +393,14 @@ def fold_contacts(
     return surveyed
 
 
-def _store_contacts(conn: sa.Connection, rows: list[dict[str, Any]], seen: set[ContactKey]) -> None:
-    """Insert or update the contacts' rows; ``seen`` are the keys other deliveries had events of.
+def _store_contacts(
+    conn: sa.Connection,
+    rows: list[dict[str, Any]],
+    seen: set[ContactKey],
+    made: Mapping[ContactKey, Any],
+) -> None:
+    """Insert or update the contacts' rows; ``seen`` are the keys other deliveries had events of,
+    ``made`` the driver's parameters made before the writer's turn, without the queue id.
 
     On SQLite an upsert that may update a row costs three to four times a plain insert while
     foreign keys are checked (measured: 6.5 against 2.0 ms for 167 new contacts, issue 17). So
@@ -381,16 +409,31 @@ def _store_contacts(conn: sa.Connection, rows: list[dict[str, Any]], seen: set[C
     contact kept) does the upsert run over them too. PostgreSQL upserts them all at once.
     """
     upsert = prepared(conn.dialect, _contact_upsert, tuple(rows[0]))
+
+    def parameters(chosen: list[dict[str, Any]]) -> list[Any]:
+        out = []
+        for row in chosen:
+            params = made.get((row["channel"], row["contact_id"]))
+            out.append(
+                upsert.parameters(row)
+                if params is None
+                else upsert.with_value(params, "queue_id", row["queue_id"])
+            )
+        return out
+
     if conn.dialect.name != "sqlite":
-        upsert.executemany(conn, rows)
+        upsert.executemany(conn, rows, parameters(rows))
         return
     known = set(seen)
     new = [r for r in rows if (r["channel"], r["contact_id"]) not in known]
     if new:
         insert = prepared(conn.dialect, _contact_insert_new, tuple(rows[0]))
-        if insert.executemany(conn, new) != len(new):
+        # The INSERT takes the upsert's parameters in the same order (the same columns given).
+        assert insert.names == upsert.names
+        if insert.executemany(conn, new, parameters(new)) != len(new):
             known.update((r["channel"], r["contact_id"]) for r in new)
-    upsert.executemany(conn, [r for r in rows if (r["channel"], r["contact_id"]) in known])
+    again = [r for r in rows if (r["channel"], r["contact_id"]) in known]
+    upsert.executemany(conn, again, parameters(again))
 
 
 def _working_time_columns(c: dict[str, Any], org: Organisation) -> dict[str, Any]:
@@ -417,6 +460,7 @@ def fold_events(
     *,
     delivery_id: int = NO_DELIVERY,
     planned: Mapping[ContactKey, ContactColumns] | None = None,
+    planned_parameters: Mapping[ContactKey, Any] | None = None,
 ) -> None:
     """Bring the contacts and survey responses in line with newly stored events (rows).
 
@@ -434,7 +478,13 @@ def fold_events(
         surveyed = fold_contacts(session, org, keys)
     else:
         surveyed = fold_contacts(
-            session, org, keys, fresh=new, fresh_in=delivery_id, planned=planned
+            session,
+            org,
+            keys,
+            fresh=new,
+            fresh_in=delivery_id,
+            planned=planned,
+            planned_parameters=planned_parameters,
         )
     record_survey_responses(session, org.id, surveys)
     # Scores and matched change only where responses exist (most calls have none).

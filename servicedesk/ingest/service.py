@@ -17,7 +17,13 @@ from flask import current_app, has_app_context
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from servicedesk.contacts.fold import ContactColumns, ContactKey, fold_events, plan_contacts
+from servicedesk.contacts.fold import (
+    ContactColumns,
+    ContactKey,
+    fold_events,
+    plan_contacts,
+    plan_parameters,
+)
 from servicedesk.db import insert_for, table_of
 from servicedesk.ingest.models import Delivery, Event
 from servicedesk.ingest.schemas import EventIn
@@ -210,6 +216,8 @@ class NewEvents:
     #: The rows as the database driver takes them (without the delivery's id), when made for
     #: a dialect; None: converted in the writer's turn.
     params: list[Any] | None = None
+    #: The contacts' rows as the driver takes them (``plan_parameters``), when made for a dialect.
+    contact_params: dict[ContactKey, Any] | None = None
 
 
 def prepare_events(
@@ -223,11 +231,12 @@ def prepare_events(
         unique.setdefault(event.id, event)
     now = utcnow()
     rows = [_event_row(org, pseudonym_key, e, now) for e in unique.values()]
-    params = None
-    if dialect is not None:
-        insert = prepared_insert(dialect, _event_insert, _EVENT_COLUMNS).one
-        params = [insert.parameters(row) for row in rows]
-    return NewEvents(unique, rows, plan_contacts(org, rows), params)
+    contacts = plan_contacts(org, rows, now)
+    if dialect is None:
+        return NewEvents(unique, rows, contacts)
+    insert = prepared_insert(dialect, _event_insert, _EVENT_COLUMNS).one
+    params = [insert.parameters(row) for row in rows]
+    return NewEvents(unique, rows, contacts, params, plan_parameters(dialect, org.id, contacts))
 
 
 def ingest_events(
@@ -301,7 +310,14 @@ def _ingest(
     if add:
         fold_events(session, org, new)
     else:
-        fold_events(session, org, new, delivery_id=delivery_id, planned=ready.contacts)
+        fold_events(
+            session,
+            org,
+            new,
+            delivery_id=delivery_id,
+            planned=ready.contacts,
+            planned_parameters=ready.contact_params,
+        )
     fresh = [e for e in unique.values() if e.caller and e.id in inserted]
     if fresh:
         # The only place a clear caller is seen after pseudonymisation: a hook keeps what its
