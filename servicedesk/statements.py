@@ -63,35 +63,34 @@ def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]
     return operator.itemgetter(*names)
 
 
-def _utc_text(value: datetime | None) -> str | None:
-    """SQLite's text of an aware datetime, as SQLAlchemy's ``DateTime`` writes it under
-    ``UTCDateTime`` (UTC, microseconds, no offset), in one step instead of two: on the write
-    path this converter runs for every event and contact, and the two steps (the type
-    decorator, then ``%`` over a dict) were a sixth of a batch's time (issue 17)."""
-    if value is None:
-        return None
-    last = _last_utc_text
-    if value is last[0]:  # the same moment again (a delivery's received_at on every event row)
-        return last[1]
-    if value.utcoffset() is None:
-        raise ValueError("Datetime values must have timezone information.")
-    text = value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
-    _remember_utc_text(value, text)
-    return text
+def _utc_text_converter() -> Callable[[datetime | None], str | None]:
+    """A converter of aware datetimes to SQLite's text, as SQLAlchemy's ``DateTime`` writes it
+    under ``UTCDateTime`` (UTC, microseconds, no offset), in one step instead of two: on the
+    write path it runs for every event and contact, and the two steps (the type decorator,
+    then ``%`` over a dict) were a sixth of a batch's time (issue 17). One converter per
+    parameter: each keeps the last value it converted, so a column that holds one moment on
+    every row (a delivery's ``received_at``) is converted once."""
+    # The last (datetime, text), as one tuple: read and replaced whole, so a thread never sees
+    # one value's datetime with another's text.
+    last: list[tuple[datetime | None, str]] = [(None, "")]
 
+    def convert(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        seen, seen_text = last[0]
+        if value is seen:
+            return seen_text
+        if value.utcoffset() is None:
+            raise ValueError("Datetime values must have timezone information.")
+        text = value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+        last[0] = (value, text)
+        return text
 
-#: The last datetime ``_utc_text`` converted and its text, as one tuple (read and replaced
-#: whole, so a thread never sees one value's datetime with another's text).
-_last_utc_text: tuple[datetime | None, str] = (None, "")
-
-
-def _remember_utc_text(value: datetime, text: str) -> None:
-    global _last_utc_text
-    _last_utc_text = (value, text)
+    return convert
 
 
 def _utc_datetime(value: str | None) -> datetime | None:
-    """An aware UTC datetime from SQLite's text, as SQLAlchemy reads it (``_utc_text`` undone)."""
+    """An aware UTC datetime from SQLite's text, as SQLAlchemy reads it (the converter undone)."""
     if value is None:
         return None
     parsed = datetime.fromisoformat(value)
@@ -103,7 +102,7 @@ def _utc_datetime(value: str | None) -> datetime | None:
 def bind_processor(type_: Any, dialect: Dialect) -> Processor:
     """The converter of a parameter of this type, as SQLAlchemy would apply it."""
     if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
-        return _utc_text
+        return _utc_text_converter()
     processor: Processor = type_.dialect_impl(dialect).bind_processor(dialect)
     return processor
 
