@@ -63,6 +63,11 @@ def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]
     return operator.itemgetter(*names)
 
 
+#: SQLAlchemy's SQLite ``DATETIME`` storage format, by position (a tuple formats faster than
+#: its dict of names).
+_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 def _utc_text_converter() -> Callable[[datetime | None], str | None]:
     """A converter of aware datetimes to SQLite's text, as SQLAlchemy's ``DateTime`` writes it
     under ``UTCDateTime`` (UTC, microseconds, no offset), in one step instead of two: on the
@@ -80,9 +85,14 @@ def _utc_text_converter() -> Callable[[datetime | None], str | None]:
         seen, seen_text = last[0]
         if value is seen:
             return seen_text
-        if value.utcoffset() is None:
-            raise ValueError("Datetime values must have timezone information.")
-        text = value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+        utc = value
+        if value.tzinfo is not UTC:
+            if value.utcoffset() is None:
+                raise ValueError("Datetime values must have timezone information.")
+            utc = value.astimezone(UTC)
+        text = _SQLITE_DATETIME % (
+            utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond,
+        )  # fmt: skip
         last[0] = (value, text)
         return text
 
