@@ -20,7 +20,10 @@ Never stale:
   (service-level threshold, time zone) are part of a fingerprint a row must match;
 - dropping keeps the row with its data emptied and its ``version`` raised, and a build writes
   only over the version it read before it read the contacts; so a build that raced a late
-  event cannot store what it computed from the rows before that event.
+  event cannot store what it computed from the rows before that event. A month that has no row
+  yet gets an empty one first (``_placeholders``), and its build reads the version and the
+  contacts afterwards in a session of its own: a drop raises the versions of existing rows
+  only, so without the row an erasure landing during a month's first build would not stop it.
 
 Rows are built by the scheduler's runs (``build_missing``: the last ``KEPT_MONTHS`` closed
 months) and, when one is still missing, by the page that needs it (in a transaction of its own).
@@ -311,20 +314,65 @@ def months_data(
     wanted = fingerprint(org)
     rows = _versions(session, org, [month_key(m) for m in months])
     out: dict[Month, MonthData] = {}
-    built: list[tuple[int, int | None, bytes]] = []
+    stale: list[Month] = []
     for month in months:
         row = rows.get(month_key(month))
         if row is not None and row.data is not None and row.fingerprint == wanted:
             out[month] = decode(bytes(row.data))
         elif build:
-            # The version is read before the contacts: a drop after it makes the store a no-op.
-            data = compute_month(session, org, month)
-            out[month] = data
-            built.append((month_key(month), None if row is None else int(row.version),
-                          encode(data)))  # fmt: skip
-    if built:
-        _store(session, org, wanted, built)
+            stale.append(month)
+    if not stale:
+        return out
+    first = [month_key(m) for m in stale if month_key(m) not in rows]
+    if first and _placeholders(session, org, first):
+        # Read again after the empty rows are there, in a new snapshot (see the module's
+        # docstring): the versions, then the contacts.
+        with Session(_engine_of(session), expire_on_commit=False) as reader:
+            out.update(_build(reader, org, wanted, stale))
+    else:
+        out.update(_build(session, org, wanted, stale, rows))
     return out
+
+
+def _build(
+    session: Session,
+    org: Organisation,
+    wanted: str,
+    months: list[Month],
+    rows: dict[int, Any] | None = None,
+) -> dict[Month, MonthData]:
+    """Build these months from the contacts and store them, each over the version read first."""
+    if rows is None:
+        rows = _versions(session, org, [month_key(m) for m in months])
+    out: dict[Month, MonthData] = {}
+    built: list[tuple[int, int | None, bytes]] = []
+    for month in months:
+        row = rows.get(month_key(month))
+        # The version is read before the contacts: a drop after it makes the store a no-op.
+        data = compute_month(session, org, month)
+        out[month] = data
+        built.append((month_key(month), None if row is None else int(row.version),
+                      encode(data)))  # fmt: skip
+    _store(session, org, wanted, built)
+    return out
+
+
+def _placeholders(session: Session, org: Organisation, keys: list[int]) -> bool:
+    """Empty rows for months that have none, committed before their first build reads the
+    contacts (so that a drop meanwhile raises their version); False if they could not be
+    written (busy, read-only: the build then goes on as before, unguarded)."""
+    try:
+        with unit_of_work(_engine_of(session)) as writer:
+            stmt = insert_for(dialect_of(writer), MA).on_conflict_do_nothing()
+            writer.execute(
+                stmt,
+                [{"organisation_id": org.id, "month": key, "version": 0, "fingerprint": "",
+                  "data": None, "built_at": None} for key in keys],
+            )  # fmt: skip
+    except sa.exc.OperationalError as exc:
+        log.warning("month aggregates: no empty rows", org=org.id, error=str(exc))
+        return False
+    return True
 
 
 def _store(

@@ -377,3 +377,46 @@ def test_a_whole_month_from_its_aggregates_equals_its_frozen_report(db, org) -> 
         for name, figs in may.queues
     }
     assert queues == {name: figs["phone"] for name, figs in report.document["queues"].items()}
+
+
+def test_a_drop_during_a_months_first_build_stores_nothing(db, org, monkeypatch) -> None:
+    """An erasure's drop landing while a month that never had a row is built for the first
+    time: the build must not store what it read before (the drop raises the empty row's
+    version, which the build then does not match)."""
+    from servicedesk.contacts.models import Contact
+    from servicedesk.metrics import month_store
+    from servicedesk.metrics.models import drop_all
+
+    _world(db, org)
+    db.execute(sa.delete(MA))  # April has never had a row
+    db.commit()
+    real = month_store.compute_month
+    calls = []
+
+    def erased_meanwhile(session, org_, month):
+        if not calls:
+            # Another transaction, as an erasure: a contact of April goes and the aggregates
+            # are dropped, after the build has begun and before it reads the contacts.
+            from sqlmodel import Session
+
+            with Session(db.get_bind()) as other:
+                victim = other.execute(
+                    sa.select(Contact.id).where(Contact.start_month == 202604).limit(1)
+                ).scalar_one()
+                other.execute(sa.delete(Contact).where(Contact.id == victim))
+                drop_all(other, org_.id)
+                other.commit()
+        calls.append(month)
+        return real(session, org_, month)
+
+    monkeypatch.setattr(month_store, "compute_month", erased_meanwhile)
+    months_data(db, org, [Month(2026, 4)])
+    db.rollback()
+    april = db.execute(sa.select(MA.c.version, MA.c.data).where(MA.c.month == 202604)).one()
+    assert april.data is None and april.version == 1
+    # The next view builds it again, from the contacts as they are now.
+    monkeypatch.setattr(month_store, "compute_month", real)
+    db.rollback()
+    assert months_data(db, org, [Month(2026, 4)], build=True)[Month(2026, 4)].cells == (
+        compute_month(db, org, Month(2026, 4)).cells
+    )
