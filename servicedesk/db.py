@@ -289,6 +289,7 @@ WAL_BACKSTOP_PAGES = 10_000
 #: How often at most a process checkpoints the WAL after a writer's turn.
 CHECKPOINT_SECONDS = 0.2
 _last_checkpoint: dict[str, float] = {}
+_checkpointing = threading.Lock()
 
 
 @contextmanager
@@ -320,7 +321,7 @@ def serialized_writes(engine: Engine) -> Iterator[None]:
         finally:
             setattr(_held, path, 0)
             fcntl.flock(handle, fcntl.LOCK_UN)
-    _checkpoint(engine, path)
+    _checkpoint(path)
 
 
 _worker_turns: dict[str, threading.Lock] = {}
@@ -352,30 +353,33 @@ def worker_turn(engine: Engine) -> Iterator[None]:
         yield
 
 
-def _checkpoint(engine: Engine, path: str) -> None:
+def _checkpoint(path: str) -> None:
     """Copy the WAL into the database, now that this writer's turn is over (at most every
-    ``CHECKPOINT_SECONDS`` per process).
+    ``CHECKPOINT_SECONDS`` per process, by one thread at a time).
 
     SQLite checkpoints in the commit that fills the WAL past its limit: that writer's turn then
     lasts the copy and two fsyncs (measured: 15 ms at the 90th percentile of a batch's commit
     against 2 ms at the median, issue 17), and every other writer waits. A PASSIVE checkpoint
-    runs beside the next writer instead, on a connection of its own; a busy or failed one is
-    left to the next turn (or to SQLite's own backstop, ``WAL_BACKSTOP_PAGES``).
+    runs beside the next writer instead, on a connection of its own, opened for it (not one of
+    the pool's, which may all be in use); a busy or failed one is left to a later turn (or to
+    SQLite's own backstop, ``WAL_BACKSTOP_PAGES``).
     """
     now = time.monotonic()
     if now - _last_checkpoint.get(path, 0.0) < CHECKPOINT_SECONDS:
         return
-    _last_checkpoint[path] = now
+    if not _checkpointing.acquire(blocking=False):
+        return  # another thread of this process is at it
     try:
-        raw = engine.raw_connection()
+        _last_checkpoint[path] = now
+        connection = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
-            cursor = raw.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            cursor.close()
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
-            raw.close()
-    except (sa.exc.SQLAlchemyError, sqlite3.Error):
+            connection.close()
+    except sqlite3.Error:
         pass  # the data is committed; the copy waits for a later turn
+    finally:
+        _checkpointing.release()
 
 
 def _sqlite_path(engine: Engine) -> str | None:
