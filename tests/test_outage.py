@@ -95,53 +95,47 @@ def test_serialized_writes_is_reentrant_and_releases(tmp_path):
         engine.dispose()
 
 
-def test_the_wal_is_copied_into_the_database_after_the_writers_turn(tmp_path, monkeypatch):
-    """The checkpoint runs once the turn is over (not in the commit): the database file alone,
-    without its WAL, then holds what was committed."""
+def _rows_in_the_main_file_after_a_turn(tmp_path, checkpoint_seconds: float) -> int:
+    """Three rows written in a writer's turn; how many the database file alone then holds
+    (copied without its WAL: what only the WAL holds is not in it)."""
     import shutil
     import sqlite3
+    import time
 
     from servicedesk import db as dbmod
 
-    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", 0.0)
     path = tmp_path / "wal.sqlite"
     engine = dbmod.make_engine(f"sqlite:///{path}")
     dbmod.enable_wal(engine)
     try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
         with dbmod.unit_of_work(engine) as session:
-            session.connection().exec_driver_sql("INSERT INTO t VALUES (1), (2), (3)")
-        copy = tmp_path / "copy.sqlite"
-        shutil.copyfile(path, copy)  # the main file only: what the WAL holds is not in it
-        with sqlite3.connect(copy) as check:
-            assert check.execute("SELECT count(*) FROM t").fetchone() == (3,)
-    finally:
-        engine.dispose()
-
-
-def test_without_the_checkpoint_the_wal_keeps_the_rows(tmp_path, monkeypatch):
-    """The counter-test: with the checkpoint held off, the database file alone lacks them."""
-    import shutil
-    import sqlite3
-
-    from servicedesk import db as dbmod
-
-    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", 3600.0)
-    path = tmp_path / "wal.sqlite"
-    engine = dbmod.make_engine(f"sqlite:///{path}")
-    dbmod.enable_wal(engine)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
-        dbmod._last_checkpoint[str(path)] = __import__("time").monotonic()
+            session.connection().exec_driver_sql("CREATE TABLE t (n INTEGER)")
+            # The last checkpoint "just now": only a zero interval lets this turn's run.
+            dbmod._last_checkpoint[str(path)] = time.monotonic()
+        dbmod.CHECKPOINT_SECONDS = checkpoint_seconds
         with dbmod.unit_of_work(engine) as session:
             session.connection().exec_driver_sql("INSERT INTO t VALUES (1), (2), (3)")
         copy = tmp_path / "copy.sqlite"
         shutil.copyfile(path, copy)
         with sqlite3.connect(copy) as check:
             tables = check.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall()
-            rows = check.execute("SELECT count(*) FROM t").fetchone() if tables else (0,)
-        assert rows == (0,)
+            return int(check.execute("SELECT count(*) FROM t").fetchone()[0]) if tables else 0
     finally:
         engine.dispose()
+
+
+def test_the_wal_is_copied_into_the_database_after_the_writers_turn(tmp_path, monkeypatch):
+    """The checkpoint runs once the turn is over (not in the commit): the database file alone,
+    without its WAL, then holds what was committed."""
+    from servicedesk import db as dbmod
+
+    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", dbmod.CHECKPOINT_SECONDS)
+    assert _rows_in_the_main_file_after_a_turn(tmp_path, 0.0) == 3
+
+
+def test_without_the_checkpoint_the_wal_keeps_the_rows(tmp_path, monkeypatch):
+    """The counter-test: with the checkpoint held off, the database file alone lacks them."""
+    from servicedesk import db as dbmod
+
+    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", dbmod.CHECKPOINT_SECONDS)
+    assert _rows_in_the_main_file_after_a_turn(tmp_path, 3600.0) == 0
