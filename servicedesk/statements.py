@@ -17,6 +17,7 @@ an ``OperationalError`` (503 with Retry-After) and a lost connection is still in
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -255,9 +256,7 @@ class InsertReturning:
         for start in range(0, len(params), SQLITE_ROWS_PER_INSERT):
             chunk = params[start : start + SQLITE_ROWS_PER_INSERT]
             sql = _sqlite_values(*self._sqlite, len(chunk))
-            flat: list[Any] = []
-            for row_params in chunk:
-                flat.extend(row_params)
+            flat = list(itertools.chain.from_iterable(chunk))
             with _driver(conn, sql, flat) as cursor:
                 cursor.execute(sql, flat)
                 out.extend(cursor.fetchall())

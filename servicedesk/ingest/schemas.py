@@ -169,7 +169,8 @@ class EventIn(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _plausible(cls, value: datetime) -> datetime:
-        if not EARLIEST <= to_utc(value) <= LATEST:
+        # Aware datetimes compare as instants, whatever their offsets: no conversion needed.
+        if not EARLIEST <= value <= LATEST:
             raise ValueError("must be between 1970 and 2100")
         return value
 
