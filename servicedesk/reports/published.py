@@ -17,7 +17,7 @@ from servicedesk.metrics.periods import Month
 from servicedesk.orgs.models import Organisation
 from servicedesk.reports import formats
 from servicedesk.reports.models import Report
-from servicedesk.reports.service import format_instant, latest_report, sha256_of
+from servicedesk.reports.service import format_instant, latest_report, report_version, sha256_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +62,7 @@ def find_report(
     """The month's latest version, or the version asked for; None when there is none."""
     if version is None:
         return latest_report(session, org, month)
-    return session.execute(
-        sa.select(Report).where(
-            col(Report.organisation_id) == org.id,
-            col(Report.month) == str(month),
-            col(Report.version) == version,
-        )
-    ).scalar_one_or_none()
+    return report_version(session, org, month, version)
 
 
 def published_document(session: Session, org: Organisation, report: Report) -> dict[str, Any]:
