@@ -144,6 +144,7 @@ def totals(results: list[dict[str, float]]) -> dict[str, float]:
         "requests_per_s": sum(r.get("requests", 0) for r in results) / elapsed,
         "accepted": accepted,
         "errors": sum(r["errors"] for r in results),
+        "elapsed": elapsed,
     }
 
 

@@ -133,10 +133,9 @@ def _rounds(
         ratios.append(measured["servicedesk"]["per_s"] / measured["bare"]["per_s"])
     out = {}
     for name, results in runs.items():
-        elapsed = sum(r["accepted"] / r["per_s"] if r["per_s"] else 0.0 for r in results)
+        elapsed = sum(r["elapsed"] for r in results)
+        requests = sum(r["requests_per_s"] * r["elapsed"] for r in results)
         accepted = sum(r["accepted"] for r in results)
-        requests = sum(r["requests_per_s"] * (r["accepted"] / r["per_s"] if r["per_s"] else 0.0)
-                       for r in results)  # fmt: skip
         out[name] = {
             "per_s": accepted / elapsed if elapsed else 0.0,
             "requests_per_s": requests / elapsed if elapsed else 0.0,

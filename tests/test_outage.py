@@ -95,7 +95,7 @@ def test_serialized_writes_is_reentrant_and_releases(tmp_path):
         engine.dispose()
 
 
-def _rows_in_the_main_file_after_a_turn(tmp_path, checkpoint_seconds: float) -> int:
+def _rows_in_the_main_file_after_a_turn(tmp_path, monkeypatch, checkpoint_seconds: float) -> int:
     """Three rows written in a writer's turn; how many the database file alone then holds
     (copied without its WAL: what only the WAL holds is not in it)."""
     import shutil
@@ -112,7 +112,7 @@ def _rows_in_the_main_file_after_a_turn(tmp_path, checkpoint_seconds: float) -> 
             session.connection().exec_driver_sql("CREATE TABLE t (n INTEGER)")
             # The last checkpoint "just now": only a zero interval lets this turn's run.
             dbmod._last_checkpoint[str(path)] = time.monotonic()
-        dbmod.CHECKPOINT_SECONDS = checkpoint_seconds
+        monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", checkpoint_seconds)
         with dbmod.unit_of_work(engine) as session:
             session.connection().exec_driver_sql("INSERT INTO t VALUES (1), (2), (3)")
         copy = tmp_path / "copy.sqlite"
@@ -127,15 +127,9 @@ def _rows_in_the_main_file_after_a_turn(tmp_path, checkpoint_seconds: float) -> 
 def test_the_wal_is_copied_into_the_database_after_the_writers_turn(tmp_path, monkeypatch):
     """The checkpoint runs once the turn is over (not in the commit): the database file alone,
     without its WAL, then holds what was committed."""
-    from servicedesk import db as dbmod
-
-    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", dbmod.CHECKPOINT_SECONDS)
-    assert _rows_in_the_main_file_after_a_turn(tmp_path, 0.0) == 3
+    assert _rows_in_the_main_file_after_a_turn(tmp_path, monkeypatch, 0.0) == 3
 
 
 def test_without_the_checkpoint_the_wal_keeps_the_rows(tmp_path, monkeypatch):
     """The counter-test: with the checkpoint held off, the database file alone lacks them."""
-    from servicedesk import db as dbmod
-
-    monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", dbmod.CHECKPOINT_SECONDS)
-    assert _rows_in_the_main_file_after_a_turn(tmp_path, 3600.0) == 0
+    assert _rows_in_the_main_file_after_a_turn(tmp_path, monkeypatch, 3600.0) == 0
