@@ -25,6 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
+from servicedesk.statements import prepared
+
 # Named constraints make migrations reproducible and SQLite batch mode workable; this must run
 # before the first table is declared, so every model module imports this one first.
 SQLModel.metadata.naming_convention = {
@@ -206,7 +208,8 @@ def advisory_lock(session: OrmSession, *names: str) -> None:
     if dialect == "postgresql":
         keys = sorted({lock_key(name) for name in names})
         if keys:
-            session.connection().execute(_PG_LOCKS, {"keys": keys})
+            conn = session.connection()
+            prepared(conn.dialect, _pg_locks, ("keys",)).execute(conn, {"keys": keys})
     elif dialect == "sqlite" and not session.in_transaction():
         _begin_writer(session)
 
@@ -217,10 +220,13 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-_PG_LOCKS = sa.text(
-    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k"
-    " ORDER BY k) AS keys"
-)
+def _pg_locks(_dialect: str, _keys: tuple[str, ...]) -> Any:
+    # Run on the driver (``prepared``): on every delivery, where SQLAlchemy's own execution
+    # path cost more than the lock (issue 17).
+    return sa.text(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[]))"
+        " AS k ORDER BY k) AS keys"
+    )
 
 
 @contextmanager

@@ -210,7 +210,12 @@ class DriverStatement:
         if params is None:
             params = [self.parameters(r) for r in rows]
         with _driver(conn, self.sql, params) as cursor:
-            cursor.executemany(self.sql, params)
+            if len(params) == 1:
+                # psycopg runs ``executemany`` in its pipeline mode, whose setup and sync cost
+                # more than the statement for one row (a single event's contact and month).
+                cursor.execute(self.sql, params[0])
+            else:
+                cursor.executemany(self.sql, params)
             return int(cursor.rowcount)
 
 
