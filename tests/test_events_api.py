@@ -101,6 +101,38 @@ def test_field_rules_are_enforced_and_named(client, token, db, field, change):
     assert json.loads(delivery.body)["events"][1] == bad
 
 
+STORABLE_AND_PLAUSIBLE = [
+    ("queue", {"queue": "Bygg\x00lov"}, "must not contain NUL (U+0000)"),
+    ("caller", {"caller": "+4670\ud800"}, "must be valid Unicode text (no lone surrogates)"),
+    ("occurred_at", {"occurred_at": "1969-12-31T23:59:59Z"}, "must be between 1970 and 2100"),
+    ("occurred_at", {"occurred_at": "2100-01-01T01:00:01+01:00"}, "must be between 1970 and 2100"),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "change", "message"),
+    STORABLE_AND_PLAUSIBLE,
+    ids=["nul", "surrogate", "before-1970", "after-2100"],
+)
+def test_text_and_instant_rules_name_the_field_in_words(client, token, db, field, change, message):
+    """pydantic checks these rules itself (issue 17); the sender still reads what is wrong."""
+    body = json.dumps({"events": [event(), event() | change]}, ensure_ascii=True)
+    response = client.post(
+        "/api/v1/events",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert {"index": 1, "field": field, "message": message} in response.get_json()["errors"]
+    assert _count(db, Event) == 0
+
+
+def test_the_first_and_last_plausible_instants_are_accepted(client, token, db):
+    early = event(at="1970-01-01T01:00:00+01:00")
+    late = event(at="2100-01-01T00:00:00Z")
+    assert post(client, token, {"events": [early, late]}).status_code == 202
+
+
 @pytest.mark.parametrize("missing", ["id", "type", "contact_id", "occurred_at"])
 def test_required_fields(client, token, missing):
     e = event()
