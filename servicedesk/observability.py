@@ -146,6 +146,17 @@ def _source() -> str:
     return request.blueprint or "unknown"
 
 
+@cache
+def _delivery_series(source: str, outcome: str) -> tuple[Any, Any]:
+    """The labelled series a delivery counts in, found once per source and outcome (both
+    from short fixed lists): prometheus_client looks them up by keyword on every call."""
+    m = metrics()
+    return (
+        m.deliveries.labels(source=source, outcome=outcome),
+        m.ingest_seconds.labels(source=source),
+    )
+
+
 def _before_request() -> None:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
@@ -160,10 +171,9 @@ def _after_request(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = request_id
     elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
     if request.path.startswith(_DELIVERY_PREFIXES):
-        source = _source()
-        m = metrics()
-        m.deliveries.labels(source=source, outcome=_outcome(response.status_code)).inc()
-        m.ingest_seconds.labels(source=source).observe(elapsed)
+        counted, timed = _delivery_series(_source(), _outcome(response.status_code))
+        counted.inc()
+        timed.observe(elapsed)
     if request.path != "/metrics":
         log.info(
             "request",

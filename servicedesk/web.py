@@ -196,16 +196,25 @@ def _database_down(exc: Exception) -> Any:
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+#: The headers every answer carries unless its view set its own.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def _headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Referrer-Policy", "same-origin")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    if request.is_secure:  # (request.url would build the whole URL on every answer)
-        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # The names the answer has, read once: a ``setdefault`` per header searched them each time
+    # (a fiftieth of a single-event delivery's time, issue 17).
+    present = {name.lower() for name, _ in h.items()}
+    chosen = (*SECURITY_HEADERS, _HSTS) if request.is_secure else SECURITY_HEADERS
+    h.extend([(name, value) for name, value in chosen if name.lower() not in present])
     if getattr(g, "private_page", False):
         # Figures and personal settings must not stay in shared caches or the back button.
         h["Cache-Control"] = "no-store"

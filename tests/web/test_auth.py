@@ -143,6 +143,23 @@ def test_security_headers_on_pages(client, org, signed_in):
     assert client.get("/settings/").headers["Cache-Control"] == "no-store"
 
 
+def test_security_headers_keep_a_views_own_and_name_https_only_over_https(app, client):
+    """Each header once; a view's own value stands; HSTS only on an answer over HTTPS."""
+    from flask import Response
+
+    @app.get("/healthz-own-policy")
+    def own_policy() -> Response:
+        return Response("x", headers={"Content-Security-Policy": "default-src 'none'"})
+
+    response = client.get("/healthz-own-policy")
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    for name in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"):
+        assert len(response.headers.getlist(name)) == 1
+    assert "Strict-Transport-Security" not in response.headers
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
 def test_pages_have_no_inline_script_or_style(client, org, signed_in):
     signed_in(org, "admin")
     for url in ("/login", "/", "/month", "/reports/", "/settings/", "/settings/users"):
