@@ -82,16 +82,6 @@ TEXT_MESSAGES = {
 PLAUSIBLE_MESSAGE = "must be between 1970 and 2100"
 
 
-def text_fault(value: str) -> None:
-    """Raise ValueError if ``value`` holds a character no database here can store."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (U+0000)")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-
-
 # Text of so many characters at most that a database can store, checked by pydantic's own code
 # (a Python validator on each of five fields was half of a batch's validation, issue 17).
 Text128 = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NO_NUL)]
