@@ -139,7 +139,7 @@ def _settle(database_url: str) -> None:
 
 
 def _rounds(
-    ports: dict[str, int], token: str, opts: argparse.Namespace, batch: int
+    ports: dict[str, int], token: str, opts: argparse.Namespace, batch: int, database_url: str
 ) -> tuple[dict[str, dict[str, float]], list[float]]:
     """Each server in turn for ``seconds``, ``rounds`` times over (the order turned each round),
     so that the machine's slow and fast moments fall on every server alike. Returns each
@@ -151,7 +151,7 @@ def _rounds(
         order = names[round_ % len(names) :] + names[: round_ % len(names)]
         measured = {}
         for name in order:
-            _settle(opts.database_url_used)
+            _settle(database_url)
             measured[name] = _measure(ports[name], token, opts.seconds, opts.clients, batch)
         for name, result in measured.items():
             runs[name].append(result)
@@ -187,7 +187,6 @@ def main() -> None:
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sd-bench-"))
     database_url = opts.database_url or f"sqlite:///{tmp / 'bench.sqlite'}"
-    opts.database_url_used = database_url
     env = {
         "DATABASE_URL": database_url,
         "SERVICEDESK_ENV": "production",
@@ -218,8 +217,10 @@ def main() -> None:
             ports["baseline"] = _server(
                 stack, "servicedesk:create_app()", env, server, opts.baseline_tree
             )
-        single, single_ratios = ({}, []) if opts.batches_only else _rounds(ports, token, opts, 1)
-        batch, _ = _rounds(ports, token, opts, 500)
+        single, single_ratios = (
+            ({}, []) if opts.batches_only else _rounds(ports, token, opts, 1, database_url)
+        )
+        batch, _ = _rounds(ports, token, opts, 500, database_url)
     load_after = os.getloadavg()
     stored = stored_events(database_url)
     stores_events = ("servicedesk", "baseline")
