@@ -124,6 +124,25 @@ def cli(env: dict[str, str], *args: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def production_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment a benchmark runs servicedesk in: production settings, the bench's keys."""
+    return {
+        "DATABASE_URL": database_url,
+        "SERVICEDESK_ENV": "production",
+        "SERVICEDESK_SECRET_KEY": "bench-secret-key-0123456789",
+        "SERVICEDESK_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789",
+        **extra,
+    }
+
+
+def new_sender(env: dict[str, str], slug: str, name: str) -> str:
+    """The database brought up to date, an organisation made in it; its new ingest token."""
+    full_env = {**os.environ, **env}
+    cli(full_env, "db", "upgrade")
+    cli(full_env, "org", "create", "--slug", slug, "--name", name, "--country", "SE")
+    return cli(full_env, "token", "create", "--org", slug)
+
+
 def stored_events(database_url: str) -> int:
     """How many events the database holds (the "nothing lost" check)."""
     import sqlalchemy as sa

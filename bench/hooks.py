@@ -28,7 +28,9 @@ from bench.common import (  # noqa: E402
     cli,
     dumps,
     gunicorn,
+    new_sender,
     post_json,
+    production_env,
     run_clients,
     stored_events,
     totals,
@@ -120,16 +122,9 @@ def main() -> None:
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sd-bench-hooks-"))
     database_url = f"sqlite:///{tmp / 'bench.sqlite'}"
-    env = {
-        "DATABASE_URL": database_url,
-        "SERVICEDESK_ENV": "production",
-        "SERVICEDESK_SECRET_KEY": "bench-secret-key-0123456789",
-        "SERVICEDESK_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789",
-    }
+    env = production_env(database_url)
+    token = new_sender(env, "bench", "Bench")
     full_env = {**os.environ, **env}
-    cli(full_env, "db", "upgrade")
-    cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
-    token = cli(full_env, "token", "create", "--org", "bench")
     hook = cli(
         full_env,
         "integration",

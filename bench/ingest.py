@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import os
 import platform
 import sys
 import tempfile
@@ -36,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     ROOT,
-    cli,
     dumps,
     gunicorn,
+    new_sender,
     post_json,
+    production_env,
     run_clients,
     stored_events,
     totals,
@@ -187,18 +189,8 @@ def main() -> None:
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sd-bench-"))
     database_url = opts.database_url or f"sqlite:///{tmp / 'bench.sqlite'}"
-    env = {
-        "DATABASE_URL": database_url,
-        "SERVICEDESK_ENV": "production",
-        "SERVICEDESK_SECRET_KEY": "bench-secret-key-0123456789",
-        "SERVICEDESK_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789",
-    }
-    import os
-
-    full_env = {**os.environ, **env}
-    cli(full_env, "db", "upgrade")
-    cli(full_env, "org", "create", "--slug", "bench", "--name", "Bench", "--country", "SE")
-    token = cli(full_env, "token", "create", "--org", "bench")
+    env = production_env(database_url)
+    token = new_sender(env, "bench", "Bench")
     from bench.bare_write_app import create_table
 
     create_table(database_url)

@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import cli, dumps  # noqa: E402
+from bench.common import dumps, new_sender, production_env  # noqa: E402
 from bench.ingest import _events  # noqa: E402
 
 
@@ -72,18 +72,10 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="time only")
     opts = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sd-profile-"))
-    env = {
-        "DATABASE_URL": opts.database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
-        "SERVICEDESK_ENV": "production",
-        "SERVICEDESK_SECRET_KEY": "bench-secret-key-0123456789",
-        "SERVICEDESK_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789",
-        "SERVICEDESK_LOG_FORMAT": "json",
-    }
-    full_env = {**os.environ, **env}
-    cli(full_env, "db", "upgrade")
-    slug = f"p{uuid.uuid4().hex[:8]}"
-    cli(full_env, "org", "create", "--slug", slug, "--name", "Profile", "--country", "SE")
-    token = cli(full_env, "token", "create", "--org", slug)
+    env = production_env(
+        opts.database_url or f"sqlite:///{tmp / 'bench.sqlite'}", SERVICEDESK_LOG_FORMAT="json"
+    )
+    token = new_sender(env, f"p{uuid.uuid4().hex[:8]}", "Profile")
     os.environ.update(env)
 
     from bench.bare_app import app as bare
