@@ -80,6 +80,8 @@ TEXT_MESSAGES = {
     "string_unicode": "must be valid Unicode text (no lone surrogates)",
 }
 PLAUSIBLE_MESSAGE = "must be between 1970 and 2100"
+#: pydantic's error types for a value outside ``ge``/``le``.
+_BOUNDS = ("greater_than_equal", "less_than_equal")
 
 
 # Text of so many characters at most that a database can store, checked by pydantic's own code
@@ -221,9 +223,6 @@ def _message(err: Any) -> str:
     if err["loc"] and err["loc"][-1] == "occurred_at" and err["type"] in _BOUNDS:
         return PLAUSIBLE_MESSAGE
     return str(err["msg"])
-
-
-_BOUNDS = ("greater_than_equal", "less_than_equal")
 
 
 def parse_events(payload: Any) -> tuple[list[EventIn], list[FieldError]]:
