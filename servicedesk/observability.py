@@ -147,7 +147,7 @@ def _source() -> str:
 
 
 @cache
-def _delivery_series(source: str, outcome: str) -> tuple[Any, Any]:
+def delivery_series(source: str, outcome: str) -> tuple[Any, Any]:
     """The labelled series a delivery counts in, found once per source and outcome (both
     from short fixed lists): prometheus_client looks them up by keyword on every call."""
     m = metrics()
@@ -157,9 +157,13 @@ def _delivery_series(source: str, outcome: str) -> tuple[Any, Any]:
     )
 
 
+def safe_request_id(given: str) -> str | None:
+    """The caller's request id, if it is one a log line and a header can carry as it is."""
+    return given if _SAFE_REQUEST_ID.match(given) else None
+
+
 def _before_request() -> None:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = safe_request_id(request.headers.get(REQUEST_ID_HEADER, "")) or uuid.uuid4().hex
     g.request_started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
@@ -171,18 +175,17 @@ def _after_request(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = request_id
     elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
     if request.path.startswith(_DELIVERY_PREFIXES):
-        counted, timed = _delivery_series(_source(), _outcome(response.status_code))
+        counted, timed = delivery_series(_source(), _outcome(response.status_code))
         counted.inc()
         timed.observe(elapsed)
     if request.path != "/metrics":
-        log.info(
-            "request",
-            method=request.method,
-            path=request.path,
-            status=response.status_code,
-            ms=round(elapsed * 1000, 1),
-        )
+        request_log(request.method, request.path, response.status_code, elapsed)
     return response
+
+
+def request_log(method: str, path: str, status: int, elapsed: float) -> None:
+    """The one log line of a request (the request id is bound before it)."""
+    log.info("request", method=method, path=path, status=status, ms=round(elapsed * 1000, 1))
 
 
 def metrics_view() -> Response:

@@ -208,12 +208,17 @@ SECURITY_HEADERS = (
 _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
+def security_headers(secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every answer carries (HSTS only over HTTPS)."""
+    return (*SECURITY_HEADERS, _HSTS) if secure else SECURITY_HEADERS
+
+
 def _headers(response: Response) -> Response:
     h = response.headers
     # The names the answer has, read once: a ``setdefault`` per header searched them each time
     # (a fiftieth of a single-event delivery's time, issue 17).
     present = {name.lower() for name, _ in h.items()}
-    chosen = (*SECURITY_HEADERS, _HSTS) if request.is_secure else SECURITY_HEADERS
+    chosen = security_headers(request.is_secure)
     h.extend([(name, value) for name, value in chosen if name.lower() not in present])
     if getattr(g, "private_page", False):
         # Figures and personal settings must not stay in shared caches or the back button.

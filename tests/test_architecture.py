@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "servicedesk.apimodels",
             "servicedesk.health",
             "servicedesk.ingest.web",
+            "servicedesk.ingest.lane",
             "servicedesk.ingest.refusals",
             "servicedesk.ingest.delivery",
             "servicedesk.surveys.public",

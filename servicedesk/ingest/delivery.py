@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from sqlalchemy.exc import DataError, StatementError
 from sqlmodel import Session
 
 from servicedesk.db import get_engine, get_session, unit_of_work, worker_turn
+from servicedesk.ingest.lane import OUTAGE_KEY
 from servicedesk.ingest.refusals import (
     DeliveryRefused,
     begin_delivery,
@@ -74,6 +75,11 @@ def receive(endpoint: DeliveryEndpoint) -> Response:
     context = begin_delivery(endpoint.source)
     context.audit_headers = endpoint.audit_headers
     body = read_body()  # before the worker's turn: a slow sender holds no other delivery up
+    outage = request.environ.pop(OUTAGE_KEY, None)
+    if outage is not None:
+        # The events lane's attempt found the database unavailable a moment ago: answered now,
+        # not after waiting for it again (its lock timeout, say).
+        return database_unavailable(outage)
     try:
         with worker_turn(get_engine()):
             if endpoint.stateful:

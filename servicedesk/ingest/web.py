@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from servicedesk.db import get_session, unit_of_work
+from servicedesk.ingest.lane import EventsLane
 from servicedesk.ingest.refusals import DeliveryContext, DeliveryRefused, current_delivery
 from servicedesk.ingest.refused_days import claim_refused_bytes
 from servicedesk.ingest.service import RawDelivery, store_delivery
@@ -164,3 +165,5 @@ def refused(exc: DeliveryRefused) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(DeliveryRefused, refused)
+    # Inside any proxy middleware added later (ProxyFix): the lane sees the client's address.
+    app.wsgi_app = EventsLane(app, app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app

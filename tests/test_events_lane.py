@@ -1,0 +1,231 @@
+"""The events lane (servicedesk/ingest/lane.py): the common delivery taken beneath Flask, kept
+and answered exactly as the app keeps and answers it; everything else handed to the app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from servicedesk.contacts.models import Contact
+from servicedesk.ingest import blueprint, lane
+from servicedesk.ingest.models import Delivery, Event
+from tests.helpers import event, post
+
+#: Delivery columns that differ between two deliveries of the same request by nature.
+_VARYING = {"id", "received_at"}
+
+
+def _app_only(app: Flask) -> None:
+    """The app without its lane: every delivery through Flask, as before the lane."""
+    assert isinstance(app.wsgi_app, lane.EventsLane)
+    app.wsgi_app = app.wsgi_app.app  # type: ignore[method-assign]
+
+
+def _viewed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the requests the app's events view took."""
+    calls: list[int] = []
+    real = blueprint.receive
+
+    def counted(endpoint: Any) -> Any:
+        calls.append(1)
+        return real(endpoint)
+
+    monkeypatch.setattr(blueprint, "receive", counted)
+    return calls
+
+
+def _rows(db, model, *order) -> list[dict[str, Any]]:
+    db.expire_all()
+    rows = db.scalars(sa.select(model).order_by(*order)).all()
+    return [{k: v for k, v in r.model_dump().items() if k not in _VARYING} for r in rows]
+
+
+def _headers(response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k != "X-Request-ID"}
+
+
+def test_a_common_delivery_is_taken_by_the_lane_not_the_view(client, token, db, monkeypatch):
+    viewed = _viewed(monkeypatch)
+    response = post(client, token, event())
+    assert response.status_code == 202 and response.get_json() == {"accepted": 1, "duplicates": 0}
+    assert viewed == []
+    assert db.scalar(sa.select(sa.func.count()).select_from(Event)) == 1
+
+
+def _deliveries(client, token) -> list[Any]:
+    """The same requests, each a case the lane takes: a single event, a batch, a duplicate."""
+    one = event(id="same-1", caller="+46701234567", queue="Växel")
+    batch = {
+        "events": [
+            event("call.queued", "c2", id="b-1", queue="Bygglov"),
+            event("call.answered", "c2", "2026-06-01T10:00:20+02:00", id="b-2", agent="a7"),
+            event("call.ended", "c2", "2026-06-01T10:03:00+02:00", id="b-3"),
+            event("call.ended", "c2", "2026-06-01T10:03:00+02:00", id="b-3"),
+        ]
+    }
+    extra = {"X-Request-ID": "req-7", "User-Agent": "växel/2.1", "X-Forwarded-For": "10.1.2.3"}
+    return [
+        post(client, token, one, **extra),
+        post(client, token, batch),
+        post(client, token, one),
+    ]
+
+
+def test_the_lane_keeps_and_answers_what_the_app_does(app, token, db, make_org, make_token):
+    laned = _deliveries(app.test_client(), token)
+    kept = (_rows(db, Delivery, Delivery.id), _rows(db, Event, Event.event_id))
+    contacts = _rows(db, Contact, Contact.contact_id)
+
+    # The same requests through the app alone, on a new organisation of the same database.
+    other = make_org(slug="orebro", name="Örebro kommun")
+    _app_only(app)
+    viewed = _deliveries(app.test_client(), make_token(other))
+    ids = {"organisation_id"}
+    mine = lambda rows, org_id: [  # noqa: E731
+        {k: v for k, v in r.items() if k not in ids | {"delivery_id", "contact_pk"}}
+        for r in rows
+        if r["organisation_id"] == org_id
+    ]
+    org_id = db.scalar(sa.select(Delivery.organisation_id).order_by(Delivery.id))
+    assert mine(_rows(db, Delivery, Delivery.id), other.id) == mine(kept[0], org_id)
+    assert mine(_rows(db, Event, Event.event_id), other.id) == mine(kept[1], org_id)
+    drop = {"id", "organisation_id", "queue_id", "updated_at"}  # the queue is the org's own
+    assert [{k: v for k, v in c.items() if k not in drop} for c in contacts] == [
+        {k: v for k, v in c.items() if k not in drop}
+        for c in _rows(db, Contact, Contact.contact_id)
+        if c["organisation_id"] == other.id
+    ]
+    for a, b in zip(laned, viewed, strict=True):
+        assert (a.status, a.get_data(), _headers(a)) == (b.status, b.get_data(), _headers(b))
+    assert laned[0].headers["X-Request-ID"] == viewed[0].headers["X-Request-ID"] == "req-7"
+    assert [d["duplicates"] for d in mine(kept[0], org_id)] == [0, 1, 1]
+
+
+def test_the_lane_logs_the_request_line_and_counts_the_delivery(client, token, capsys):
+    capsys.readouterr()
+    post(client, token, event(), **{"X-Request-ID": "lane-1"})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    request_lines = [line for line in lines if line["event"] == "request"]
+    assert len(request_lines) == 1
+    line = request_lines[0]
+    assert line["request_id"] == "lane-1" and line["status"] == 202 and line["method"] == "POST"
+    assert line["path"] == "/api/v1/events" and line["ms"] >= 0
+
+
+def test_over_https_the_lane_adds_hsts(client, token):
+    response = client.post(
+        "/api/v1/events",
+        json=event(),
+        headers={"Authorization": f"Bearer {token}"},
+        base_url="https://localhost",
+    )
+    assert response.status_code == 202
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Strict-Transport-Security" not in post(client, token, event()).headers
+
+
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [
+        ("no token", 401),
+        ("unknown token", 401),
+        ("form body", 415),
+        ("not json", 422),
+        ("invalid event", 422),
+        ("empty batch", 422),
+        ("too large", 413),
+    ],
+)
+def test_what_is_not_a_common_delivery_goes_to_the_app(
+    app, client, token, monkeypatch, case, status
+):
+    viewed = _viewed(monkeypatch)
+    app.config["MAX_CONTENT_LENGTH"] = 2_000
+    auth = {"Authorization": f"Bearer {token}"}
+    requests: dict[str, dict[str, Any]] = {
+        "no token": {"json": event()},
+        "unknown token": {"json": event(), "headers": {"Authorization": "Bearer sdk_nobody"}},
+        "form body": {"data": {"id": "x"}, "headers": auth},
+        "not json": {"data": b"{not json", "content_type": "application/json", "headers": auth},
+        "invalid event": {"json": event(type="call.exploded"), "headers": auth},
+        "empty batch": {"json": {"events": []}, "headers": auth},
+        "too large": {"json": event(queue="x" * 3_000), "headers": auth},
+    }
+    response = client.post("/api/v1/events", **requests[case])
+    assert response.status_code == status
+    assert viewed == [1]
+
+
+def test_a_token_that_must_sign_goes_to_the_app(client, org, make_token, monkeypatch):
+    viewed = _viewed(monkeypatch)
+    token, _secret = make_token(org, signing=True)
+    response = post(client, token, event())
+    assert response.status_code == 401 and "signature" in response.get_json()["detail"].lower()
+    assert viewed == [1]
+
+
+def test_an_outage_in_the_lane_is_answered_503_at_once(client, token, db, monkeypatch):
+    tries: list[int] = []
+
+    def down(*_args: Any, **_kwargs: Any) -> Any:
+        tries.append(1)
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(lane, "find_sender", down)
+    monkeypatch.setattr(blueprint, "find_sender", down)
+    response = post(client, token, event())
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.mimetype == "application/problem+json"
+    assert tries == [1]  # the app did not wait for the database a second time
+    assert db.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
+
+
+def test_a_fault_after_the_lanes_statements_leaves_nothing_and_the_app_stores_it_once(
+    client, token, db, monkeypatch, capsys
+):
+    viewed = _viewed(monkeypatch)
+    real = lane.ingest_events
+
+    def fails_after(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)  # every statement run, then a fault before the commit
+        raise RuntimeError("a fault of the lane's own")
+
+    monkeypatch.setattr(lane, "ingest_events", fails_after)
+    capsys.readouterr()
+    response = post(client, token, event(id="once-1"))
+    assert response.status_code == 202 and response.get_json() == {"accepted": 1, "duplicates": 0}
+    assert viewed == [1]
+    assert db.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 1
+    assert db.scalars(sa.select(Event.event_id)).all() == ["once-1"]
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    assert [line["event"] for line in logged].count("request") == 1
+    assert any(line.get("error") == "RuntimeError" for line in logged)
+
+
+def test_the_lane_sees_the_client_behind_a_trusted_proxy(database_url, tmp_path, org, make_token):
+    from servicedesk import create_app
+    from tests.conftest import PSEUDONYM_KEY
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "PSEUDONYM_KEY": PSEUDONYM_KEY,
+            "SECRET_KEY": "test-secret-key-0123456789",
+            "TRUSTED_PROXIES": 1,
+        }
+    )
+    try:
+        token = make_token(org)
+        response = post(app.test_client(), token, event(), **{"X-Forwarded-For": "192.0.2.9"})
+        assert response.status_code == 202
+        engine = app.extensions["servicedesk.engine"]
+        with engine.connect() as conn:
+            address = conn.execute(sa.select(Delivery.source_address)).scalar_one()
+        assert address == "192.0.2.9"
+    finally:
+        app.extensions["servicedesk.engine"].dispose()
