@@ -12,13 +12,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def free_port() -> int:
@@ -122,6 +125,19 @@ def cli(env: dict[str, str], *args: str) -> str:
         [str(BIN / "servicedesk"), *args], env=env, check=True, capture_output=True, text=True
     )
     return out.stdout.strip().splitlines()[-1]
+
+
+def live_start() -> datetime:
+    """When a benchmark's events begin: 08:00 on the first day of the running month in Sweden.
+
+    Live traffic is in the running month. Events of a closed month also mark the closed months'
+    figures stale (a tombstone per month up to the running one, in the same transaction); the
+    benchmarks once used fixed dates (May and June 2026), which became closed months as the
+    calendar moved on, so every delivery of theirs paid five or six tombstones that live
+    traffic never pays (issue 17, fifth round).
+    """
+    now = datetime.now(STOCKHOLM)
+    return now.replace(day=1, hour=8, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def production_env(database_url: str, **extra: str) -> dict[str, str]:

@@ -39,6 +39,7 @@ from bench.common import (  # noqa: E402
     ROOT,
     dumps,
     gunicorn,
+    live_start,
     new_sender,
     post_json,
     production_env,
@@ -48,9 +49,12 @@ from bench.common import (  # noqa: E402
     write_section,
 )
 
+#: The events' first moment: in the running month, as live traffic is (``live_start``).
+_START = live_start()
+
 
 def _events(prefix: str, start: int, count: int) -> list[dict[str, Any]]:
-    base = datetime(2026, 5, 4, 8, tzinfo=UTC)
+    base = _START
     out = []
     for n in range(start, start + count):
         kind = ("call.queued", "call.answered", "call.ended")[n % 3]

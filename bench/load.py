@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import dumps, post_json, run_clients, write_section  # noqa: E402
+from bench.common import dumps, live_start, post_json, run_clients, write_section  # noqa: E402
 from servicedesk.ingest.models import Event  # noqa: E402
 from tests.live import LiveServer, make_batches, prepare_org  # noqa: E402
 
@@ -40,7 +40,7 @@ def _client(args: tuple[int, int, str, float, float, int, str]) -> dict[str, Any
     cap = time.monotonic() + 3 * seconds + 30
     interval = clients / rate
     count = int(seconds * rate / clients)
-    events = [b[0] for b in make_batches(f"{prefix}-{index}", count, size=1)]
+    events = [b[0] for b in make_batches(f"{prefix}-{index}", count, size=1, start=live_start())]
     headers = {"Authorization": f"Bearer {token}"}
     statuses: dict[int, int] = {}
     latencies: list[float] = []

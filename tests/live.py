@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -272,8 +273,11 @@ def run_senders(
     return log, workers, errors
 
 
-def make_batches(prefix: str, count: int, size: int = 1) -> list[list[dict[str, Any]]]:
-    """``count`` batches of ``size`` valid call events with unique ids."""
+def make_batches(
+    prefix: str, count: int, size: int = 1, start: datetime | None = None
+) -> list[list[dict[str, Any]]]:
+    """``count`` batches of ``size`` valid call events with unique ids, from ``start`` a
+    second apart (by default from 1 June 2026 10:00 CEST, within the hour)."""
     batches = []
     for n in range(count):
         batch = []
@@ -284,7 +288,11 @@ def make_batches(prefix: str, count: int, size: int = 1) -> list[list[dict[str, 
                     "id": f"{prefix}-{i}",
                     "type": ("call.queued", "call.answered", "call.ended")[i % 3],
                     "contact_id": f"{prefix}-c{i // 3}",
-                    "occurred_at": f"2026-06-01T10:{(i // 60) % 60:02d}:{i % 60:02d}+02:00",
+                    "occurred_at": (
+                        f"2026-06-01T10:{(i // 60) % 60:02d}:{i % 60:02d}+02:00"
+                        if start is None
+                        else (start + timedelta(seconds=i)).isoformat()
+                    ),
                     "queue": "Växel",
                     "caller": f"+4670{i % 1000:07d}",
                 }
