@@ -75,8 +75,12 @@ def _deliveries(client, token) -> list[Any]:
     ]
 
 
-def test_the_lane_keeps_and_answers_what_the_app_does(app, token, db, make_org, make_token):
+def test_the_lane_keeps_and_answers_what_the_app_does(
+    app, token, db, make_org, make_token, monkeypatch
+):
+    viewed_by_app = _viewed(monkeypatch)
     laned = _deliveries(app.test_client(), token)
+    assert viewed_by_app == []  # all three taken by the lane, none handed on after a fault
     kept = (_rows(db, Delivery, Delivery.id), _rows(db, Event, Event.event_id))
     contacts = _rows(db, Contact, Contact.contact_id)
 
@@ -229,3 +233,22 @@ def test_the_lane_sees_the_client_behind_a_trusted_proxy(database_url, tmp_path,
         assert address == "192.0.2.9"
     finally:
         app.extensions["servicedesk.engine"].dispose()
+
+
+def test_a_body_shorter_than_its_length_is_answered_as_the_app_answers_it(app, token, db):
+    def short(client) -> Any:
+        body = json.dumps(event()).encode()
+        return client.post(
+            "/api/v1/events",
+            data=body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+            environ_overrides={"CONTENT_LENGTH": str(len(body) + 50)},
+        )
+
+    laned = short(app.test_client())
+    _app_only(app)
+    viewed = short(app.test_client())
+    assert laned.status_code == viewed.status_code >= 400
+    assert laned.get_json() == viewed.get_json()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
