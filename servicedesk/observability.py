@@ -29,6 +29,8 @@ import structlog
 from flask import Flask, Response, current_app, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+#: Where a middleware that saw the request first (the events lane) leaves the id it gave it.
+REQUEST_ID_ENVIRON = "servicedesk.request_id"
 #: A sender's request id is kept only when it is short and plain (it ends up in logs).
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 #: Endpoints whose requests are deliveries (the generic API and the providers' webhooks).
@@ -163,7 +165,11 @@ def safe_request_id(given: str) -> str | None:
 
 
 def _before_request() -> None:
-    g.request_id = safe_request_id(request.headers.get(REQUEST_ID_HEADER, "")) or uuid.uuid4().hex
+    g.request_id = (
+        request.environ.get(REQUEST_ID_ENVIRON)
+        or safe_request_id(request.headers.get(REQUEST_ID_HEADER, ""))
+        or uuid.uuid4().hex
+    )
     g.request_started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=g.request_id)

@@ -208,6 +208,9 @@ def test_a_fault_after_the_lanes_statements_leaves_nothing_and_the_app_stores_it
     logged = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
     assert [line["event"] for line in logged].count("request") == 1
     assert any(line.get("error") == "RuntimeError" for line in logged)
+    # The lane's line and the app's share the id the lane gave the request.
+    assert len({line["request_id"] for line in logged}) == 1
+    assert response.headers["X-Request-ID"] == logged[0]["request_id"]
 
 
 def test_the_lane_sees_the_client_behind_a_trusted_proxy(database_url, tmp_path, org, make_token):
@@ -252,3 +255,17 @@ def test_a_body_shorter_than_its_length_is_answered_as_the_app_answers_it(app, t
     assert laned.status_code == viewed.status_code >= 400
     assert laned.get_json() == viewed.get_json()
     assert db.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
+
+
+def test_a_length_of_other_digits_than_ascii_goes_to_the_app(client, token, monkeypatch):
+    viewed = _viewed(monkeypatch)
+    body = json.dumps(event()).encode()
+    response = client.post(
+        "/api/v1/events",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+        environ_overrides={"CONTENT_LENGTH": "\u00b2"},  # "²": str.isdigit() says yes
+    )
+    assert response.status_code < 500
+    assert viewed == [1]

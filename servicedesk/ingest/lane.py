@@ -17,7 +17,8 @@ from the start and refuses it, keeps it or answers it, as it always has: there i
 implementation of every refusal, and the lane's only answer is the 202 of a delivery it has
 committed. Its transaction is all or nothing, so a delivery handed on after a failed attempt
 was never partly stored. When the attempt found the database unavailable, the app answers 503
-with Retry-After at once instead of waiting for it a second time (``lane_outage``).
+with Retry-After at once instead of waiting for it a second time (``OUTAGE_KEY``). A delivery
+handed on keeps the request id the lane gave it, so all its log lines carry one id.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from servicedesk.ingest.service import (
 )
 from servicedesk.ingest.tokens import bearer, find_sender
 from servicedesk.observability import (
+    REQUEST_ID_ENVIRON,
     REQUEST_ID_HEADER,
     delivery_series,
     request_log,
@@ -88,6 +90,7 @@ class EventsLane:
             return self.app(environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)  # the app reads it again, if it has to
         request_id = safe_request_id(environ.get("HTTP_X_REQUEST_ID", "")) or uuid.uuid4().hex
+        environ[REQUEST_ID_ENVIRON] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         with self.flask_app.app_context():
@@ -112,7 +115,9 @@ class EventsLane:
             return None
         length = environ.get("CONTENT_LENGTH", "")
         limit = self.flask_app.config.get("MAX_CONTENT_LENGTH")
-        if not length.isdigit() or (limit is not None and int(length) > limit):
+        if not (length.isascii() and length.isdigit()) or (
+            limit is not None and int(length) > limit
+        ):
             return None
         body: bytes = environ["wsgi.input"].read(int(length))
         if len(body) != int(length):
