@@ -47,18 +47,18 @@ def configure_logging(fmt: str | None = None) -> None:
         if fmt == "console"
         else structlog.processors.JSONRenderer()
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         logger_factory=lambda *_args: _StderrLogger(),
         cache_logger_on_first_use=True,
     )
+    _route_standard_logging(shared, renderer)
 
 
 class _StderrLogger:
@@ -68,6 +68,40 @@ class _StderrLogger:
         print(message, file=sys.stderr, flush=True)
 
     debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+class _StderrHandler(logging.Handler):
+    """The standard library's records, formatted as ours, on whatever ``sys.stderr`` is."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001  # logging's own convention: never raise from emit
+            self.handleError(record)
+
+
+def _route_standard_logging(shared: list[Any], renderer: Any) -> None:
+    """Warnings and errors that libraries log through ``logging`` as JSON lines like ours.
+
+    Without a handler, Python prints them as plain text with their tracebacks over several
+    lines (SQLAlchemy's pool when a connection dies in a database restart, psycopg's pipeline):
+    in a log of one JSON object per line, a collector cannot parse them. The record's logger
+    name is kept and a traceback becomes the line's ``exception`` field. Replaces the handler a
+    previous call installed (the factory configures logging for every app it makes).
+    """
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = _StderrHandler(level=logging.WARNING)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _StderrHandler)]
+    root.addHandler(handler)
 
 
 _metrics_lock = threading.Lock()

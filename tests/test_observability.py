@@ -143,3 +143,23 @@ def test_metrics_are_not_served_in_production_without_a_token(database_url):
         assert app.test_client().get("/metrics").status_code == 401
     finally:
         app.extensions["servicedesk.engine"].dispose()
+
+
+def test_a_librarys_logged_error_is_one_json_line_with_its_traceback(app, capsys):
+    import logging
+
+    capsys.readouterr()
+    try:
+        raise RuntimeError("server closed the connection unexpectedly")
+    except RuntimeError:
+        logging.getLogger("sqlalchemy.pool.impl.QueuePool").error(
+            "Exception during reset or similar", exc_info=True
+        )
+    logging.getLogger("apscheduler.scheduler").info("below the level: not written")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["event"] == "Exception during reset or similar"
+    assert line["level"] == "error" and line["logger"] == "sqlalchemy.pool.impl.QueuePool"
+    assert "Traceback" in line["exception"] and "server closed" in line["exception"]
+    assert line["timestamp"].endswith("Z")
