@@ -163,3 +163,31 @@ def test_a_librarys_logged_error_is_one_json_line_with_its_traceback(app, capsys
     assert line["level"] == "error" and line["logger"] == "sqlalchemy.pool.impl.QueuePool"
     assert "Traceback" in line["exception"] and "server closed" in line["exception"]
     assert line["timestamp"].endswith("Z")
+
+
+def test_log_lines_of_concurrent_threads_stay_whole(app, capsys):
+    import sys
+    import threading
+
+    import structlog
+
+    capsys.readouterr()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: interleaving shows
+    try:
+        log = structlog.get_logger("test")
+
+        def write(n: int) -> None:
+            for i in range(300):
+                log.info("line", thread=n, i=i, padding="x" * 200)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(0.005)
+    lines = capsys.readouterr().err.split("\n")
+    assert lines[-1] == ""
+    parsed = [json.loads(line) for line in lines[:-1]]  # every line one whole object
+    assert len(parsed) == 1800
