@@ -39,26 +39,45 @@ _DELIVERY_PREFIXES = ("/api/v1/events", "/hooks/")
 log = structlog.get_logger("servicedesk.request")
 
 
+#: What every line has: the request id (when bound), the level, the time in UTC.
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
 def configure_logging(fmt: str | None = None) -> None:
     """One JSON object per line on stderr (``SERVICEDESK_LOG_FORMAT=console`` for people)."""
-    fmt = fmt or os.environ.get("SERVICEDESK_LOG_FORMAT", "json")
-    renderer: Any = (
-        structlog.dev.ConsoleRenderer(colors=False)
-        if fmt == "console"
-        else structlog.processors.JSONRenderer()
-    )
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
+    renderer = _renderer(fmt)
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*_SHARED, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         logger_factory=lambda *_args: _StderrLogger(),
         cache_logger_on_first_use=True,
     )
-    _route_standard_logging(shared, renderer)
+    _route_standard_logging(fmt)
+
+
+def _renderer(fmt: str | None) -> Any:
+    fmt = fmt or os.environ.get("SERVICEDESK_LOG_FORMAT", "json")
+    if fmt == "console":
+        return structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.processors.JSONRenderer()
+
+
+def standard_formatter(fmt: str | None = None) -> logging.Formatter:
+    """A ``logging`` formatter that writes a standard library record as our lines are written
+    (its logger's name kept, a traceback in the ``exception`` field): for the libraries' records
+    and gunicorn's own (``servicedesk/serve.py``)."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _renderer(fmt),
+        ],
+    )
 
 
 def _write_line(message: str) -> None:
@@ -89,7 +108,7 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
-def _route_standard_logging(shared: list[Any], renderer: Any) -> None:
+def _route_standard_logging(fmt: str | None) -> None:
     """Warnings and errors that libraries log through ``logging`` as JSON lines like ours.
 
     Without a handler, Python prints them as plain text with their tracebacks over several
@@ -98,16 +117,8 @@ def _route_standard_logging(shared: list[Any], renderer: Any) -> None:
     name is kept and a traceback becomes the line's ``exception`` field. Replaces the handler a
     previous call installed (the factory configures logging for every app it makes).
     """
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-    )
     handler = _StderrHandler(level=logging.WARNING)
-    handler.setFormatter(formatter)
+    handler.setFormatter(standard_formatter(fmt))
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not isinstance(h, _StderrHandler)]
     root.addHandler(handler)

@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from servicedesk.observability import standard_formatter
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
@@ -36,6 +39,17 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships n
             ),
             seconds=app.config["BODY_SECONDS"],
         )
+
+
+class ServerLog(Logger):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's own lines (started, listening, a worker booted, killed or timed out) written
+    as the app's are: one JSON object per line on stderr, so that a log collector reads the
+    master's lines and the workers' alike."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(standard_formatter())
 
 
 def _multiprocess_dir() -> None:
@@ -76,6 +90,7 @@ def serve(host: str, port: int, workers: int, threads: int = THREADS, **extra: A
         "keepalive": 5,
         # servicedesk logs each request itself, as JSON with its request id.
         "accesslog": None,
+        "logger_class": ServerLog,
         "child_exit": _child_exit,
         "preload_app": False,
         **extra,

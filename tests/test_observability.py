@@ -191,3 +191,21 @@ def test_log_lines_of_concurrent_threads_stay_whole(app, capsys):
     assert lines[-1] == ""
     parsed = [json.loads(line) for line in lines[:-1]]  # every line one whole object
     assert len(parsed) == 1800
+
+
+def test_gunicorns_own_lines_are_json_like_ours(capsys):
+    from gunicorn.config import Config
+
+    from servicedesk.serve import ServerLog
+
+    capsys.readouterr()
+    server_log = ServerLog(Config())
+    server_log.info("Booting worker with pid: %s", 4242)
+    server_log.critical("WORKER TIMEOUT (pid:%s)", 4242)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    assert [line["event"] for line in lines] == [
+        "Booting worker with pid: 4242",
+        "WORKER TIMEOUT (pid:4242)",
+    ]
+    assert [line["level"] for line in lines] == ["info", "critical"]
+    assert {line["logger"] for line in lines} == {"gunicorn.error"}
