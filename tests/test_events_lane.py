@@ -13,6 +13,7 @@ from flask import Flask
 from servicedesk.contacts.models import Contact
 from servicedesk.ingest import blueprint, lane
 from servicedesk.ingest.models import Delivery, Event
+from servicedesk.orgs.models import Organisation
 from tests.helpers import event, post
 
 #: Delivery columns that differ between two deliveries of the same request by nature.
@@ -269,3 +270,20 @@ def test_a_length_of_other_digits_than_ascii_goes_to_the_app(client, token, monk
     )
     assert response.status_code < 500
     assert viewed == [1]
+
+
+def test_the_shared_sender_stays_outside_every_session(app, client, token, db):
+    """The worker's threads share one built sender per token (``tokens._BUILT``): the write
+    path may read its organisation but never attach it to a session (nor change it)."""
+    from servicedesk.ingest import tokens
+
+    post(client, token, event(caller="+46701112233", queue="Växel"))
+    post(client, token, {"events": [event("call.answered", agent="a1")]})
+    with app.app_context():
+        sender = tokens.find_sender(db, token)
+    assert sender is not None
+    assert sa.inspect(sender.organisation).transient  # never added to a session
+    stored = db.get(Organisation, sender.organisation.id)
+    assert sender.organisation.model_dump() == stored.model_dump()  # nor changed
+    with app.app_context():
+        assert tokens.find_sender(db, token) is sender  # the same object the lane used
