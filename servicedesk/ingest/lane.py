@@ -36,14 +36,9 @@ from sqlmodel import Session
 
 from servicedesk.db import unit_of_work, worker_turn
 from servicedesk.ingest.schemas import parse_events
-from servicedesk.ingest.service import (
-    AUDIT_HEADERS,
-    IngestResult,
-    RawDelivery,
-    ingest_events,
-    prepare_events,
-)
+from servicedesk.ingest.service import IngestResult, ingest_events, prepare_events
 from servicedesk.ingest.tokens import bearer, find_sender
+from servicedesk.ingest.web import environ_delivery
 from servicedesk.observability import (
     REQUEST_ID_ENVIRON,
     REQUEST_ID_HEADER,
@@ -59,12 +54,6 @@ PATH = "/api/v1/events"
 
 #: Where the lane leaves, for the app, the outage its attempt ran into.
 OUTAGE_KEY = "servicedesk.lane_outage"
-
-#: The request headers kept with a delivery (``AUDIT_HEADERS``), as the WSGI environ names them.
-_ENVIRON_HEADERS = tuple(
-    (name, "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_"))
-    for name in AUDIT_HEADERS
-)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -151,7 +140,7 @@ class EventsLane:
                         session,
                         org,
                         events,
-                        _raw_delivery(environ, body),
+                        environ_delivery(environ, "api", body, PATH),
                         pseudonym_key=key,
                         http_status=202,
                         ready=ready,
@@ -185,15 +174,3 @@ class EventsLane:
         timed.observe(elapsed)
         request_log("POST", PATH, 202, elapsed)
         return [encoded]
-
-
-def _raw_delivery(environ: dict[str, Any], body: bytes) -> RawDelivery:
-    """The delivery as the app keeps it (``raw_delivery``), from the WSGI environ."""
-    return RawDelivery(
-        source="api",
-        body=body,
-        content_type=environ.get("CONTENT_TYPE"),
-        headers={name: environ[key] for name, key in _ENVIRON_HEADERS if key in environ},
-        source_address=environ.get("REMOTE_ADDR"),
-        path=PATH,
-    )

@@ -10,14 +10,16 @@ counted, not stored). A refused delivery of a proven sender is kept whole, as an
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 import structlog
 from flask import Flask, Response, current_app, request
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from servicedesk.db import get_session, unit_of_work
-from servicedesk.ingest.lane import EventsLane
 from servicedesk.ingest.refusals import DeliveryContext, DeliveryRefused, current_delivery
 from servicedesk.ingest.refused_days import claim_refused_bytes
 from servicedesk.ingest.service import RawDelivery, store_delivery
@@ -60,17 +62,29 @@ def request_path() -> str:
     return request.path
 
 
-def raw_delivery(source: str, body: bytes, audit_headers: tuple[str, ...] = ()) -> RawDelivery:
-    """An accepted (or a proven sender's) delivery: the whole body."""
+def environ_delivery(
+    environ: dict[str, Any],
+    source: str,
+    body: bytes,
+    path: str,
+    audit_headers: tuple[str, ...] = (),
+) -> RawDelivery:
+    """A delivery as it is kept, read from the WSGI environ: the one reading of what arrived
+    for the app's request and for the events lane, which has none (``ingest/lane.py``)."""
     return RawDelivery(
         source=source,
         body=body,
-        content_type=request.content_type,
-        headers=dict(request.headers),
+        content_type=environ.get("CONTENT_TYPE"),
+        headers=dict(EnvironHeaders(environ)),
         audit_headers=audit_headers,
-        source_address=request.remote_addr,
-        path=request_path(),
+        source_address=environ.get("REMOTE_ADDR"),
+        path=path,
     )
+
+
+def raw_delivery(source: str, body: bytes, audit_headers: tuple[str, ...] = ()) -> RawDelivery:
+    """An accepted (or a proven sender's) delivery: the whole body."""
+    return environ_delivery(request.environ, source, body, request_path(), audit_headers)
 
 
 def _stranger_delivery(
@@ -82,17 +96,7 @@ def _stranger_delivery(
     else:
         size, digest, kept = len(body), hashlib.sha256(body).hexdigest(), body
     prefix = current_app.config.get("REFUSED_BODY_PREFIX", REFUSED_BODY_PREFIX)
-    return RawDelivery(
-        source=source,
-        body=kept[:prefix],
-        content_type=request.content_type,
-        headers=dict(request.headers),
-        audit_headers=audit_headers,
-        source_address=request.remote_addr,
-        path=request_path(),
-        size=size,
-        sha256=digest,
-    )
+    return replace(raw_delivery(source, kept[:prefix], audit_headers), size=size, sha256=digest)
 
 
 @lru_cache(maxsize=4)
@@ -164,6 +168,8 @@ def refused(exc: DeliveryRefused) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from servicedesk.ingest.lane import EventsLane  # (it imports this module)
+
     app.register_error_handler(DeliveryRefused, refused)
     # Inside any proxy middleware added later (ProxyFix): the lane sees the client's address.
     app.wsgi_app = EventsLane(app, app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
