@@ -74,12 +74,12 @@ def receive(endpoint: DeliveryEndpoint) -> Response:
     """Take a delivery in through ``endpoint``: stored with its events, or refused and kept."""
     context = begin_delivery(endpoint.source)
     context.audit_headers = endpoint.audit_headers
-    body = read_body()  # before the worker's turn: a slow sender holds no other delivery up
     outage = request.environ.pop(OUTAGE_KEY, None)
     if outage is not None:
         # The events lane's attempt found the database unavailable a moment ago: answered now,
         # not after waiting for it again (its lock timeout, say).
         return database_unavailable(outage)
+    body = read_body()  # before the worker's turn: a slow sender holds no other delivery up
     try:
         with worker_turn(get_engine()):
             if endpoint.stateful:
