@@ -16,6 +16,7 @@ from flask import Flask
 from servicedesk import cache, db, observability, problems, web
 from servicedesk.auth.access import public
 from servicedesk.ingest import web as delivery_web
+from servicedesk.ingest.lane import EventsLane
 from servicedesk.secrets import instance_secrets
 from servicedesk.settings import Settings, get_settings
 
@@ -142,6 +143,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, for_cli: bool = Fal
     cache.init_app(app)
     problems.init_app(app)
     delivery_web.init_app(app)
+    # Inside any proxy middleware added later (ProxyFix): the lane sees the client's address.
+    app.wsgi_app = EventsLane(app, app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
     observability.init_app(app)
     web.init_app(app)
     for target in COMMANDS:

@@ -184,8 +184,4 @@ def refused(exc: DeliveryRefused) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from servicedesk.ingest.lane import EventsLane  # (it imports this module)
-
     app.register_error_handler(DeliveryRefused, refused)
-    # Inside any proxy middleware added later (ProxyFix): the lane sees the client's address.
-    app.wsgi_app = EventsLane(app, app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
